@@ -1,0 +1,53 @@
+"""Floyo's platform: one program, settings per stack (Pulumi.<stack>.yaml)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from components.aws_context import aws_context
+from components.backend import BackendService, BackendServiceArgs
+from components.certificate import CertificateArgs, DnsValidatedCertificate
+from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
+from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.network import Network, NetworkArgs
+from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
+from stacks import settings_from_pulumi
+
+settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
+prod = settings.tier == "prod"
+ctx = aws_context()
+stack = pulumi.get_stack()
+
+logs_key = KmsKey("logs", KmsKeyArgs(
+    context=ctx, description=f"floyo {stack}: CloudWatch Logs", alias=f"floyo-{stack}-logs",
+    service_statements=[logs_statement(ctx)], protect=prod,
+))
+data_key = KmsKey("data", KmsKeyArgs(
+    context=ctx, description=f"floyo {stack}: data at rest (RDS, ElastiCache, Secrets Manager, ECR)",
+    alias=f"floyo-{stack}-data", protect=prod,
+))
+network = Network("net", NetworkArgs(settings=settings.network, context=ctx, logs_key_arn=logs_key.arn))
+groups = TierSecurityGroups("sg", SecurityGroupsArgs(
+    vpc_id=network.vpc_id, service_port=settings.backend.container_port,
+))
+zone = cloudflare.get_zone_output(filter={"name": settings.cdn.zone, "match": "all"})
+certificate = DnsValidatedCertificate("api-cert", CertificateArgs(domain=settings.cdn.api_host, zone_id=zone.id))
+lb = LoadBalancer("api", LoadBalancerArgs(
+    settings=settings.backend, context=ctx, vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids,
+    security_group_id=groups.lb.id, certificate_arn=certificate.arn, protect=prod,
+))
+backend = BackendService("backend", BackendServiceArgs(
+    settings=settings.backend, context=ctx, subnet_ids=network.private_subnet_ids,
+    security_group_id=groups.service.id, target_group_arn=lb.target_group.arn,
+    request_count_label=pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffix),
+    logs_key_arn=logs_key.arn, repository_key_arn=data_key.arn, protect=prod,
+))
+
+pulumi.export("service_url", f"https://{settings.cdn.api_host}")
+pulumi.export("load_balancer_dns_name", lb.dns_name)
+pulumi.export("ecs_cluster_name", backend.cluster_name)
+pulumi.export("ecs_service_name", backend.service_name)
+pulumi.export("backend_log_group", backend.log_group.name)
+pulumi.export("ecr_repository_url", backend.repository.repository_url)
+pulumi.export("vpc_id", network.vpc_id)

@@ -1,0 +1,1 @@
+"""Floyo's Pulumi components: one `ComponentResource` per file."""

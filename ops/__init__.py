@@ -1,0 +1,1 @@
+"""Operator tooling for floyo-infra: offline plan, diffs, promotion, benchmarks."""

@@ -1,0 +1,196 @@
+"""Fake cloud answers for the offline plan: shaped like AWS's and Cloudflare's.
+
+IDs, ARNs and endpoints are derived from the resource's type and name, so two
+plans of the same program are identical (which is what makes `ops diff` work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+"""The account every mocked ARN lives in."""
+
+# Cloudflare's published ranges (cloudflare.com/ips), as the IP-ranges data source returns them.
+CLOUDFLARE_IPV4 = [
+    "173.245.48.0/20", "103.21.244.0/22", "103.22.200.0/22", "103.31.4.0/22", "141.101.64.0/18",
+    "108.162.192.0/18", "190.93.240.0/20", "188.114.96.0/20", "197.234.240.0/22", "198.41.128.0/17",
+    "162.158.0.0/15", "104.16.0.0/13", "104.24.0.0/14", "172.64.0.0/13", "131.0.72.0/22",
+]
+CLOUDFLARE_IPV6 = [
+    "2400:cb00::/32", "2606:4700::/32", "2803:f800::/32", "2405:b500::/32", "2405:8100::/32",
+    "2a06:98c0::/29", "2c0f:f248::/32",
+]
+
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/natGateway:NatGateway": "nat-", "aws:ec2/eip:Eip": "eipalloc-", "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-", "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+}
+
+
+def _hex(seed: str, length: int) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def _service(token: str) -> str:
+    """`aws:ecs/cluster:Cluster` -> `ecs`."""
+    module = token.split(":")[1].split("/")[0]
+    return {"alb": "elasticloadbalancing", "lb": "elasticloadbalancing", "cloudwatch": "cloudwatch",
+            "appautoscaling": "application-autoscaling", "vpc": "ec2", "rds": "rds"}.get(module, module)
+
+
+class FloyoMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and data-source calls like the clouds would."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+
+    # --- resources -------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        token, name = args.typ, args.name
+        state: dict[str, Any] = dict(args.inputs)
+        if not token.startswith("aws:") and not token.startswith("cloudflare:"):
+            return f"{name}-id" if args.custom else None, state
+        if token.startswith("cloudflare:"):
+            return _hex(token + name, 32), state
+        rid = _ID_PREFIX.get(token, "") + _hex(token + name, 17)
+        state.setdefault("name", f"{name}-{_hex(name, 7)}")  # what Pulumi's auto-naming would pick
+        physical = state["name"]
+        state.setdefault("arn", f"arn:aws:{_service(token)}:{self.region}:{ACCOUNT_ID}:{token.split(':')[-1].lower()}/{physical}")
+        extra = getattr(self, "_shape_" + token.split(":")[-1].lower(), None)
+        if extra is not None:
+            rid = extra(name, state, rid) or rid
+        return rid, state
+
+    def _shape_repository(self, name: str, state: dict[str, Any], rid: str) -> str:
+        repo = state.get("name", name)
+        state["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{repo}"
+        state["arn"] = f"arn:aws:ecr:{self.region}:{ACCOUNT_ID}:repository/{repo}"
+        return repo
+
+    def _shape_cluster(self, name: str, state: dict[str, Any], rid: str) -> str:
+        cluster = state.get("name") or state.get("clusterIdentifier") or name
+        if "engine" in state:  # rds cluster
+            state["arn"] = f"arn:aws:rds:{self.region}:{ACCOUNT_ID}:cluster:{cluster}"
+            host = f"{cluster}.cluster-{_hex(name, 12)}.{self.region}.rds.amazonaws.com"
+            state["endpoint"] = host
+            state["readerEndpoint"] = host.replace(".cluster-", ".cluster-ro-")
+            state["port"] = state.get("port", 5432)
+            state["clusterResourceId"] = "cluster-" + _hex(name, 26).upper()
+            state["masterUserSecrets"] = [{
+                "secretArn": f"arn:aws:secretsmanager:{self.region}:{ACCOUNT_ID}:secret:rds!cluster-{_hex(name, 8)}-AbCdEf",
+                "kmsKeyId": state.get("masterUserSecretKmsKeyId", ""), "secretStatus": "active"}]
+        else:
+            state["arn"] = f"arn:aws:ecs:{self.region}:{ACCOUNT_ID}:cluster/{cluster}"
+        return cluster
+
+    def _shape_loadbalancer(self, name: str, state: dict[str, Any], rid: str) -> str:
+        lb = state.get("name", name)
+        suffix = f"app/{lb}/{_hex(name, 16)}"
+        state["arn"] = f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT_ID}:loadbalancer/{suffix}"
+        state["arnSuffix"] = suffix
+        state["dnsName"] = f"{lb}-{int(_hex(name, 8), 16) % 10**9}.{self.region}.elb.amazonaws.com"
+        state["zoneId"] = "Z35SXDOTRQ7X7K"
+        return state["arn"]
+
+    def _shape_targetgroup(self, name: str, state: dict[str, Any], rid: str) -> str:
+        tg = state.get("name", name)
+        suffix = f"targetgroup/{tg}/{_hex(name, 16)}"
+        state["arn"] = f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT_ID}:{suffix}"
+        state["arnSuffix"] = suffix
+        return state["arn"]
+
+    def _shape_key(self, name: str, state: dict[str, Any], rid: str) -> str:
+        key_id = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-{_hex(name + '2', 4)}-{_hex(name + '3', 4)}-{_hex(name + '4', 12)}"
+        state["keyId"] = key_id
+        state["arn"] = f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:key/{key_id}"
+        return key_id
+
+    def _shape_secret(self, name: str, state: dict[str, Any], rid: str) -> str:
+        secret = state.get("name", name)
+        state["arn"] = f"arn:aws:secretsmanager:{self.region}:{ACCOUNT_ID}:secret:{secret}-{_hex(name, 6)}"
+        return state["arn"]
+
+    def _shape_service(self, name: str, state: dict[str, Any], rid: str) -> str:
+        service = state.get("name", name)
+        state["arn"] = f"arn:aws:ecs:{self.region}:{ACCOUNT_ID}:service/{state.get('cluster', 'cluster')}/{service}"
+        return state["arn"]
+
+    def _shape_taskdefinition(self, name: str, state: dict[str, Any], rid: str) -> str:
+        family = state.get("family", name)
+        state["arn"] = f"arn:aws:ecs:{self.region}:{ACCOUNT_ID}:task-definition/{family}:1"
+        state["revision"] = 1
+        return family
+
+    def _shape_loggroup(self, name: str, state: dict[str, Any], rid: str) -> str:
+        group = state.get("name", name)
+        state["arn"] = f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{group}"
+        return group
+
+    def _shape_bucketv2(self, name: str, state: dict[str, Any], rid: str) -> str:
+        return self._shape_bucket(name, state, rid)
+
+    def _shape_bucket(self, name: str, state: dict[str, Any], rid: str) -> str:
+        bucket = state.get("bucket") or f"{state.get('bucketPrefix', name)}{_hex(name, 12)}"
+        state["bucket"] = bucket
+        state["arn"] = f"arn:aws:s3:::{bucket}"
+        state["bucketDomainName"] = f"{bucket}.s3.amazonaws.com"
+        return bucket
+
+    def _shape_role(self, name: str, state: dict[str, Any], rid: str) -> str:
+        role = state.get("name") or f"{name}-{_hex(name, 7)}"
+        state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"
+        state["name"] = role
+        return role
+
+    def _shape_certificate(self, name: str, state: dict[str, Any], rid: str) -> str:
+        domain = state.get("domainName", "example.com")
+        state["arn"] = f"arn:aws:acm:{self.region}:{ACCOUNT_ID}:certificate/{_hex(name, 8)}-{_hex(name, 4)}"
+        state["domainValidationOptions"] = [{
+            "domainName": domain, "resourceRecordName": f"_{_hex(name, 32)}.{domain}.",
+            "resourceRecordType": "CNAME", "resourceRecordValue": f"_{_hex(name + 'v', 32)}.acm-validations.aws.",
+        }]
+        return state["arn"]
+
+    def _shape_topic(self, name: str, state: dict[str, Any], rid: str) -> str:
+        topic = state.get("name", name)
+        state["arn"] = f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:{topic}"
+        return state["arn"]
+
+    # --- data sources ----------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        token = args.token
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {"names": [f"{self.region}{c}" for c in letters],
+                    "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))], "id": self.region}, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "id": ACCOUNT_ID,
+                    "userId": "AIDAEXAMPLE"}, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region,
+                    "endpoint": f"ec2.{self.region}.amazonaws.com"}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "aws:elb/getServiceAccount:getServiceAccount":
+            return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}, []
+        if token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            secret = json.dumps({"username": "floyo_admin", "password": "offline-plan-placeholder"})
+            return {"arn": args.args.get("secretId", ""), "secretString": secret, "id": "v1",
+                    "versionId": "v1"}, []
+        if token == "cloudflare:index/getZone:getZone":
+            zone_name = (args.args.get("filter") or {}).get("name", "example.com")
+            return {"id": _hex("zone" + zone_name, 32), "zoneId": _hex("zone" + zone_name, 32),
+                    "name": zone_name, "status": "active"}, []
+        if token == "cloudflare:index/getIpRanges:getIpRanges":
+            return {"ipv4Cidrs": CLOUDFLARE_IPV4, "ipv6Cidrs": CLOUDFLARE_IPV6, "id": "cloudflare-ips"}, []
+        return {}, []

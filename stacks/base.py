@@ -1,0 +1,60 @@
+"""Building blocks shared by every settings section.
+
+Every section is a frozen pydantic model that forbids unknown keys, so a typo in
+`Pulumi.<stack>.yaml` is an error rather than a silently ignored setting.
+
+Two kinds of keys exist (used by `python -m ops promote`):
+
+* **release keys** (`release_field`) travel from dev to prod when a tested release
+  is promoted: the image digest, the app version, feature flags;
+* every other key is **environment-specific** (sizes, domains, replica counts,
+  thresholds) and is never copied between stacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
+
+Tier = Literal["dev", "prod"]
+"""The environment profile a stack runs with. Decides defaults and guardrails."""
+
+PROJECT = "floyo-infra"
+"""The Pulumi project name; also the config namespace of every setting."""
+
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+    2192, 2557, 2922, 3288, 3653,
+)
+"""The retention periods CloudWatch Logs accepts (PutRetentionPolicy)."""
+
+RELEASE_MARK = "release"
+
+
+def release_field(default: Any = ..., **kwargs: Any) -> Any:
+    """A field promoted from dev to prod by `python -m ops promote`."""
+    extra = dict(kwargs.pop("json_schema_extra", None) or {})
+    extra[RELEASE_MARK] = True
+    return Field(default, json_schema_extra=extra, **kwargs)
+
+
+class Section(BaseModel):
+    """Base of every settings model: strict about unknown keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+def tier_of(info: ValidationInfo) -> Tier:
+    """The tier under validation, passed in through the validation context."""
+    context = info.context or {}
+    tier = context.get("tier", "dev")
+    return "prod" if tier == "prod" else "dev"
+
+
+def check_retention(days: int) -> int:
+    """Reject a log retention CloudWatch would refuse."""
+    if days not in LOG_RETENTION_DAYS:
+        allowed = ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+        raise ValueError(f"must be one of the CloudWatch retention periods: {allowed}")
+    return days

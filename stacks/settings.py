@@ -1,0 +1,32 @@
+"""The single source of truth for what a stack can be configured with."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from stacks.backend import BackendSettings
+from stacks.base import Section, Tier
+from stacks.cache import CacheSettings
+from stacks.cdn import CdnSettings
+from stacks.database import DatabaseSettings
+from stacks.monitoring import MonitoringSettings
+from stacks.network import NetworkSettings
+from stacks.tenants import TenantSettings
+
+
+class StackSettings(Section):
+    """Everything a stack can set, one section per `floyo-infra:<section>` config key."""
+
+    tier: Tier = Field(
+        description="Environment profile: `dev` (small, cheap, relaxations allowed) or `prod` "
+        "(highly available, guardrails enforced). Required."
+    )
+    network: NetworkSettings = Field(default_factory=NetworkSettings, description="VPC and subnets.")
+    backend: BackendSettings = Field(description="The FastAPI service. `backend.image` is required.")
+    cdn: CdnSettings = Field(default_factory=CdnSettings, description="Cloudflare edge.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Aurora PostgreSQL.")
+    cache: CacheSettings = Field(default_factory=CacheSettings, description="ElastiCache.")
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Alarms and tracing.")
+    tenants: list[TenantSettings] = Field(
+        default_factory=list, description="Tenants, each with its own schema and role. Default none."
+    )

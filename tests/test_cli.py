@@ -1,0 +1,65 @@
+"""`python -m ops plan` as an operator runs it: real subprocess, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ops.stackfile import ROOT
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_plan_json_holds_the_foundation() -> None:
+    result = run("plan", "prod", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert set(doc) == {"project", "stack", "resources", "outputs"}
+    assert {"urn", "type", "name", "parent", "inputs", "dependencies", "protect"} <= set(doc["resources"][0])
+    types = {r["type"] for r in doc["resources"]}
+    assert {"aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway", "aws:ecs/cluster:Cluster",
+            "aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition", "aws:lb/loadBalancer:LoadBalancer",
+            "aws:lb/listener:Listener", "aws:lb/targetGroup:TargetGroup", "aws:appautoscaling/target:Target",
+            "aws:appautoscaling/policy:Policy"} <= types
+
+
+def test_plan_tree_prints_components_and_counts() -> None:
+    result = run("plan", "dev")
+    assert result.returncode == 0, result.stderr
+    assert "floyo:backend:BackendService  backend" in result.stdout
+    assert "aws:ecs/service:Service  backend-service" in result.stdout
+    assert " resources, " in result.stdout
+
+
+def test_unknown_stack_is_a_clean_error() -> None:
+    result = run("plan", "staging")
+    assert result.returncode == 2
+    assert "unknown stack 'staging'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_broken_stack_file_names_every_key(tmp_path: Path) -> None:
+    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    text = text.replace("floyo-infra:tier: dev", "floyo-infra:tier: prod")
+    broken = "  floyo-infra:backend:\n    cpu: nine\n    shoe_size: 44\n    min_tasks: 1\n"
+    text = text.replace("  floyo-infra:backend:\n", broken)
+    (tmp_path / "Pulumi.broken.yaml").write_text(text)
+    result = run("plan", "broken", "--stack-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    for key in ("floyo-infra:backend.cpu", "floyo-infra:backend.shoe_size", "floyo-infra:backend.min_tasks"):
+        assert key in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_secure_values_become_marked_placeholders(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path / "Pulumi.sec.yaml")
+    with (tmp_path / "Pulumi.sec.yaml").open("a") as fh:
+        fh.write("  cloudflare:apiToken:\n    secure: v1:AAAAbm90LWEtcmVhbC1jaXBoZXJ0ZXh0\n")
+    result = run("plan", "sec", "--stack-dir", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    assert "v1:AAAA" not in result.stdout
