@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_cloudflare as cloudflare
 
@@ -37,12 +39,35 @@ lb = LoadBalancer("api", LoadBalancerArgs(
     settings=settings.backend, context=ctx, vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids,
     security_group_id=groups.lb.id, certificate_arn=certificate.arn, protect=prod,
 ))
+
+# What other tiers hand the backend task: plain env, secret references, IAM, sidecars.
+backend_env: dict[str, pulumi.Input[str]] = {}
+backend_secrets: dict[str, pulumi.Input[str]] = {}
+backend_statements: list[pulumi.Input[dict[str, Any]]] = []
+backend_sidecars: list[pulumi.Input[dict[str, Any]]] = []
+
+# --- data tier -------------------------------------------------------------------------
+
+
+# --- tracing and error tracking --------------------------------------------------------
+
+
 backend = BackendService("backend", BackendServiceArgs(
     settings=settings.backend, context=ctx, subnet_ids=network.private_subnet_ids,
     security_group_id=groups.service.id, target_group_arn=lb.target_group.arn,
     request_count_label=pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffix),
-    logs_key_arn=logs_key.arn, repository_key_arn=data_key.arn, protect=prod,
+    logs_key_arn=logs_key.arn, repository_key_arn=data_key.arn, secret_key_arns=[data_key.arn],
+    environment=backend_env, secrets=backend_secrets, task_policy_statements=backend_statements,
+    sidecars=backend_sidecars, protect=prod,
 ))
+
+# --- edge --------------------------------------------------------------------------------
+
+
+# --- monitoring --------------------------------------------------------------------------
+
+
+# --- outputs -----------------------------------------------------------------------------
 
 pulumi.export("service_url", f"https://{settings.cdn.api_host}")
 pulumi.export("load_balancer_dns_name", lb.dns_name)
