@@ -1,0 +1,24 @@
+"""The README is kept true by tests where it can be generated."""
+
+from __future__ import annotations
+
+from ops.config_reference import readme_section, reference
+from ops.stackfile import ROOT
+
+
+def test_config_reference_is_current() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert readme_section(readme) == reference().strip(), "run: python -m ops.config_reference --write"
+
+
+def test_config_reference_lists_every_section() -> None:
+    table = reference()
+    for key in ("tier", "network.nat", "backend.image", "backend.health_check.path", "cdn.zone"):
+        assert f"`floyo-infra:{key}`" in table
+
+
+def test_quick_start_is_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.strip().splitlines() if line.strip()]
+    assert [c.split("#")[0].strip() for c in commands] == ["./run preview", "./run test"]
