@@ -166,7 +166,7 @@ class EdgeRules(pulumi.ComponentResource):
         def ruleset(suffix: str, phase: str, title: str, rules: list[cloudflare.RulesetRuleArgsDict]) -> cloudflare.Ruleset:
             return cloudflare.Ruleset(
                 f"{name}-{suffix}", zone_id=args.zone_id, kind="zone", phase=phase, name=title,
-                description=f"floyo: {title.lower()} (managed by Pulumi)", rules=rules, opts=child,
+                description=f"floyo {title} (managed by Pulumi)", rules=rules, opts=child,
             )
 
         self.cache = ruleset("cache", "http_request_cache_settings", "Cache rules",
