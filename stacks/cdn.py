@@ -62,7 +62,7 @@ class CacheRulesSettings(Section):
         ge=1,
         le=31_536_000,
         description="Seconds the edge keeps a static asset (ignored when respect_origin_cache_control). "
-        "Cloudflare refuses TTLs below the plan minimum (Free 2 h, Pro 1 h, Business/Enterprise 1 s). "
+        "Very short TTLs may be below the minimum the zone's plan allows; check it before going live. "
         "Default: dev 30, prod 86400.",
     )
     browser_ttl_seconds: int = Field(
