@@ -10,6 +10,7 @@ import pulumi_cloudflare as cloudflare
 from components.aws_context import aws_context
 from components.backend import BackendService, BackendServiceArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
+from components.edge import Edge, EdgeArgs
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
@@ -32,6 +33,8 @@ data_key = KmsKey("data", KmsKeyArgs(
 network = Network("net", NetworkArgs(settings=settings.network, context=ctx, logs_key_arn=logs_key.arn))
 groups = TierSecurityGroups("sg", SecurityGroupsArgs(
     vpc_id=network.vpc_id, service_port=settings.backend.container_port,
+    # Origin lock: only Cloudflare reaches the load balancer (dev may relax it by name for debugging).
+    edge_ipv4_cidrs=None if settings.cdn.allow_direct_origin_access else cloudflare.get_ip_ranges_output().ipv4_cidrs,
 ))
 zone = cloudflare.get_zone_output(filter={"name": settings.cdn.zone, "match": "all"})
 certificate = DnsValidatedCertificate("api-cert", CertificateArgs(domain=settings.cdn.api_host, zone_id=zone.id))
@@ -62,6 +65,10 @@ backend = BackendService("backend", BackendServiceArgs(
 ))
 
 # --- edge --------------------------------------------------------------------------------
+edge = Edge("edge", EdgeArgs(
+    settings=settings.cdn, zone_id=zone.id, origin_dns_name=lb.dns_name,
+    https_listener_arn=lb.https_listener.arn,
+))
 
 
 # --- monitoring --------------------------------------------------------------------------
@@ -76,3 +83,5 @@ pulumi.export("ecs_service_name", backend.service_name)
 pulumi.export("backend_log_group", backend.log_group.name)
 pulumi.export("ecr_repository_url", backend.repository.repository_url)
 pulumi.export("vpc_id", network.vpc_id)
+pulumi.export("cloudflare_zone_id", edge.zone_id)
+pulumi.export("edge_health_check_id", edge.health_check_id)
