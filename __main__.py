@@ -76,3 +76,5 @@ pulumi.export("ecs_service_name", backend.service_name)
 pulumi.export("backend_log_group", backend.log_group.name)
 pulumi.export("ecr_repository_url", backend.repository.repository_url)
 pulumi.export("vpc_id", network.vpc_id)
+pulumi.export("backend_image", settings.backend.image)  # `ops promote --check-deployed` compares these
+pulumi.export("app_version", settings.backend.app_version)
