@@ -51,7 +51,7 @@ DEPLOYED_OUTPUTS: dict[str, tuple[str, ...]] = {
 """Stack output -> the release key it must equal once the stack is deployed."""
 
 
-class Refusal(Exception):
+class RefusalError(Exception):
     """Promotion refused; the message says why and what to do."""
 
 
@@ -151,7 +151,7 @@ def _git_state(path: Path) -> str:
 def _check_source(stack: str, stack_dir: Path, config: Any) -> None:
     image = _get(config, ("backend", "image"))
     if isinstance(image, str) and not DIGEST.search(image):
-        raise Refusal(f"{dotted(('backend', 'image'))} of '{stack}' is {image!r}, a mutable tag: only an image "
+        raise RefusalError(f"{dotted(('backend', 'image'))} of '{stack}' is {image!r}, a mutable tag: only an image "
                       "pinned by digest (<registry>/<repository>@sha256:<64 hex>) can be promoted, since a tag "
                       "can point at different code by the time the target deploys it")
     from stacks import load_settings
@@ -160,7 +160,7 @@ def _check_source(stack: str, stack_dir: Path, config: Any) -> None:
     try:
         load_settings(stack, cfg.values, cfg.secret_keys)
     except SettingsError as exc:
-        raise Refusal(f"the source stack '{stack}' has invalid settings, fix them first:\n{exc}") from None
+        raise RefusalError(f"the source stack '{stack}' has invalid settings, fix them first:\n{exc}") from None
 
 
 def _check_result(stack: str, text: str) -> None:
@@ -172,24 +172,24 @@ def _check_result(stack: str, text: str) -> None:
     try:
         load_settings(stack, cfg.values, cfg.secret_keys)
     except SettingsError as exc:
-        raise Refusal(f"after promotion the settings of '{stack}' would be invalid:\n{exc}") from None
+        raise RefusalError(f"after promotion the settings of '{stack}' would be invalid:\n{exc}") from None
 
 
 def verify_deployed(stack: str, config: Any, cwd: Path = ROOT) -> str:
-    """Compare `stack`'s deployed outputs with its config; returns a line to print, raises `Refusal`."""
+    """Compare `stack`'s deployed outputs with its config; returns a line to print, raises `RefusalError`."""
     pulumi = shutil.which("pulumi")
     if pulumi is None:
-        raise Refusal("--check-deployed: cannot check what is deployed: the `pulumi` CLI is not on PATH "
+        raise RefusalError("--check-deployed: cannot check what is deployed: the `pulumi` CLI is not on PATH "
                       "(install it and log in, or leave out --check-deployed)")
     result = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=cwd,
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise Refusal(f"--check-deployed: `pulumi stack output --json --stack {stack}` failed: "
+        raise RefusalError(f"--check-deployed: `pulumi stack output --json --stack {stack}` failed: "
                       f"{result.stderr.strip() or result.stdout.strip()}")
     try:
         outputs = json.loads(result.stdout or "{}")
     except json.JSONDecodeError:
-        raise Refusal(f"--check-deployed: `pulumi stack output` did not print JSON: {result.stdout[:200]!r}") from None
+        raise RefusalError(f"--check-deployed: `pulumi stack output` did not print JSON: {result.stdout[:200]!r}") from None
     problems: list[str] = []
     for output, path in DEPLOYED_OUTPUTS.items():
         want = _get(config, path)
@@ -200,7 +200,7 @@ def verify_deployed(stack: str, config: Any, cwd: Path = ROOT) -> str:
         elif want is not None and str(have) != want:
             problems.append(f"deployed {output} is {have!r} but {dotted(path)} is {want!r}")
     if problems:
-        raise Refusal(f"--check-deployed: '{stack}' is not running what its config says "
+        raise RefusalError(f"--check-deployed: '{stack}' is not running what its config says "
                       "(deploy it, or wait for the deploy to finish):\n  - " + "\n  - ".join(problems))
     return f"deployed outputs of '{stack}' match its config ({', '.join(DEPLOYED_OUTPUTS)})"
 
@@ -211,7 +211,7 @@ def promote(source: str, target: str, stack_dir: Path | None = None, dry_run: bo
     try:
         for line in _promote(source, target, stack_dir or ROOT, dry_run, check_deployed):
             print(line)
-    except Refusal as exc:
+    except RefusalError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
     except UnknownStackError as exc:
@@ -222,7 +222,7 @@ def promote(source: str, target: str, stack_dir: Path | None = None, dry_run: bo
 
 def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed: bool) -> Iterator[str]:
     if source == target:
-        raise Refusal("--from and --to name the same stack")
+        raise RefusalError("--from and --to name the same stack")
     paths = {s: stack_dir / f"Pulumi.{s}.yaml" for s in (source, target)}
     for stack, path in paths.items():
         if not path.is_file():
@@ -233,20 +233,20 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
     _check_source(source, stack_dir, src)
     dirty = _git_state(paths[target])
     if dirty:
-        raise Refusal(f"{dirty}: commit or revert them first, so the promotion is reviewed on its own")
+        raise RefusalError(f"{dirty}: commit or revert them first, so the promotion is reviewed on its own")
     if deployed:
         yield verify_deployed(source, src, stack_dir)
 
     original = paths[target].read_text()
     doc = yaml.load(original)
     if doc is None or not isinstance(doc.get("config"), dict):
-        raise Refusal(f"{paths[target].name} has no `config:` mapping")
+        raise RefusalError(f"{paths[target].name} has no `config:` mapping")
     dst = doc["config"]
     changes: list[str] = []
     for path in release_keys():
         new, old = _get(src, path), _get(dst, path)
         if _is_secure(new) or _is_secure(old):
-            raise Refusal(f"{dotted(path)} is a secret (`secure:`); secrets are encrypted per stack and "
+            raise RefusalError(f"{dotted(path)} is a secret (`secure:`); secrets are encrypted per stack and "
                           "cannot be copied: set it on the target with `pulumi config set --secret`")
         if _plain(new) == _plain(old):
             continue
@@ -256,7 +256,7 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
             _set(dst, path, copy.deepcopy(new))
         changes.append(f"  {dotted(path)}: {json.dumps(_plain(old))} -> {json.dumps(_plain(new))}")
     if not changes:
-        raise Refusal(f"nothing to promote: the release keys of '{target}' already equal '{source}'s "
+        raise RefusalError(f"nothing to promote: the release keys of '{target}' already equal '{source}'s "
                       f"({', '.join('.'.join(p) for p in release_keys())})")
     out = io.StringIO()
     yaml.dump(doc, out)
