@@ -153,3 +153,11 @@ def test_check_deployed_without_the_cli_says_so(stacks: Path, tmp_path: Path) ->
         pytest.skip("a pulumi CLI is installed here")
     result = promote(stacks, "--check-deployed", env=env)
     assert result.returncode == 1 and "`pulumi` CLI is not on PATH" in result.stderr
+
+
+def test_the_program_exports_what_check_deployed_compares(plan) -> None:  # noqa: ANN001
+    from ops.promote import DEPLOYED_OUTPUTS, _get
+
+    config = load(ROOT / f"Pulumi.{plan.stack}.yaml")
+    for output, path in DEPLOYED_OUTPUTS.items():
+        assert plan.outputs[output] == _get(config, path)
