@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from ops.plan import Plan
 from ops.promote import release_keys
 from ops.stackfile import ROOT
 
@@ -155,7 +156,7 @@ def test_check_deployed_without_the_cli_says_so(stacks: Path, tmp_path: Path) ->
     assert result.returncode == 1 and "`pulumi` CLI is not on PATH" in result.stderr
 
 
-def test_the_program_exports_what_check_deployed_compares(plan) -> None:  # noqa: ANN001
+def test_the_program_exports_what_check_deployed_compares(plan: Plan) -> None:
     from ops.promote import DEPLOYED_OUTPUTS, _get
 
     config = load(ROOT / f"Pulumi.{plan.stack}.yaml")
