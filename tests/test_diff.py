@@ -1,0 +1,178 @@
+"""`python -m ops diff`: two commits in a temporary repository, compared offline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ops.diff import GITHUB_COMMENT_LIMIT, MARKER, compare, diff_plans, render_markdown
+from ops.stackfile import ROOT
+
+PROJECT_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "ops", "stacks", "components"]
+ECR = "aws:ecr/repository:Repository"
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], cwd=repo,
+                            capture_output=True, text=True, check=True)
+    return result.stdout
+
+
+def ops(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=repo, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repo with two commits: the project as is, then a change with a cpu bump and an ECR rename."""
+    path = tmp_path_factory.mktemp("repo")
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, path / name)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", ".")
+    git(path, "commit", "-qm", "base")
+    dev = path / "Pulumi.dev.yaml"
+    bigger = "  floyo-infra:backend:\n    cpu: 1024\n    memory: 2048\n"
+    dev.write_text(dev.read_text().replace("  floyo-infra:backend:\n", bigger))
+    backend = path / "components" / "backend.py"
+    text = backend.read_text()
+    # a rename of a stateful resource (new URN) and a new resource: delete + create of the repository
+    assert 'f"{name}-repo",' in text
+    backend.write_text(text.replace('f"{name}-repo",', 'f"{name}-images",'))
+    (path / "__main__.py").write_text((path / "__main__.py").read_text() + "\npulumi.export(\"diff_probe\", 1)\n")
+    git(path, "commit", "-qam", "change")
+    return path
+
+
+@pytest.fixture(scope="module")
+def text_diff(repo: Path) -> subprocess.CompletedProcess[str]:
+    return ops(repo, "diff", "dev", "--base", "HEAD~1", "--fail-on-danger")
+
+
+@pytest.fixture(scope="module")
+def json_diff(repo: Path) -> dict:
+    result = ops(repo, "diff", "dev", "--base", "HEAD~1", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_changed_property_has_before_and_after(json_diff: dict) -> None:
+    task = [c for c in json_diff["changes"] if c["type"] == "aws:ecs/taskDefinition:TaskDefinition"]
+    assert len(task) == 1 and task[0]["kind"] == "change"
+    props = {p["path"]: (p["before"], p["after"]) for p in task[0]["properties"]}
+    assert props["cpu"] == ("512", "1024")
+    assert props["memory"] == ("1024", "2048")
+
+
+def test_rename_of_a_stateful_resource_is_removed_added_and_dangerous(json_diff: dict) -> None:
+    by_kind = {(c["kind"], c["name"]): c for c in json_diff["changes"] if c["type"] == ECR}
+    assert set(by_kind) == {("remove", "backend-repo"), ("add", "backend-images")}
+    assert by_kind[("remove", "backend-repo")]["dangerous"] is True
+    assert by_kind[("add", "backend-images")]["dangerous"] is False
+    outputs = {o["path"]: (o["before"], o["after"]) for o in json_diff["outputs"]}
+    assert outputs["diff_probe"] == (None, 1)
+
+
+def test_text_output_lists_dangerous_first_and_fails_on_danger(text_diff: subprocess.CompletedProcess[str]) -> None:
+    assert text_diff.returncode == 3, text_diff.stderr  # exit 3 only with --fail-on-danger (0 otherwise)
+    out = text_diff.stdout
+    assert "DANGEROUS (1)" in out
+    assert out.index("DANGEROUS") < out.index("floyo:backend:BackendService backend:")
+    assert f"! {ECR}  backend-repo: deleted" in out
+    assert f"+ {ECR}  backend-images" in out and "looks like a rename of" in out
+    assert 'cpu: "512" -> "1024"' in out
+
+
+def test_markdown_is_a_marked_comment_with_summary(repo: Path) -> None:
+    result = ops(repo, "diff", "dev", "--base", "HEAD~1", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    body = result.stdout
+    assert body.splitlines()[0] == "<!-- floyo-diff:dev -->"
+    assert "dangerous change(s)" in body and "<details>" in body
+    assert body.index("to add") < body.index("<details>")
+
+
+def test_no_change_and_unchanged_stack(repo: Path) -> None:
+    result = ops(repo, "diff", "prod", "--base", "HEAD")
+    assert result.returncode == 0, result.stderr
+    assert "no changes" in result.stdout
+
+
+def test_base_without_the_stack_is_empty(repo: Path) -> None:
+    shutil.copy(repo / "Pulumi.dev.yaml", repo / "Pulumi.qa.yaml")
+    try:
+        result = ops(repo, "diff", "qa", "--base", "HEAD")
+    finally:
+        (repo / "Pulumi.qa.yaml").unlink()
+    assert result.returncode == 0, result.stderr
+    assert "has no Pulumi.qa.yaml" in result.stdout
+    assert "0 to change, 0 to remove" in result.stdout
+
+
+def test_bad_revision_is_a_clean_error_and_leaves_no_worktree(repo: Path) -> None:
+    result = ops(repo, "diff", "dev", "--base", "no-such-rev")
+    assert result.returncode == 2 and "unknown git revision" in result.stderr and "Traceback" not in result.stderr
+    assert git(repo, "worktree", "list").count("\n") == 1
+
+
+# --- pure comparison and rendering (no planning) ------------------------------------------------
+
+
+def _plan(*resources: dict) -> dict:
+    return {"resources": list(resources), "outputs": {}}
+
+
+def _res(token: str, name: str, inputs: dict, parent: str = "urn:pulumi:dev::floyo-infra::pulumi:pulumi:Stack::s") -> dict:
+    return {"urn": f"urn:pulumi:dev::floyo-infra::{token}::{name}", "type": token, "name": name, "parent": parent,
+            "inputs": inputs, "protect": False}
+
+
+def test_replace_triggering_property_flags_a_kms_key_replacement() -> None:
+    token = "aws:kms/key:Key"
+    before = _plan(_res(token, "data", {"keyUsage": "ENCRYPT_DECRYPT", "description": "a"}))
+    after = _plan(_res(token, "data", {"keyUsage": "SIGN_VERIFY", "description": "b"}))
+    diff = diff_plans("dev", before, after)
+    (change,) = diff.changes
+    assert change.replace_paths == ["keyUsage"] and change.dangerous
+    only_description = diff_plans("dev", before, _plan(_res(token, "data", {"keyUsage": "ENCRYPT_DECRYPT",
+                                                                              "description": "b"})))
+    assert not only_description.changes[0].dangerous
+
+
+def test_nested_json_strings_are_compared_inside_and_secrets_stay_masked() -> None:
+    before = {"containerDefinitions": json.dumps([{"name": "app", "healthCheck": {"path": "/health"}}]),
+              "password": "[secret]"}
+    after = {"containerDefinitions": json.dumps([{"name": "app", "healthCheck": {"path": "/ready"}}]),
+             "password": "[secret]"}
+    changes = compare(before, after)
+    assert [(c.path, c.before, c.after) for c in changes] == [
+        ("containerDefinitions[app].healthCheck.path", "/health", "/ready")]
+
+
+def test_markdown_truncates_under_the_limit_and_keeps_marker_and_summary() -> None:
+    parent = "urn:pulumi:dev::floyo-infra::pulumi:pulumi:Stack$floyo:x:Thing::c{}"
+    before = _plan(*[_res("aws:s3/bucket:Bucket", f"b{i}", {"bucket": f"old-{i}", "policy": "x" * 200},
+                          parent.format(i)) for i in range(400)])
+    after = _plan(*[_res("aws:s3/bucket:Bucket", f"b{i}", {"bucket": f"new-{i}", "policy": "y" * 200},
+                         parent.format(i)) for i in range(400)])
+    diff = diff_plans("dev", before, after)
+    assert len(diff.dangerous) == 400
+    full = render_markdown(diff, max_chars=10**7)
+    assert len(full) > GITHUB_COMMENT_LIMIT
+    body = render_markdown(diff)
+    assert len(body) <= 60000
+    assert body.splitlines()[0] == MARKER.format(stack="dev")
+    assert "0 to add, 400 to change, 0 to remove (400 replaced)" in body
+    assert "**Truncated:**" in body
+    small = render_markdown(diff, max_chars=3000)
+    assert len(small) <= 3000 and small.startswith(MARKER.format(stack="dev"))
+    assert "400 replaced" in small and "more dangerous change(s)" in small

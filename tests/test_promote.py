@@ -1,0 +1,164 @@
+"""`python -m ops promote`: on temporary copies of the stack files in a scratch git repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from ops.plan import Plan
+from ops.promote import release_keys
+from ops.stackfile import ROOT
+
+DEV_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/floyo-backend@sha256:" + "ab" * 32
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], cwd=repo,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def promote(stacks: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ops", "promote", "--from", "dev", "--to", "prod",
+                           "--stack-dir", str(stacks), *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+def load(path: Path) -> dict:
+    return YAML(typ="safe").load(path.read_text())["config"]
+
+
+@pytest.fixture
+def stacks(tmp_path: Path) -> Path:
+    """Committed copies of the real stack files; prod gets a comment to keep, dev a new release."""
+    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path)
+    prod = (ROOT / "Pulumi.prod.yaml").read_text()
+    sized = "  floyo-infra:backend:  # the prod service\n    cpu: 2048  # sized for launch\n    memory: 4096\n"
+    prod = prod.replace("  floyo-infra:backend:\n", sized, 1)
+    (tmp_path / "Pulumi.prod.yaml").write_text(prod)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "stacks")
+    return tmp_path
+
+
+def set_dev(stacks: Path, old: str, new: str) -> None:
+    dev = stacks / "Pulumi.dev.yaml"
+    text = dev.read_text()
+    assert old in text
+    dev.write_text(text.replace(old, new))
+
+
+def test_release_keys_come_from_the_schema() -> None:
+    keys = release_keys()
+    assert {("backend", "image"), ("backend", "app_version"), ("backend", "feature_flags")} <= set(keys)
+    assert ("backend", "cpu") not in keys and ("tier",) not in keys
+
+
+def test_only_release_keys_change_and_comments_survive(stacks: Path) -> None:
+    before_text = (stacks / "Pulumi.prod.yaml").read_text()
+    before = load(stacks / "Pulumi.prod.yaml")
+    dev = load(stacks / "Pulumi.dev.yaml")
+    result = promote(stacks)
+    assert result.returncode == 0, result.stderr
+    after_text = (stacks / "Pulumi.prod.yaml").read_text()
+    after = load(stacks / "Pulumi.prod.yaml")
+    for key in ("image", "app_version", "feature_flags"):
+        assert after["floyo-infra:backend"][key] == dev["floyo-infra:backend"][key]
+    assert after["floyo-infra:backend"]["cpu"] == 2048 and after["floyo-infra:backend"]["memory"] == 4096
+    strip = {k: v for k, v in after["floyo-infra:backend"].items() if k not in ("image", "app_version", "feature_flags")}
+    assert strip == {k: v for k, v in before["floyo-infra:backend"].items()
+                     if k not in ("image", "app_version", "feature_flags")}
+    assert {k: v for k, v in after.items() if k != "floyo-infra:backend"} == \
+        {k: v for k, v in before.items() if k != "floyo-infra:backend"}
+    assert "# the prod service" in after_text and "cpu: 2048  # sized for launch" in after_text
+    assert after_text.splitlines()[:2] == before_text.splitlines()[:2]  # the header comment
+    # the printed config change and the offline diff of prod it causes
+    assert "floyo-infra:backend.image:" in result.stdout and "offline diff of stack 'prod'" in result.stdout
+
+
+def test_prod_diff_after_promotion_is_the_release_and_nothing_else(stacks: Path) -> None:
+    result = promote(stacks, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "0 to add, 1 to change, 0 to remove" in out
+    changed = [line.strip() for line in out.splitlines() if line.strip().startswith("~ ")]
+    assert changed[0].startswith("~ aws:ecs/taskDefinition:TaskDefinition  backend-task")
+    assert all(c.split(":")[0] in ("~ app_version", "~ backend_image") for c in changed[1:]), changed
+    props = [line.strip() for line in out.split("backend-task", 1)[1].split("outputs:")[0].splitlines() if line.strip()]
+    assert props and all(p.startswith("containerDefinitions[backend].") for p in props), props
+    assert any(p.startswith("containerDefinitions[backend].image: ") for p in props)
+    assert "dry run" in out
+    assert git(stacks, "status", "--porcelain") == ""  # nothing written
+
+
+def test_refuses_a_mutable_tag(stacks: Path) -> None:
+    set_dev(stacks, "floyo-backend@sha256:3f1c", "floyo-backend:latest  # @sha256:3f1c")
+    result = promote(stacks)
+    assert result.returncode == 1
+    assert "mutable tag" in result.stderr and "floyo-infra:backend.image" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert git(stacks, "status", "--porcelain", "Pulumi.prod.yaml") == ""
+
+
+def test_refuses_invalid_source_settings(stacks: Path) -> None:
+    set_dev(stacks, "  floyo-infra:backend:\n", "  floyo-infra:backend:\n    cpu: 300\n")
+    result = promote(stacks)
+    assert result.returncode == 1
+    assert "source stack 'dev' has invalid settings" in result.stderr and "floyo-infra:backend.cpu" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_refuses_uncommitted_target_edits(stacks: Path) -> None:
+    prod = stacks / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text() + "# local edit\n")
+    result = promote(stacks)
+    assert result.returncode == 1 and "uncommitted edits" in result.stderr
+    assert prod.read_text().endswith("# local edit\n")
+
+
+def test_refuses_when_nothing_would_change(stacks: Path) -> None:
+    assert promote(stacks).returncode == 0
+    git(stacks, "commit", "-qam", "promoted")
+    result = promote(stacks)
+    assert result.returncode == 1 and "nothing to promote" in result.stderr
+
+
+def test_check_deployed_compares_dev_outputs(stacks: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    dev = load(stacks / "Pulumi.dev.yaml")["floyo-infra:backend"]
+    bin_dir = tmp_path_factory.mktemp("bin")
+    fake = bin_dir / "pulumi"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+    def deployed(image: str) -> subprocess.CompletedProcess[str]:
+        fake.write_text(f"#!/bin/sh\necho '{{\"backend_image\": \"{image}\", \"app_version\": \"{dev['app_version']}\"}}'\n")
+        fake.chmod(0o755)
+        return promote(stacks, "--check-deployed", "--dry-run", env=env)
+
+    stale = deployed(DEV_IMAGE)
+    assert stale.returncode == 1 and "is not running what its config says" in stale.stderr
+    assert "deployed backend_image" in stale.stderr
+    current = deployed(dev["image"])
+    assert current.returncode == 0, current.stderr
+    assert "deployed outputs of 'dev' match its config" in current.stdout
+
+
+def test_check_deployed_without_the_cli_says_so(stacks: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin"}
+    if shutil.which("pulumi", path=env["PATH"]):
+        pytest.skip("a pulumi CLI is installed here")
+    result = promote(stacks, "--check-deployed", env=env)
+    assert result.returncode == 1 and "`pulumi` CLI is not on PATH" in result.stderr
+
+
+def test_the_program_exports_what_check_deployed_compares(plan: Plan) -> None:
+    from ops.promote import DEPLOYED_OUTPUTS, _get
+
+    config = load(ROOT / f"Pulumi.{plan.stack}.yaml")
+    for output, path in DEPLOYED_OUTPUTS.items():
+        assert plan.outputs[output] == _get(config, path)
