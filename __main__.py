@@ -14,6 +14,7 @@ from components.aws_context import aws_context
 from components.backend import BackendService, BackendServiceArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
 from components.dashboard import Dashboard, DashboardArgs
+from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -38,6 +39,8 @@ data_key = KmsKey("data", KmsKeyArgs(
 network = Network("net", NetworkArgs(settings=settings.network, context=ctx, logs_key_arn=logs_key.arn))
 groups = TierSecurityGroups("sg", SecurityGroupsArgs(
     vpc_id=network.vpc_id, service_port=settings.backend.container_port,
+    # Origin lock: only Cloudflare reaches the load balancer (dev may relax it by name for debugging).
+    edge_ipv4_cidrs=None if settings.cdn.allow_direct_origin_access else cloudflare.get_ip_ranges_output().ipv4_cidrs,
 ))
 zone = cloudflare.get_zone_output(filter={"name": settings.cdn.zone, "match": "all"})
 certificate = DnsValidatedCertificate("api-cert", CertificateArgs(domain=settings.cdn.api_host, zone_id=zone.id))
@@ -75,6 +78,10 @@ backend = BackendService("backend", BackendServiceArgs(
 ))
 
 # --- edge --------------------------------------------------------------------------------
+edge = Edge("edge", EdgeArgs(
+    settings=settings.cdn, zone_id=zone.id, origin_dns_name=lb.dns_name,
+    https_listener_arn=lb.https_listener.arn,
+))
 
 
 # --- monitoring --------------------------------------------------------------------------
@@ -86,7 +93,7 @@ if region != HEALTH_CHECK_REGION:  # Route 53 health-check alarms can only notif
     remote_topics[HEALTH_CHECK_REGION] = Alerting("alerts-edge", AlertingArgs(
         settings=settings.monitoring, context=ctx, region=HEALTH_CHECK_REGION, protect=prod)).topics
 public_health = PublicHealthCheck("public-health", HealthCheckArgs(
-    host=settings.cdn.api_host, path=settings.backend.health_check.path))
+    host=settings.cdn.api_host, path=settings.cdn.health_check.path))
 alarm_specs = [
     *edge_alarms(health_check_id=public_health.health_check_id, url=public_health.url),
     *backend_alarms(thresholds, load_balancer=lb.arn_suffix, target_group=lb.target_group_arn_suffix,
@@ -110,3 +117,5 @@ pulumi.export("ecr_repository_url", backend.repository.repository_url)
 pulumi.export("vpc_id", network.vpc_id)
 pulumi.export("alert_topic_arns", alerting.topic_arns)
 pulumi.export("dashboard_name", dashboard.dashboard.dashboard_name)
+pulumi.export("cloudflare_zone_id", edge.zone_id)
+pulumi.export("edge_health_check_id", edge.health_check_id)

@@ -34,6 +34,7 @@ _ID_PREFIX = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/managedPrefixList:ManagedPrefixList": "pl-",
 }
 
 
@@ -108,6 +109,12 @@ class FloyoMocks(pulumi.runtime.Mocks):
         state["arn"] = f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT_ID}:{suffix}"
         state["arnSuffix"] = suffix
         return state["arn"]
+
+    def _shape_listener(self, name: str, state: dict[str, Any], rid: str) -> str:
+        lb = name.split("-")[0]
+        state["arn"] = (f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT_ID}:listener/app/{lb}/"
+                        f"{_hex(lb, 16)}/{_hex(name, 16)}")
+        return state["arn"]  # a listener's id is its ARN
 
     def _shape_key(self, name: str, state: dict[str, Any], rid: str) -> str:
         key_id = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-{_hex(name + '2', 4)}-{_hex(name + '3', 4)}-{_hex(name + '4', 12)}"
