@@ -24,6 +24,16 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _alerts_table(args: argparse.Namespace) -> int:
+    from ops.alerts_table import alerts_table, write_readme
+
+    if args.write:
+        write_readme()
+    else:
+        print(alerts_table())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--stack-dir", type=Path, default=None,
                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     plan.set_defaults(run=_plan)
+
+    alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
+    alerts.add_argument("--write", action="store_true", help="rewrite the README's alert table in place")
+    alerts.set_defaults(run=_alerts_table)
 
     args = parser.parse_args(argv)
     try:
