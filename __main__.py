@@ -7,14 +7,20 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from components.alarm_catalogue import HEALTH_CHECK_REGION, backend_alarms, edge_alarms, service_down
+from components.alarms import Alarms, AlarmsArgs
+from components.alerting import Alerting, AlertingArgs, AlertTopics
 from components.aws_context import aws_context
 from components.backend import BackendService, BackendServiceArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
+from components.dashboard import Dashboard, DashboardArgs
 from components.edge import Edge, EdgeArgs
+from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
+from components.telemetry import Telemetry, TelemetryArgs
 from stacks import settings_from_pulumi
 
 settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
@@ -53,7 +59,14 @@ backend_sidecars: list[pulumi.Input[dict[str, Any]]] = []
 
 
 # --- tracing and error tracking --------------------------------------------------------
-
+telemetry = Telemetry("telemetry", TelemetryArgs(
+    settings=settings.monitoring, context=ctx, logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn,
+    backend_log_group=f"/floyo/{stack}/backend", protect=prod,
+))
+backend_sidecars.append(telemetry.sidecar)
+backend_env.update(telemetry.environment)
+backend_secrets.update(telemetry.secrets)
+backend_statements.extend(telemetry.statements)
 
 backend = BackendService("backend", BackendServiceArgs(
     settings=settings.backend, context=ctx, subnet_ids=network.private_subnet_ids,
@@ -72,7 +85,26 @@ edge = Edge("edge", EdgeArgs(
 
 
 # --- monitoring --------------------------------------------------------------------------
-
+region = pulumi.Config("aws").require("region")
+thresholds = settings.monitoring.thresholds
+alerting = Alerting("alerts", AlertingArgs(settings=settings.monitoring, context=ctx, protect=prod))
+remote_topics: dict[str, AlertTopics] = {}
+if region != HEALTH_CHECK_REGION:  # Route 53 health-check alarms can only notify us-east-1 topics
+    remote_topics[HEALTH_CHECK_REGION] = Alerting("alerts-edge", AlertingArgs(
+        settings=settings.monitoring, context=ctx, region=HEALTH_CHECK_REGION, protect=prod)).topics
+public_health = PublicHealthCheck("public-health", HealthCheckArgs(
+    host=settings.cdn.api_host, path=settings.cdn.health_check.path))
+alarm_specs = [
+    *edge_alarms(health_check_id=public_health.health_check_id, url=public_health.url),
+    *backend_alarms(thresholds, load_balancer=lb.arn_suffix, target_group=lb.target_group_arn_suffix,
+                    cluster_name=backend.cluster_name, service_name=backend.service_name),
+]
+alarms = Alarms("alarms", AlarmsArgs(
+    specs=alarm_specs, topics=alerting.topics, stack_region=region, remote_topics=remote_topics,
+    actions_enabled=settings.monitoring.alarms_enabled, composite=service_down(alarm_specs, region),
+))
+dashboard = Dashboard("dashboard", DashboardArgs(
+    specs=alarm_specs, region=ctx.region, composite_arn=alarms.composite.arn if alarms.composite else None))
 
 # --- outputs -----------------------------------------------------------------------------
 
@@ -83,6 +115,8 @@ pulumi.export("ecs_service_name", backend.service_name)
 pulumi.export("backend_log_group", backend.log_group.name)
 pulumi.export("ecr_repository_url", backend.repository.repository_url)
 pulumi.export("vpc_id", network.vpc_id)
+pulumi.export("alert_topic_arns", alerting.topic_arns)
+pulumi.export("dashboard_name", dashboard.dashboard.dashboard_name)
 pulumi.export("cloudflare_zone_id", edge.zone_id)
 pulumi.export("edge_health_check_id", edge.health_check_id)
 pulumi.export("backend_image", settings.backend.image)  # `ops promote --check-deployed` compares these

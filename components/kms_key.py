@@ -27,6 +27,9 @@ class KmsKeyArgs:
     (then only IAM policies of the account can grant use)."""
     deletion_window_days: int = 30
     """Days a scheduled key deletion can still be cancelled, 7-30. Default 30 (the maximum)."""
+    region: str | None = None
+    """Region of the key when it is not the provider's (a key serves only its own region).
+    Default: the provider's."""
     protect: bool = False
     """Pulumi `protect` on the key: a key's deletion makes everything it encrypted unreadable.
     Default false; prod passes true."""
@@ -62,12 +65,14 @@ class KmsKey(pulumi.ComponentResource):
             key_usage="ENCRYPT_DECRYPT",
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             policy=policy_json([root, *args.service_statements]),
+            region=args.region,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.kms.Alias(
             f"{name}-alias",
             name=f"alias/{args.alias}",
             target_key_id=self.key.key_id,
+            region=args.region,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn = self.key.arn

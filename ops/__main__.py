@@ -54,6 +54,15 @@ def _lint_workflows(args: argparse.Namespace) -> int:
 
     return lint_workflows(args.directory)
 
+def _alerts_table(args: argparse.Namespace) -> int:
+    from ops.alerts_table import alerts_table, write_readme
+
+    if args.write:
+        write_readme()
+    else:
+        print(alerts_table())
+    return 0
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
@@ -93,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     lint.add_argument("directory", nargs="?", type=Path, default=None,
                       help="directory of workflow files (default: .github/workflows)")
     lint.set_defaults(run=_lint_workflows)
+
+    alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
+    alerts.add_argument("--write", action="store_true", help="rewrite the README's alert table in place")
+    alerts.set_defaults(run=_alerts_table)
 
     args = parser.parse_args(argv)
     try:

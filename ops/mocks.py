@@ -170,8 +170,28 @@ class FloyoMocks(pulumi.runtime.Mocks):
 
     def _shape_topic(self, name: str, state: dict[str, Any], rid: str) -> str:
         topic = state.get("name", name)
-        state["arn"] = f"arn:aws:sns:{self.region}:{ACCOUNT_ID}:{topic}"
+        state["arn"] = f"arn:aws:sns:{state.get('region', self.region)}:{ACCOUNT_ID}:{topic}"
         return state["arn"]
+
+    def _shape_metricalarm(self, name: str, state: dict[str, Any], rid: str) -> str:
+        alarm = state.get("name", name)
+        state["arn"] = f"arn:aws:cloudwatch:{state.get('region', self.region)}:{ACCOUNT_ID}:alarm:{alarm}"
+        return alarm
+
+    def _shape_compositealarm(self, name: str, state: dict[str, Any], rid: str) -> str:
+        alarm = state.get("alarmName", name)
+        state["arn"] = f"arn:aws:cloudwatch:{state.get('region', self.region)}:{ACCOUNT_ID}:alarm:{alarm}"
+        return alarm
+
+    def _shape_dashboard(self, name: str, state: dict[str, Any], rid: str) -> str:
+        dashboard = state.get("dashboardName", name)
+        state["dashboardArn"] = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{dashboard}"
+        return dashboard
+
+    def _shape_healthcheck(self, name: str, state: dict[str, Any], rid: str) -> str:
+        check = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-{_hex(name + '2', 4)}-{_hex(name + '3', 4)}-{_hex(name + '4', 12)}"
+        state["arn"] = f"arn:aws:route53:::healthcheck/{check}"
+        return check
 
     # --- data sources ----------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from stacks.base import PROJECT, Tier
 from stacks.checks import CROSS_CHECKS
@@ -56,6 +56,15 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     return model
 
 
+def _is_secret_field(loc: tuple[int | str, ...]) -> bool:
+    """Whether the key at `loc` is declared as a `SecretStr` (its value is never echoed)."""
+    owner = _model_at(loc) if loc else None
+    field = owner.model_fields.get(str(loc[-1])) if owner else None
+    if field is None:
+        return False
+    return SecretStr in (field.annotation, *(getattr(field.annotation, "__args__", ()) or ()))
+
+
 def _render(value: Any) -> str:
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
@@ -65,7 +74,7 @@ def _problems(error: ValidationError, secret_sections: Collection[str]) -> list[
     problems: list[Problem] = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
-        secret = bool(loc) and str(loc[0]) in secret_sections
+        secret = bool(loc) and (str(loc[0]) in secret_sections or _is_secret_field(loc))
         if item["type"] == "missing":
             given = "nothing"
             allowed = "this key is required"

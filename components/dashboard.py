@@ -1,0 +1,104 @@
+"""A CloudWatch dashboard generated from the alarm catalogue (one source, no copy-paste)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarm_catalogue import TIERS, AlarmSpec
+
+SIGNAL_ORDER = ("availability", "traffic", "errors", "latency", "saturation")
+"""Golden signals, left to right within a tier's row."""
+TIER_TITLES = {"edge": "Edge (public /health)", "backend": "Backend: load balancer and ECS service",
+               "postgres": "Postgres: Aurora writer, readers and RDS Proxy", "redis": "Redis: ElastiCache nodes"}
+WIDTH, HEIGHT, COLUMNS = 8, 6, 24
+
+
+def metric_rows(spec: AlarmSpec) -> list[list[Any]]:
+    """The widget's `metrics` array for a spec: the alarmed series, then (for math) its inputs."""
+    def row(metric: Any, options: dict[str, Any]) -> list[Any]:
+        dims = [part for key, value in metric.dimensions.items() for part in (key, value)]
+        return [metric.namespace, metric.name, *dims, {"id": metric.id, "stat": metric.stat,
+                                                       "period": metric.period, **options}]
+
+    if spec.expression is None:
+        return [row(spec.metrics[0], {"label": spec.title})]
+    rows: list[list[Any]] = [[{"expression": spec.expression, "label": spec.title, "id": "result"}]]
+    for metric in spec.metrics:
+        extra = {"yAxis": "right", "label": f"{metric.name} {metric.id}"} if spec.dashboard_inputs else {
+            "visible": False}
+        rows.append(row(metric, extra))
+    return rows
+
+
+def spec_widget(spec: AlarmSpec, region: pulumi.Input[str], x: int, y: int) -> dict[str, Any]:
+    """A time-series graph of the spec with its alarm threshold as a horizontal line."""
+    horizontal = {"label": f"alarm: {spec.condition}", "value": spec.threshold, "color": "#d62728",
+                  "fill": "above" if spec.comparison.startswith("Greater") else "below"}
+    return {
+        "type": "metric", "x": x, "y": y, "width": WIDTH, "height": HEIGHT,
+        "properties": {
+            "title": f"{spec.title} [{spec.signal}]",
+            "view": "timeSeries", "stacked": False, "region": spec.region or region,
+            "period": spec.period, "metrics": metric_rows(spec),
+            "annotations": {"horizontal": [horizontal]},
+            "yAxis": {"left": {"label": spec.unit_label, "showUnits": False}},
+        },
+    }
+
+
+def dashboard_body(specs: Sequence[AlarmSpec], region: pulumi.Input[str],
+                   composite_arn: pulumi.Input[str] | None = None) -> dict[str, Any]:
+    """The dashboard JSON (with Outputs inside): the composite's state, then one row block per tier."""
+    widgets: list[dict[str, Any]] = []
+    y = 0
+    if composite_arn is not None:
+        widgets.append({"type": "alarm", "x": 0, "y": y, "width": COLUMNS, "height": 2,
+                        "properties": {"title": "Service down (composite)", "alarms": [composite_arn]}})
+        y += 2
+    for tier in TIERS:
+        tier_specs = sorted((s for s in specs if s.tier == tier), key=lambda s: SIGNAL_ORDER.index(s.signal))
+        if not tier_specs:
+            continue
+        widgets.append({"type": "text", "x": 0, "y": y, "width": COLUMNS, "height": 1,
+                        "properties": {"markdown": f"## {TIER_TITLES[tier]}"}})
+        y += 1
+        for index, spec in enumerate(tier_specs):
+            column = index % (COLUMNS // WIDTH)
+            if index and column == 0:
+                y += HEIGHT
+            widgets.append(spec_widget(spec, region, column * WIDTH, y))
+        y += HEIGHT
+    return {"start": "-PT6H", "periodOverride": "inherit", "widgets": widgets}
+
+
+@dataclass(frozen=True)
+class DashboardArgs:
+    """Arguments of `Dashboard`."""
+
+    specs: Sequence[AlarmSpec]
+    """The same catalogue entries the alarms were made from."""
+    region: pulumi.Input[str]
+    """The stack's region (widgets of specs in another region say so themselves)."""
+    composite_arn: pulumi.Input[str] | None = None
+    """ARN of the composite alarm, shown as a status strip on top. Default none."""
+
+
+class Dashboard(pulumi.ComponentResource):
+    """`floyo-<stack>`: golden signals per tier, thresholds drawn on every graph."""
+
+    dashboard: aws.cloudwatch.Dashboard
+
+    def __init__(self, name: str, args: DashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("floyo:monitoring:Dashboard", name, None, opts)
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=f"floyo-{pulumi.get_stack()}",
+            dashboard_body=pulumi.Output.json_dumps(dashboard_body(args.specs, args.region, args.composite_arn)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"dashboard_name": self.dashboard.dashboard_name})
