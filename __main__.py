@@ -10,10 +10,14 @@ import pulumi_cloudflare as cloudflare
 from components.aws_context import aws_context
 from components.backend import BackendService, BackendServiceArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
+from components.database_objects import BACKEND_RO, BACKEND_RW, MIGRATOR, DatabaseObjects, DatabaseObjectsArgs
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
+from components.postgres import AppLogin, Postgres, PostgresArgs
+from components.redis import Redis, RedisArgs
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
+from components.tenants import Tenants, TenantsArgs
 from stacks import settings_from_pulumi
 
 settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
@@ -47,6 +51,37 @@ backend_statements: list[pulumi.Input[dict[str, Any]]] = []
 backend_sidecars: list[pulumi.Input[dict[str, Any]]] = []
 
 # --- data tier -------------------------------------------------------------------------
+postgres = Postgres("db", PostgresArgs(
+    settings=settings.database, context=ctx, subnet_ids=network.isolated_subnet_ids,
+    database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
+    logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, az_count=settings.network.az_count, protect=prod,
+    logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True)],
+))
+db_objects = DatabaseObjects("dbo", DatabaseObjectsArgs(
+    settings=settings.database, writer_endpoint=postgres.endpoint, port=postgres.port,
+    master_secret_arn=postgres.master_secret_arn,
+    login_passwords={user: login.password for user, login in postgres.logins.items()}, protect=prod,
+))
+Tenants("tenants", TenantsArgs(
+    tenants=settings.tenants, database=db_objects.database_name, provider=db_objects.provider,
+    tenant_group=db_objects.tenant_group,
+))
+cache = Redis("cache", RedisArgs(
+    settings=settings.cache, subnet_ids=network.isolated_subnet_ids, security_group_id=groups.cache.id,
+    key_arn=data_key.arn, logs_key_arn=logs_key.arn, protect=prod,
+))
+backend_secrets.update({  # ECS reads one JSON key of each secret at task start (`<arn>:<key>::`)
+    "DATABASE_URL": postgres.logins[BACKEND_RW].secret_arn.apply(lambda arn: f"{arn}:url::"),
+    "DATABASE_READ_URL": postgres.logins[BACKEND_RO].secret_arn.apply(lambda arn: f"{arn}:url::"),
+    "REDIS_URL": cache.secret_arn.apply(lambda arn: f"{arn}:url::"),
+    "REDIS_AUTH_TOKEN": cache.secret_arn.apply(lambda arn: f"{arn}:auth_token::"),
+})
+backend_env.update({
+    "DATABASE_HOST": postgres.proxy_endpoint, "DATABASE_READ_HOST": postgres.proxy_read_only_endpoint,
+    "DATABASE_PORT": "5432", "DATABASE_NAME": settings.database.database_name, "DATABASE_SSLMODE": "require",
+    "DATABASE_POOL_SIZE": str(settings.backend.db_pool_size),
+    "REDIS_HOST": cache.primary_endpoint, "REDIS_PORT": "6379", "REDIS_TLS": "true",
+})
 
 
 # --- tracing and error tracking --------------------------------------------------------
@@ -76,3 +111,14 @@ pulumi.export("ecs_service_name", backend.service_name)
 pulumi.export("backend_log_group", backend.log_group.name)
 pulumi.export("ecr_repository_url", backend.repository.repository_url)
 pulumi.export("vpc_id", network.vpc_id)
+pulumi.export("database_writer_endpoint", postgres.endpoint)
+pulumi.export("database_reader_endpoint", postgres.reader_endpoint)
+pulumi.export("database_proxy_endpoint", postgres.proxy_endpoint)
+pulumi.export("database_proxy_read_only_endpoint", postgres.proxy_read_only_endpoint)
+pulumi.export("database_name", db_objects.database_name)
+pulumi.export("database_cluster_resource_id", postgres.cluster_resource_id)
+pulumi.export("database_master_secret_arn", postgres.master_secret_arn)
+pulumi.export("database_login_secret_arns", {user: login.secret_arn for user, login in postgres.logins.items()})
+pulumi.export("cache_primary_endpoint", cache.primary_endpoint)
+pulumi.export("cache_reader_endpoint", cache.reader_endpoint)
+pulumi.export("cache_secret_arn", cache.secret_arn)
