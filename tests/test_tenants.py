@@ -60,6 +60,6 @@ def test_removing_a_tenant_never_drops_its_schema_without_the_flag(stack: str) -
     assert schemas["initech"].retain_on_delete is False
 
 
-def test_tenants_add_no_invokes_per_tenant() -> None:
+def test_each_tenant_costs_exactly_two_resources() -> None:
     few, many = plan_with("dev", {"tenants": TENANTS[:1]}), tenant_plan("dev")
     assert len(many.resources) - len(few.resources) == 2 * (len(TENANTS) - 1)
