@@ -7,20 +7,31 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from components.alarm_catalogue import HEALTH_CHECK_REGION, backend_alarms, edge_alarms, service_down
+from components.alarm_catalogue import (
+    HEALTH_CHECK_REGION,
+    backend_alarms,
+    edge_alarms,
+    postgres_alarms,
+    redis_alarms,
+    service_down,
+)
 from components.alarms import Alarms, AlarmsArgs
 from components.alerting import Alerting, AlertingArgs, AlertTopics
 from components.aws_context import aws_context
 from components.backend import BackendService, BackendServiceArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
 from components.dashboard import Dashboard, DashboardArgs
+from components.database_objects import BACKEND_RO, BACKEND_RW, MIGRATOR, DatabaseObjects, DatabaseObjectsArgs
 from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
+from components.postgres import AppLogin, Postgres, PostgresArgs
+from components.redis import Redis, RedisArgs
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
 from components.telemetry import Telemetry, TelemetryArgs
+from components.tenants import Tenants, TenantsArgs
 from stacks import settings_from_pulumi
 
 settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
@@ -56,6 +67,37 @@ backend_statements: list[pulumi.Input[dict[str, Any]]] = []
 backend_sidecars: list[pulumi.Input[dict[str, Any]]] = []
 
 # --- data tier -------------------------------------------------------------------------
+postgres = Postgres("db", PostgresArgs(
+    settings=settings.database, context=ctx, subnet_ids=network.isolated_subnet_ids,
+    database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
+    logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, az_count=settings.network.az_count, protect=prod,
+    logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True)],
+))
+db_objects = DatabaseObjects("dbo", DatabaseObjectsArgs(
+    settings=settings.database, writer_endpoint=postgres.endpoint, port=postgres.port,
+    master_secret_arn=postgres.master_secret_arn,
+    login_passwords={user: login.password for user, login in postgres.logins.items()}, protect=prod,
+))
+Tenants("tenants", TenantsArgs(
+    tenants=settings.tenants, database=db_objects.database_name, provider=db_objects.provider,
+    tenant_group=db_objects.tenant_group,
+))
+cache = Redis("cache", RedisArgs(
+    settings=settings.cache, subnet_ids=network.isolated_subnet_ids, security_group_id=groups.cache.id,
+    key_arn=data_key.arn, logs_key_arn=logs_key.arn, protect=prod,
+))
+backend_secrets.update({  # ECS reads one JSON key of each secret at task start (`<arn>:<key>::`)
+    "DATABASE_URL": postgres.logins[BACKEND_RW].secret_arn.apply(lambda arn: f"{arn}:url::"),
+    "DATABASE_READ_URL": postgres.logins[BACKEND_RO].secret_arn.apply(lambda arn: f"{arn}:url::"),
+    "REDIS_URL": cache.secret_arn.apply(lambda arn: f"{arn}:url::"),
+    "REDIS_AUTH_TOKEN": cache.secret_arn.apply(lambda arn: f"{arn}:auth_token::"),
+})
+backend_env.update({
+    "DATABASE_HOST": postgres.proxy_endpoint, "DATABASE_READ_HOST": postgres.proxy_read_only_endpoint,
+    "DATABASE_PORT": "5432", "DATABASE_NAME": settings.database.database_name, "DATABASE_SSLMODE": "require",
+    "DATABASE_POOL_SIZE": str(settings.backend.db_pool_size),
+    "REDIS_HOST": cache.primary_endpoint, "REDIS_PORT": "6379", "REDIS_TLS": "true",
+})
 
 
 # --- tracing and error tracking --------------------------------------------------------
@@ -98,6 +140,14 @@ alarm_specs = [
     *edge_alarms(health_check_id=public_health.health_check_id, url=public_health.url),
     *backend_alarms(thresholds, load_balancer=lb.arn_suffix, target_group=lb.target_group_arn_suffix,
                     cluster_name=backend.cluster_name, service_name=backend.service_name),
+    *postgres_alarms(thresholds, cluster_id=postgres.cluster.cluster_identifier,
+                     instance_ids=[i.identifier for i in (postgres.writer, *postgres.readers)],
+                     reader_ids=[i.identifier for i in postgres.readers],
+                     max_connections=settings.database.max_connections, proxy_name=postgres.proxy.name),
+    *redis_alarms(thresholds, member_cluster_ids=[
+        cache.replication_group.member_clusters.apply(lambda members, i=i: sorted(members)[i])
+        for i in range(1 + settings.cache.replicas)
+    ]),
 ]
 alarms = Alarms("alarms", AlarmsArgs(
     specs=alarm_specs, topics=alerting.topics, stack_region=region, remote_topics=remote_topics,
@@ -121,3 +171,14 @@ pulumi.export("cloudflare_zone_id", edge.zone_id)
 pulumi.export("edge_health_check_id", edge.health_check_id)
 pulumi.export("backend_image", settings.backend.image)  # `ops promote --check-deployed` compares these
 pulumi.export("app_version", settings.backend.app_version)
+pulumi.export("database_writer_endpoint", postgres.endpoint)
+pulumi.export("database_reader_endpoint", postgres.reader_endpoint)
+pulumi.export("database_proxy_endpoint", postgres.proxy_endpoint)
+pulumi.export("database_proxy_read_only_endpoint", postgres.proxy_read_only_endpoint)
+pulumi.export("database_name", db_objects.database_name)
+pulumi.export("database_cluster_resource_id", postgres.cluster_resource_id)
+pulumi.export("database_master_secret_arn", postgres.master_secret_arn)
+pulumi.export("database_login_secret_arns", {user: login.secret_arn for user, login in postgres.logins.items()})
+pulumi.export("cache_primary_endpoint", cache.primary_endpoint)
+pulumi.export("cache_reader_endpoint", cache.reader_endpoint)
+pulumi.export("cache_secret_arn", cache.secret_arn)

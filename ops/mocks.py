@@ -59,6 +59,8 @@ class FloyoMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         token, name = args.typ, args.name
         state: dict[str, Any] = dict(args.inputs)
+        if token == "random:index/randomPassword:RandomPassword":
+            return self._random_password(name, state)
         if not token.startswith("aws:") and not token.startswith("cloudflare:"):
             return f"{name}-id" if args.custom else None, state
         if token.startswith("cloudflare:"):
@@ -79,8 +81,9 @@ class FloyoMocks(pulumi.runtime.Mocks):
         return repo
 
     def _shape_cluster(self, name: str, state: dict[str, Any], rid: str) -> str:
-        cluster = state.get("name") or state.get("clusterIdentifier") or name
         if "engine" in state:  # rds cluster
+            cluster = state.get("clusterIdentifier") or state["name"]
+            state["clusterIdentifier"] = cluster
             state["arn"] = f"arn:aws:rds:{self.region}:{ACCOUNT_ID}:cluster:{cluster}"
             host = f"{cluster}.cluster-{_hex(name, 12)}.{self.region}.rds.amazonaws.com"
             state["endpoint"] = host
@@ -91,8 +94,54 @@ class FloyoMocks(pulumi.runtime.Mocks):
                 "secretArn": f"arn:aws:secretsmanager:{self.region}:{ACCOUNT_ID}:secret:rds!cluster-{_hex(name, 8)}-AbCdEf",
                 "kmsKeyId": state.get("masterUserSecretKmsKeyId", ""), "secretStatus": "active"}]
         else:
+            cluster = state.get("name") or name
             state["arn"] = f"arn:aws:ecs:{self.region}:{ACCOUNT_ID}:cluster/{cluster}"
         return cluster
+
+    def _shape_clusterinstance(self, name: str, state: dict[str, Any], rid: str) -> str:
+        instance = state.get("identifier") or state["name"]
+        state["identifier"] = instance
+        state["arn"] = f"arn:aws:rds:{self.region}:{ACCOUNT_ID}:db:{instance}"
+        state["endpoint"] = f"{instance}.{_hex(name, 12)}.{self.region}.rds.amazonaws.com"
+        state["port"] = 5432
+        state["writer"] = state.get("promotionTier", 0) == 0
+        state["dbiResourceId"] = "db-" + _hex(name, 26).upper()
+        return instance
+
+    def _shape_proxy(self, name: str, state: dict[str, Any], rid: str) -> str:
+        proxy = state["name"]
+        state["arn"] = f"arn:aws:rds:{self.region}:{ACCOUNT_ID}:db-proxy:prx-{_hex(name, 17)}"
+        state["endpoint"] = f"{proxy}.proxy-{_hex(proxy, 12)}.{self.region}.rds.amazonaws.com"
+        return proxy
+
+    def _shape_proxyendpoint(self, name: str, state: dict[str, Any], rid: str) -> str:
+        endpoint = state.get("dbProxyEndpointName") or state["name"]
+        proxy = state.get("dbProxyName", "proxy")
+        state["arn"] = f"arn:aws:rds:{self.region}:{ACCOUNT_ID}:db-proxy-endpoint:prx-endpoint-{_hex(name, 17)}"
+        state["endpoint"] = f"{endpoint}.endpoint.proxy-{_hex(proxy, 12)}.{self.region}.rds.amazonaws.com"
+        state["isDefault"] = False
+        return f"{proxy}/{endpoint}"
+
+    def _shape_proxydefaulttargetgroup(self, name: str, state: dict[str, Any], rid: str) -> str:
+        state["name"] = "default"  # RDS Proxy's one target group is always called "default"
+        state["arn"] = f"arn:aws:rds:{self.region}:{ACCOUNT_ID}:target-group:prx-tg-{_hex(name, 17)}"
+        return str(state.get("dbProxyName", name))
+
+    def _shape_replicationgroup(self, name: str, state: dict[str, Any], rid: str) -> str:
+        group = state.get("replicationGroupId") or state["name"]
+        state["replicationGroupId"] = group
+        state["arn"] = f"arn:aws:elasticache:{self.region}:{ACCOUNT_ID}:replicationgroup:{group}"
+        suffix = f"{_hex(name, 6)}.{self.region.replace('us-east-', 'use')}.cache.amazonaws.com"
+        state["primaryEndpointAddress"] = f"master.{group}.{suffix}"
+        state["readerEndpointAddress"] = f"replica.{group}.{suffix}"
+        state["memberClusters"] = [f"{group}-{i + 1:03d}" for i in range(int(state.get("numCacheClusters", 1)))]
+        return group
+
+    def _random_password(self, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """A deterministic stand-in; the SDK marks `result` secret (additional secret output)."""
+        length = int(state.get("length", 32))
+        state["result"] = (_hex("password" + name, 64) * 4)[:length]
+        return "none", state
 
     def _shape_loadbalancer(self, name: str, state: dict[str, Any], rid: str) -> str:
         lb = state.get("name", name)
@@ -123,6 +172,8 @@ class FloyoMocks(pulumi.runtime.Mocks):
         return key_id
 
     def _shape_secret(self, name: str, state: dict[str, Any], rid: str) -> str:
+        if "namePrefix" in state:  # the provider appends a 26-digit unique suffix to the prefix
+            state["name"] = state["namePrefix"] + str(int(_hex(name, 20), 16))[:26].rjust(26, "0")
         secret = state.get("name", name)
         state["arn"] = f"arn:aws:secretsmanager:{self.region}:{ACCOUNT_ID}:secret:{secret}-{_hex(name, 6)}"
         return state["arn"]

@@ -61,11 +61,12 @@ class PlannedResource:
     inputs: dict[str, Any]
     dependencies: list[str]
     protect: bool
+    retain_on_delete: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
-                "protect": self.protect}
+                "protect": self.protect, "retain_on_delete": self.retain_on_delete}
 
 
 @dataclass
@@ -100,6 +101,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 custom=bool(request.custom),
                 inputs=_plain(json_format.MessageToDict(request.object)),
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
             ))
         return response
 

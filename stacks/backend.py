@@ -85,6 +85,12 @@ class BackendSettings(Section):
     container_port: int = Field(default=8000, ge=1024, le=65535, description="Port uvicorn listens on. Default 8000.")
     min_tasks: int = Field(default=1, ge=1, le=100, description="Autoscaling floor. Default: dev 1, prod 3; prod needs >= 2.")
     max_tasks: int = Field(default=2, ge=1, le=200, description="Autoscaling ceiling. Default: dev 2, prod 12.")
+    db_pool_size: int = Field(
+        default=10, ge=1, le=500,
+        description="Most database connections one task opens per pool (pool size plus overflow). Each task "
+        "has two pools, read-write (to the writer) and read-only (to the readers), each up to this size. "
+        "Checked against the proxy's ceiling (see database.proxy). Default 10.",
+    )
     cpu_target_percent: int = Field(
         default=60, ge=10, le=90, description="Target average CPU for target tracking. Default 60."
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from stacks.base import PROJECT
 from stacks.errors import Problem
 
 if TYPE_CHECKING:
@@ -17,5 +18,44 @@ if TYPE_CHECKING:
 
 CrossCheck = Callable[["StackSettings"], list[Problem]]
 
-CROSS_CHECKS: list[CrossCheck] = []
+
+def database_capacity(settings: StackSettings) -> list[Problem]:
+    """The backend's connections fit the proxy, and the proxy fits the instances.
+
+    Each task opens two pools of `backend.db_pool_size`: read-write through the proxy's default
+    endpoint (all to the writer) and read-only through the READ_ONLY endpoint (to the readers;
+    counted against one reader, since after a failure one reader may serve them all). So per
+    instance the backend may hold `max_tasks * db_pool_size` proxy connections, which must not
+    exceed what the proxy may open to one instance (`max_connections_percent`% of
+    `max_connections`). That ceiling, plus `reserved_connections` for operators and migrations,
+    must fit the instance's `max_connections`.
+    """
+    db, backend = settings.database, settings.backend
+    ceiling = db.proxy_ceiling
+    problems: list[Problem] = []
+    demand = backend.max_tasks * backend.db_pool_size
+    if demand > ceiling:
+        fit = max(ceiling // backend.max_tasks, 0)
+        problems.append(Problem(
+            f"{PROJECT}:backend.db_pool_size",
+            str(backend.db_pool_size),
+            f"backend.max_tasks ({backend.max_tasks}) x db_pool_size ({backend.db_pool_size}) = {demand} connections "
+            f"per instance exceeds the proxy's ceiling of {ceiling} (database.proxy.max_connections_percent "
+            f"{db.proxy.max_connections_percent}% of database.max_connections {db.max_connections}); "
+            f"use db_pool_size <= {fit}, fewer tasks, or raise the proxy's share/max_connections",
+        ))
+    room = db.max_connections - db.reserved_connections
+    if ceiling > room:
+        fit_percent = room * 100 // db.max_connections
+        problems.append(Problem(
+            f"{PROJECT}:database.proxy.max_connections_percent",
+            str(db.proxy.max_connections_percent),
+            f"the proxy's ceiling of {ceiling} connections plus database.reserved_connections "
+            f"({db.reserved_connections}) exceeds database.max_connections ({db.max_connections}); "
+            f"use max_connections_percent <= {fit_percent}",
+        ))
+    return problems
+
+
+CROSS_CHECKS: list[CrossCheck] = [database_capacity]
 """Every cross-section check, in the order they run."""

@@ -2,13 +2,289 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
-from stacks.base import Section
+from pydantic import Field, ValidationInfo, field_validator
+
+from stacks.base import Section, check_retention, tier_of
+
+INSTANCE_FAMILIES = ("r5", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "t3", "t4g")
+"""Instance families Aurora PostgreSQL 16 runs on (Aurora user guide, "Supported DB engines for DB instance
+classes"). `db.r7g.large` is the prod default."""
+
+RESERVED_DATABASES = frozenset({"postgres", "template0", "template1", "rdsadmin"})
+"""Databases RDS creates or keeps for itself."""
+
+_INSTANCE_CLASS = re.compile(r"^db\.(?P<family>[a-z0-9]+)\.(?P<size>[0-9]*x?large|micro|small|medium)$")
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_DAY_TIME = r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d"
+_MAINTENANCE = re.compile(rf"^{_DAY_TIME}-{_DAY_TIME}$")
+
+
+class ProxySettings(Section):
+    """RDS Proxy connection pool (`floyo-infra:database.proxy`)."""
+
+    max_connections_percent: int = Field(
+        default=80, ge=1, le=100,
+        description="Share of each instance's `max_connections` the proxy may open to it. Default 80.",
+    )
+    max_idle_connections_percent: int = Field(
+        default=40, ge=0, le=100,
+        description="Share of `max_connections` the proxy keeps open while idle; <= max_connections_percent. Default 40.",
+    )
+    connection_borrow_timeout_seconds: int = Field(
+        default=30, ge=0, le=3600,
+        description="Seconds a client waits for a free pooled connection before an error. Default 30.",
+    )
+    idle_client_timeout_seconds: int = Field(
+        default=1800, ge=1, le=28800,
+        description="Seconds an idle client connection is kept before the proxy closes it. Default 1800.",
+    )
+
+    @field_validator("max_idle_connections_percent")
+    @classmethod
+    def _idle_below_max(cls, value: int, info: ValidationInfo) -> int:
+        ceiling = info.data.get("max_connections_percent")
+        if ceiling is not None and value > ceiling:
+            raise ValueError(f"must be <= max_connections_percent ({ceiling}); RDS refuses a larger idle pool")
+        return value
 
 
 class DatabaseSettings(Section):
     """Aurora PostgreSQL cluster and its pool (`floyo-infra:database`)."""
 
+    engine_version: str = Field(
+        default="16.8",
+        description="Aurora PostgreSQL engine version, pinned (`<major>.<minor>`, major 14-17). Default 16.8. "
+        "Minor upgrades are applied by changing this key (auto minor upgrades are off so the state matches).",
+    )
+    database_name: str = Field(
+        default="floyo",
+        description="Name of the application database. Default floyo. Changing it creates a new, empty database.",
+    )
+    master_username: str = Field(
+        default="floyo_admin", pattern=r"^[a-z][a-z0-9_]{0,62}$",
+        description="Master user; its password is generated and rotated by RDS in Secrets Manager. "
+        "Default floyo_admin. Changing it replaces the cluster (refused in prod).",
+    )
+    serverless: bool = Field(
+        default=False,
+        description="Run instances as Aurora Serverless v2 (`db.serverless`) instead of `instance_class`. "
+        "Default: dev true, prod false.",
+    )
+    min_capacity: float = Field(
+        default=0.5, ge=0, le=256,
+        description="Serverless v2 minimum ACUs, in steps of 0.5; 0 lets an idle instance pause (dev only). Default 0.5.",
+    )
+    max_capacity: float = Field(
+        default=4, ge=1, le=256,
+        description="Serverless v2 maximum ACUs, in steps of 0.5; >= min_capacity. Default: dev 4, prod 16.",
+    )
+    instance_class: str = Field(
+        default="db.r7g.large",
+        description="Instance class of the writer and readers when not serverless, e.g. db.r7g.large. "
+        "Default: dev db.t4g.medium, prod db.r7g.large.",
+    )
+    reader_count: int = Field(
+        default=1, ge=1, le=15,
+        description="Reader instances behind the READ_ONLY proxy endpoint, spread over the AZs. "
+        "Default: dev 1, prod 2; prod needs >= 2.",
+    )
+    backup_retention_days: int = Field(
+        default=7, ge=1, le=35,
+        description="Days of automated backups (point-in-time restore). Default: dev 7, prod 14; prod needs >= 14.",
+    )
+    backup_window: str = Field(default="03:00-04:00", description="Daily backup window (UTC, hh:mm-hh:mm). Default 03:00-04:00.")
+    maintenance_window: str = Field(
+        default="sun:04:30-sun:05:30",
+        description="Weekly maintenance window (UTC, ddd:hh:mm-ddd:hh:mm). Default sun:04:30-sun:05:30.",
+    )
+    deletion_protection: bool = Field(
+        default=True, description="RDS deletion protection on the cluster. Default true; only dev may turn it off."
+    )
+    skip_final_snapshot: bool = Field(
+        default=False, description="Delete the cluster without a final snapshot. Default false; only dev may set true."
+    )
+    max_connections: int = Field(
+        default=400, ge=50, le=5000,
+        description="`max_connections` of every instance, set explicitly so the capacity check is exact. "
+        "Keep it within what the instance class's memory allows. Default: dev 400, prod 1000.",
+    )
+    reserved_connections: int = Field(
+        default=20, ge=5, le=500,
+        description="Connections of max_connections kept outside the proxy: operators, migrations, RDS itself. Default 20.",
+    )
+    log_min_duration_statement_ms: int = Field(
+        default=500, ge=-1, le=2_147_483_647,
+        description="Statements slower than this many ms are logged; -1 disables. Default 500.",
+    )
+    idle_in_transaction_session_timeout_ms: int = Field(
+        default=60_000, ge=0, le=2_147_483_647,
+        description="Sessions idle inside a transaction longer than this (ms) are ended; 0 disables (dev only). Default 60000.",
+    )
+    proxy: ProxySettings = Field(default_factory=ProxySettings, description="RDS Proxy connection pool.")
+    performance_insights_retention_days: int = Field(
+        default=7, description="Performance Insights retention: 7 (free tier) or a multiple of 31 up to 731. Default 7."
+    )
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
+        default=60, description="Enhanced monitoring interval; 0 turns it off (dev only). Default: dev 60, prod 30."
+    )
+    log_retention_days: int = Field(
+        default=14, description="Days the exported PostgreSQL logs are kept in CloudWatch. Default: dev 14, prod 90."
+    )
+    admin_host: str | None = Field(
+        default=None,
+        description="Host the postgresql provider connects to instead of the writer endpoint, e.g. 127.0.0.1 "
+        "when an operator runs a tunnel (see README, Data tier). Default: the writer endpoint.",
+    )
+    admin_port: int = Field(
+        default=5432, ge=1, le=65535, description="Port for `admin_host` (the tunnel's local port). Default 5432."
+    )
 
-TIER_DEFAULTS: dict[str, dict[str, Any]] = {"dev": {}, "prod": {}}
+    @field_validator("engine_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not re.fullmatch(r"1[4-7]\.\d{1,2}", value):
+            raise ValueError("must be an Aurora PostgreSQL version <major>.<minor> with major 14-17, e.g. 16.8")
+        return value
+
+    @field_validator("database_name")
+    @classmethod
+    def _database_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", value):
+            raise ValueError("must be 1-63 of [a-z0-9_], starting with a letter")
+        if value in RESERVED_DATABASES:
+            raise ValueError(f"is reserved by PostgreSQL/RDS ({', '.join(sorted(RESERVED_DATABASES))})")
+        return value
+
+    @field_validator("min_capacity", "max_capacity")
+    @classmethod
+    def _half_steps(cls, value: float) -> float:
+        if (value * 2) != int(value * 2):
+            raise ValueError("must be a multiple of 0.5 ACU")
+        return value
+
+    @field_validator("min_capacity")
+    @classmethod
+    def _prod_no_pause(cls, value: float, info: ValidationInfo) -> float:
+        if tier_of(info) == "prod" and value == 0:
+            raise ValueError("prod may not pause (minimum 0 ACU): the first request after a pause waits for a resume")
+        return value
+
+    @field_validator("max_capacity")
+    @classmethod
+    def _max_above_min(cls, value: float, info: ValidationInfo) -> float:
+        floor = info.data.get("min_capacity")
+        if floor is not None and value < floor:
+            raise ValueError(f"must be >= min_capacity ({floor})")
+        return value
+
+    @field_validator("instance_class")
+    @classmethod
+    def _instance_class(cls, value: str) -> str:
+        match = _INSTANCE_CLASS.match(value)
+        if not match or match["family"] not in INSTANCE_FAMILIES:
+            families = ", ".join(INSTANCE_FAMILIES)
+            raise ValueError(f"must be db.<family>.<size> with an Aurora PostgreSQL family ({families}), e.g. db.r7g.large")
+        return value
+
+    @field_validator("reader_count")
+    @classmethod
+    def _prod_readers(cls, value: int, info: ValidationInfo) -> int:
+        if tier_of(info) == "prod" and value < 2:
+            raise ValueError("prod needs at least 2 readers so reads survive a failover (a reader becomes the writer)")
+        return value
+
+    @field_validator("backup_retention_days")
+    @classmethod
+    def _prod_backups(cls, value: int, info: ValidationInfo) -> int:
+        if tier_of(info) == "prod" and value < 14:
+            raise ValueError("prod keeps at least 14 days of backups")
+        return value
+
+    @field_validator("backup_window")
+    @classmethod
+    def _backup_window(cls, value: str) -> str:
+        if not _WINDOW.match(value):
+            raise ValueError("must be hh:mm-hh:mm (UTC), e.g. 03:00-04:00")
+        return value
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _maintenance_window(cls, value: str) -> str:
+        if not _MAINTENANCE.match(value):
+            raise ValueError("must be ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:04:30-sun:05:30")
+        return value
+
+    @field_validator("deletion_protection")
+    @classmethod
+    def _prod_protection(cls, value: bool, info: ValidationInfo) -> bool:
+        if tier_of(info) == "prod" and not value:
+            raise ValueError("prod keeps deletion protection on; only dev may turn it off")
+        return value
+
+    @field_validator("skip_final_snapshot")
+    @classmethod
+    def _prod_final_snapshot(cls, value: bool, info: ValidationInfo) -> bool:
+        if tier_of(info) == "prod" and value:
+            raise ValueError("prod always takes a final snapshot; only dev may skip it")
+        return value
+
+    @field_validator("idle_in_transaction_session_timeout_ms")
+    @classmethod
+    def _prod_idle_timeout(cls, value: int, info: ValidationInfo) -> int:
+        if tier_of(info) == "prod" and value == 0:
+            raise ValueError("prod ends sessions idle in a transaction (they hold locks and pin proxy connections)")
+        return value
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _pi_retention(cls, value: int) -> int:
+        if value != 7 and not (value % 31 == 0 and 31 <= value <= 731):
+            raise ValueError("must be 7 or a multiple of 31 up to 731 (what Performance Insights accepts)")
+        return value
+
+    @field_validator("monitoring_interval_seconds")
+    @classmethod
+    def _prod_monitoring(cls, value: int, info: ValidationInfo) -> int:
+        if tier_of(info) == "prod" and value == 0:
+            raise ValueError("prod keeps enhanced monitoring on; only dev may set 0")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return check_retention(value)
+
+    @field_validator("admin_host")
+    @classmethod
+    def _admin_host(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]{1,253}|\[?[0-9a-fA-F:]+\]?", value):
+            raise ValueError("must be a host name or IP address, e.g. 127.0.0.1")
+        return value
+
+    @property
+    def major_version(self) -> str:
+        """`16` for `16.8`."""
+        return self.engine_version.split(".")[0]
+
+    @property
+    def proxy_ceiling(self) -> int:
+        """Connections the proxy may open to one instance: `max_connections_percent` of `max_connections`."""
+        return self.max_connections * self.proxy.max_connections_percent // 100
+
+
+TIER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dev": {
+        "serverless": True, "min_capacity": 0.5, "max_capacity": 4, "instance_class": "db.t4g.medium",
+        "reader_count": 1, "backup_retention_days": 7, "max_connections": 400,
+        "monitoring_interval_seconds": 60, "log_retention_days": 14,
+    },
+    "prod": {
+        "serverless": False, "min_capacity": 2, "max_capacity": 16, "instance_class": "db.r7g.large",
+        "reader_count": 2, "backup_retention_days": 14, "max_connections": 1000,
+        "monitoring_interval_seconds": 30, "log_retention_days": 90,
+    },
+}
+"""Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from collections import Counter
+
+from pydantic import Field, field_validator
 
 from stacks.backend import BackendSettings
 from stacks.base import Section, Tier
@@ -28,5 +30,14 @@ class StackSettings(Section):
     cache: CacheSettings = Field(default_factory=CacheSettings, description="ElastiCache.")
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Alarms and tracing.")
     tenants: list[TenantSettings] = Field(
-        default_factory=list, description="Tenants, each with its own schema and role. Default none."
+        default_factory=list,
+        description="Tenants, each with its own schema and login role; slugs unique. Adding one is one line. Default none."
     )
+
+    @field_validator("tenants")
+    @classmethod
+    def _unique_slugs(cls, value: list[TenantSettings]) -> list[TenantSettings]:
+        duplicates = sorted(slug for slug, n in Counter(t.slug for t in value).items() if n > 1)
+        if duplicates:
+            raise ValueError(f"duplicate tenant slugs {duplicates}: each tenant needs its own schema and role")
+        return value

@@ -184,6 +184,10 @@ def stack_identifiers(plan: Plan) -> set[str]:
             ids.add("targetgroup/" + res.id.split(":targetgroup/", 1)[1])
         if res.type == "aws:ecs/service:Service":
             ids.add(res.id.rsplit("/", 1)[1])
+        if res.type == "aws:elasticache/replicationGroup:ReplicationGroup":
+            # Cluster mode disabled: ElastiCache names the member nodes <group id>-001, -002, ...
+            nodes = int(res.inputs["numCacheClusters"])
+            ids.update(f"{res.inputs['replicationGroupId']}-{i:03d}" for i in range(1, nodes + 1))
     return ids
 
 

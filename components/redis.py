@@ -1,0 +1,139 @@
+"""ElastiCache (Valkey or Redis OSS): a primary and replicas, TLS only, AUTH token in Secrets Manager."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from stacks.cache import CacheSettings
+
+PORT = 6379
+
+
+@dataclass(frozen=True)
+class RedisArgs:
+    """Arguments of `Redis`."""
+
+    settings: CacheSettings
+    """The stack's `cache` settings."""
+    subnet_ids: Sequence[pulumi.Input[str]]
+    """Isolated subnets (no route out of the VPC), one per AZ the nodes may use."""
+    security_group_id: pulumi.Input[str]
+    """The cache tier's group: 6379 from the backend service only."""
+    key_arn: pulumi.Input[str]
+    """KMS key for data at rest (nodes, snapshots) and the AUTH token's secret."""
+    logs_key_arn: pulumi.Input[str]
+    """KMS key of the slow-log and engine-log groups."""
+    protect: bool = False
+    """Pulumi `protect` on the replication group, and a final snapshot on delete. Default false; prod passes true."""
+    secret_recovery_days: int = 30
+    """Days a deleted token secret can still be restored, 7-30. Default 30."""
+
+
+class Redis(pulumi.ComponentResource):
+    """A replication group with cluster mode disabled: one primary and `replicas` replicas.
+
+    * TLS in transit is required (`transit_encryption_mode = required`) and an AUTH token,
+      generated here and kept in Secrets Manager, is needed to connect; data at rest and
+      snapshots are encrypted with the KMS key;
+    * with replicas, automatic failover and multi-AZ are on (always in prod);
+    * `maxmemory-policy` comes from settings (default allkeys-lru: a cache, not a store);
+    * slow log and engine log go to KMS-encrypted CloudWatch log groups with retention;
+    * daily snapshots kept `snapshot_retention_days`, a final snapshot in prod.
+
+    Cost: every node (primary + replicas) is billed hourly by node type; snapshots beyond
+    the cache's size per GB-month.
+    """
+
+    replication_group: aws.elasticache.ReplicationGroup
+    primary_endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    secret_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("floyo:data:Redis", name, None, opts)
+        s = args.settings
+        stack = pulumi.get_stack()
+        identifier = f"floyo-{stack}"
+        child = pulumi.ResourceOptions(parent=self)
+        subnets = aws.elasticache.SubnetGroup(
+            f"{name}-subnets", subnet_ids=list(args.subnet_ids), description=f"floyo {stack}: isolated subnets", opts=child,
+        )
+        parameters = aws.elasticache.ParameterGroup(
+            f"{name}-params",
+            family=s.parameter_family,
+            description=f"floyo {stack}: eviction policy",
+            parameters=[aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value=s.maxmemory_policy)],
+            opts=child,
+        )
+        logs = {
+            kind: aws.cloudwatch.LogGroup(
+                f"{name}-{kind}", name=f"/floyo/{stack}/cache/{kind}", retention_in_days=s.log_retention_days,
+                kms_key_id=args.logs_key_arn, opts=child,
+            )
+            for kind in ("slow-log", "engine-log")
+        }
+        token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
+        auth_token = pulumi.Output.secret(token.result)
+        failover = s.replicas >= 1
+        self.replication_group = aws.elasticache.ReplicationGroup(
+            f"{name}-group",
+            replication_group_id=identifier,
+            description=f"floyo {stack}: application cache",
+            engine=s.engine,
+            engine_version=s.engine_version,
+            node_type=s.node_type,
+            port=PORT,
+            num_cache_clusters=1 + s.replicas,
+            cluster_mode="disabled",
+            automatic_failover_enabled=failover,
+            multi_az_enabled=failover,
+            parameter_group_name=parameters.name,
+            subnet_group_name=subnets.name,
+            security_group_ids=[args.security_group_id],
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            auth_token=auth_token,
+            auth_token_update_strategy="ROTATE",
+            at_rest_encryption_enabled=True,
+            kms_key_id=args.key_arn,
+            snapshot_retention_limit=s.snapshot_retention_days,
+            snapshot_window=s.snapshot_window,
+            maintenance_window=s.maintenance_window,
+            final_snapshot_identifier=f"{identifier}-final" if args.protect else None,
+            auto_minor_version_upgrade=False,
+            apply_immediately=not args.protect,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=group.name, destination_type="cloudwatch-logs", log_format="json", log_type=kind,
+                )
+                for kind, group in logs.items()
+            ],
+            tags={"Name": identifier},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.primary_endpoint = self.replication_group.primary_endpoint_address
+        self.reader_endpoint = self.replication_group.reader_endpoint_address
+        secret = aws.secretsmanager.Secret(
+            f"{name}-auth",
+            name_prefix=f"floyo/{stack}/cache/auth-",
+            description="ElastiCache AUTH token and TLS connection URL for the backend",
+            kms_key_id=args.key_arn,
+            recovery_window_in_days=args.secret_recovery_days,
+            opts=child,
+        )
+        document = pulumi.Output.all(auth_token, self.primary_endpoint).apply(lambda th: json.dumps({
+            "auth_token": th[0], "host": th[1], "port": PORT, "url": f"rediss://:{th[0]}@{th[1]}:{PORT}/0",
+        }))
+        aws.secretsmanager.SecretVersion(
+            f"{name}-auth", secret_id=secret.id, secret_string=pulumi.Output.secret(document), opts=child,
+        )
+        self.secret_arn = secret.arn
+        self.register_outputs({
+            "primary_endpoint": self.primary_endpoint, "reader_endpoint": self.reader_endpoint, "secret_arn": self.secret_arn,
+        })
