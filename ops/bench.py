@@ -57,7 +57,7 @@ def _child_plan(stack: str, tenants: int | None, preload: list[str]) -> dict[str
             "resources": len(plan.resources), "modules": _provider_modules()}
 
 
-def _child_floor(count: int, region: str) -> dict[str, Any]:
+def _child_floor(count: int, region: str, typed: bool = False) -> dict[str, Any]:
     start = time.perf_counter()
     _import_sdks()
     imported = time.perf_counter()
@@ -75,8 +75,14 @@ def _child_floor(count: int, region: str) -> dict[str, Any]:
     pulumi.runtime.set_mocks(mocks, "floyo-infra", "floor", preview=True, monitor=RecordingMonitor(mocks, plan))
 
     def program() -> None:
-        for i in range(count):
-            pulumi.CustomResource("floyo:bench:Trivial", f"r{i}", {"value": i})
+        if typed:  # a real provider resource class with one argument: the SDK's typed-resource cost
+            from pulumi_aws import cloudwatch
+
+            for i in range(count):
+                cloudwatch.LogGroup(f"r{i}", retention_in_days=7)
+        else:
+            for i in range(count):
+                pulumi.CustomResource("floyo:bench:Trivial", f"r{i}", {"value": i})
 
     _sync_await(run_pulumi_func(program))
     end = time.perf_counter()
@@ -95,14 +101,17 @@ def _measure(args: list[str], repeat: int) -> dict[str, Any]:
     return {**summary, "resources": runs[0]["resources"], "modules": runs[0].get("modules", [])}
 
 
-def _row(label: str, plan: dict[str, Any], floor: dict[str, Any]) -> str:
+def _row(label: str, plan: dict[str, Any], floor: dict[str, Any], typed: dict[str, Any]) -> str:
     program = plan["total"] - plan["import"] - plan["submodules"]
     floor_registration = floor["total"] - floor["import"]
+    typed_registration = typed["total"] - typed["import"]
     return (f"{label:<20} {plan['resources']:>5} {plan['total']:>7.2f} {floor['total']:>7.2f} "
             f"{plan['total'] / floor['total']:>6.2f}x {plan['submodules']:>7.2f} "
             f"{(plan['total'] - plan['submodules']) / floor['total']:>6.2f}x "
+            f"{typed['total']:>7.2f} {(plan['total'] - plan['submodules']) / typed['total']:>6.2f}x "
             f"{program / max(plan['resources'], 1) * 1000:>7.2f} "
-            f"{floor_registration / max(floor['resources'], 1) * 1000:>7.2f}")
+            f"{floor_registration / max(floor['resources'], 1) * 1000:>7.2f} "
+            f"{typed_registration / max(typed['resources'], 1) * 1000:>7.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             stack, tenants, preload = rest[0], int(rest[1]), [m for m in rest[2].split(",") if m]
             result = _child_plan(stack, tenants if tenants >= 0 else None, preload)
         else:
-            result = _child_floor(int(rest[0]), "us-east-1")
+            result = _child_floor(int(rest[0]), "us-east-1", typed=kind == "typed-floor")
         print(json.dumps(result))
         return 0
 
@@ -129,17 +138,30 @@ def main(argv: list[str] | None = None) -> int:
     print("floor    = import pulumi + the provider SDKs, then register as many trivial resources (same mocks)")
     print("submods  = provider submodules the program uses (pulumi_aws.ec2, .ecs, ...), which the SDKs load")
     print("           lazily on first use and the floor never touches")
+    print("typed    = the same, registering a real provider class (aws.cloudwatch.LogGroup, one argument)")
     print(f"{'case':<20} {'res':>5} {'plan s':>7} {'floor s':>7} {'ratio':>7} {'submods':>7} {'w/o sub':>7} "
-          f"{'ms/res':>7} {'floor':>7}")
+          f"{'typed s':>7} {'ratio':>7} {'ms/res':>7} {'floor':>7} {'typed':>7}")
     cases = [(f"stack {s}", s, -1) for s in args.stacks]
     cases += [(f"prod, {n} tenants", "prod", n) for n in args.tenants]
+    tenant_runs: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     for label, stack, tenants in cases:
         modules = ",".join(_once(["plan", stack, str(tenants), ""])["modules"])
         plan = _measure(["plan", stack, str(tenants), modules], args.repeat)
         floor = _measure(["floor", str(plan["resources"])], args.repeat)
-        print(_row(label, plan, floor), flush=True)
-    print("ratio = plan / floor; 'w/o sub' = (plan - submodule imports) / floor;")
-    print("ms/res = program time per resource after all imports, next to the floor's registration cost per resource")
+        typed = _measure(["typed-floor", str(plan["resources"])], args.repeat)
+        print(_row(label, plan, floor, typed), flush=True)
+        if tenants >= 0:
+            tenant_runs.append((tenants, plan, typed))
+    print("ratio = plan / floor; 'w/o sub' = (plan - submodule imports) / floor; second ratio = (plan -")
+    print("submodule imports) / typed floor. ms/res = time per resource after all imports (program, floor, typed).")
+    if len(tenant_runs) >= 2:
+        (n0, p0, t0), (n1, p1, t1) = tenant_runs[0], tenant_runs[-1]
+        added = p1["resources"] - p0["resources"]
+        marginal = (p1["total"] - p0["total"]) / max(added, 1) * 1000
+        typed_marginal = (t1["total"] - t0["total"]) / max(added, 1) * 1000
+        print(f"tenants {n0} -> {n1}: +{added} resources ({added / max(n1 - n0, 1):.1f} per tenant), "
+              f"{marginal:.2f} ms per added resource vs {typed_marginal:.2f} ms typed floor "
+              f"({marginal / typed_marginal:.2f}x)")
     return 0
 
 
