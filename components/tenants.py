@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_postgresql as postgresql
 
-from components.database_objects import IAM_AUTH_ROLE, TENANT_GROUP
+from components.database_objects import TENANT_GROUP
 from stacks.tenants import TenantSettings
 
 
@@ -29,8 +29,11 @@ class TenantsArgs:
 class Tenants(pulumi.ComponentResource):
     """Per tenant exactly two resources, the fewest isolation allows:
 
-    * a login role named after the slug, member of `rds_iam` (it logs in with an IAM token,
-      so there is no per-tenant password to store) and of `app_tenant` (CONNECT only);
+    * a login role named after the slug, member of `app_tenant` (CONNECT only). It has no
+      password yet, so it cannot log in until its authentication is chosen (README, "Tenants").
+      It is deliberately NOT put in `rds_iam`: on PostgreSQL 16 the admin that creates a role
+      becomes a member of it, and RDS refuses password logins to members of `rds_iam`, which
+      could lock the admin (the provider's and the proxy's login) out;
     * a schema named after the slug and owned by that role. Owning it is the tenant's only
       privilege: no schema is ever granted to another tenant, and PUBLIC has nothing (see
       `DatabaseObjects`). PostgreSQL's default `search_path` ("$user", public) puts the
@@ -56,7 +59,7 @@ class Tenants(pulumi.ComponentResource):
                 f"{name}-{slug}",
                 name=slug,
                 login=True,
-                roles=[IAM_AUTH_ROLE, args.tenant_group],
+                roles=[args.tenant_group],
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider),
             )
             self.roles[slug] = role

@@ -30,8 +30,8 @@ def test_one_schema_and_one_role_per_tenant(stack: str) -> None:
     assert set(schemas) == set(roles) == {t["slug"] for t in TENANTS}
     for slug, schema in schemas.items():
         assert schema["owner"] == slug and schema["database"] == "floyo"
-        assert roles[slug]["login"] is True and "rds_iam" in roles[slug]["roles"]
-        assert "password" not in roles[slug]  # IAM auth: no per-tenant secret
+        assert roles[slug]["login"] is True and roles[slug]["roles"] == ["app_tenant"]
+        assert "password" not in roles[slug]  # no per-tenant secret in state
 
 
 def test_tenant_privileges_cover_its_own_schema_only(stack: str) -> None:
@@ -43,9 +43,10 @@ def test_tenant_privileges_cover_its_own_schema_only(stack: str) -> None:
     # No grant or default privilege anywhere names a tenant, or a tenant's schema.
     for r in plan.of_type("postgresql:index/grant:Grant") + plan.of_type("postgresql:index/defaultPrivileges:DefaultPrivileges"):
         assert r.inputs["role"] not in slugs and r.inputs.get("schema") not in slugs, r.name
-    # Tenants join no role that holds privileges on data: only rds_iam (login) and app_tenant (CONNECT).
+    # Tenants join no role that holds privileges on data: only app_tenant (CONNECT). Not rds_iam either:
+    # the creating admin becomes a member of each role on PostgreSQL 16, and rds_iam members lose password login.
     member_of = {g for r in plan.of_type(ROLE) if r.inputs["name"] in slugs for g in r.inputs["roles"]}
-    assert member_of == {"rds_iam", "app_tenant"}
+    assert member_of == {"app_tenant"}
     tenant_group = [g.inputs for g in plan.of_type("postgresql:index/grant:Grant") if g.inputs["role"] == "app_tenant"]
     assert tenant_group == [{**tenant_group[0], "objectType": "database", "privileges": ["CONNECT"]}]
     # And no tenant is a member of another (nor of the app's roles).
