@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, release_field, tier_of
+from stacks.base import Section, check_retention, prod_refuses, release_field
 
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -171,19 +171,15 @@ class BackendSettings(Section):
     def _retention(cls, value: int) -> int:
         return check_retention(value)
 
-    @field_validator("min_tasks")
-    @classmethod
-    def _prod_min_tasks(cls, value: int, info: ValidationInfo) -> int:
-        if tier_of(info) == "prod" and value < 2:
-            raise ValueError("prod needs at least 2 tasks so one task or AZ failure is not an outage")
-        return value
+    _prod_min_tasks = prod_refuses(
+        "min_tasks", lambda value: value < 2,
+        "prod needs at least 2 tasks so one task or AZ failure is not an outage",
+    )
 
-    @field_validator("deletion_protection")
-    @classmethod
-    def _prod_protection(cls, value: bool, info: ValidationInfo) -> bool:
-        if tier_of(info) == "prod" and not value:
-            raise ValueError("prod keeps deletion protection on; only dev may turn it off")
-        return value
+    _prod_protection = prod_refuses(
+        "deletion_protection", lambda value: not value,
+        "prod keeps deletion protection on; only dev may turn it off",
+    )
 
     @field_validator("memory")
     @classmethod

@@ -13,9 +13,10 @@ Two kinds of keys exist (used by `python -m ops promote`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Tier = Literal["dev", "prod"]
 """The environment profile a stack runs with. Decides defaults and guardrails."""
@@ -50,6 +51,21 @@ def tier_of(info: ValidationInfo) -> Tier:
     context = info.context or {}
     tier = context.get("tier", "dev")
     return "prod" if tier == "prod" else "dev"
+
+
+def prod_refuses(field: str, refused: Callable[[Any], bool], why: str) -> Any:
+    """A prod guardrail on `field`: in a prod stack, a value for which `refused` is true
+    fails validation with `why`. Dev accepts it (a relaxation allowed only in dev, by name).
+
+    Use in a settings class body: `_prod_x = prod_refuses("x", lambda v: v < 2, "prod needs ...")`.
+    """
+
+    def guard(cls: type, value: Any, info: ValidationInfo) -> Any:
+        if tier_of(info) == "prod" and refused(value):
+            raise ValueError(why)
+        return value
+
+    return field_validator(field)(classmethod(guard))
 
 
 def check_retention(days: int) -> int:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, tier_of
+from stacks.base import Section, check_retention, prod_refuses
 
 PARAMETER_FAMILIES: dict[str, dict[str, str]] = {
     "valkey": {"7.2": "valkey7", "8.0": "valkey8", "8.1": "valkey8", "8.2": "valkey8"},
@@ -77,12 +77,10 @@ class CacheSettings(Section):
             raise ValueError("must be an ElastiCache node type such as cache.t4g.micro or cache.r7g.large")
         return value
 
-    @field_validator("replicas")
-    @classmethod
-    def _prod_replicas(cls, value: int, info: ValidationInfo) -> int:
-        if tier_of(info) == "prod" and value < 1:
-            raise ValueError("prod needs at least 1 replica so the cache fails over instead of going down")
-        return value
+    _prod_replicas = prod_refuses(
+        "replicas", lambda value: value < 1,
+        "prod needs at least 1 replica so the cache fails over instead of going down",
+    )
 
     @field_validator("maxmemory_policy")
     @classmethod
@@ -91,12 +89,7 @@ class CacheSettings(Section):
             raise ValueError(f"allowed: {', '.join(MAXMEMORY_POLICIES)}")
         return value
 
-    @field_validator("snapshot_retention_days")
-    @classmethod
-    def _prod_snapshots(cls, value: int, info: ValidationInfo) -> int:
-        if tier_of(info) == "prod" and value < 1:
-            raise ValueError("prod keeps at least 1 day of snapshots")
-        return value
+    _prod_snapshots = prod_refuses("snapshot_retention_days", lambda value: value < 1, "prod keeps at least 1 day of snapshots")
 
     @field_validator("snapshot_window")
     @classmethod

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.base import Section, tier_of
+from stacks.base import Section, prod_refuses
 
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -212,19 +212,12 @@ class HstsSettings(Section):
     )
     preload: bool = Field(default=False, description="Add preload (hard to undo: browsers ship the list). Default false.")
 
-    @field_validator("enabled")
-    @classmethod
-    def _prod_on(cls, value: bool, info: ValidationInfo) -> bool:
-        if tier_of(info) == "prod" and not value:
-            raise ValueError("prod serves HSTS; only dev may turn it off")
-        return value
+    _prod_on = prod_refuses("enabled", lambda value: not value, "prod serves HSTS; only dev may turn it off")
 
-    @field_validator("max_age_seconds")
-    @classmethod
-    def _prod_age(cls, value: int, info: ValidationInfo) -> int:
-        if tier_of(info) == "prod" and value < PROD_HSTS_MIN_AGE:
-            raise ValueError(f"prod needs a max-age of at least {PROD_HSTS_MIN_AGE} seconds (six months)")
-        return value
+    _prod_age = prod_refuses(
+        "max_age_seconds", lambda value: value < PROD_HSTS_MIN_AGE,
+        f"prod needs a max-age of at least {PROD_HSTS_MIN_AGE} seconds (six months)",
+    )
 
 
 class EdgeHealthCheckSettings(Section):
@@ -345,12 +338,10 @@ class CdnSettings(Section):
             raise ValueError(f"{dupes} are listed more than once")
         return value
 
-    @field_validator("allow_direct_origin_access")
-    @classmethod
-    def _origin_lock(cls, value: bool, info: ValidationInfo) -> bool:
-        if tier_of(info) == "prod" and value:
-            raise ValueError("prod only accepts traffic through Cloudflare; allow_direct_origin_access is dev only")
-        return value
+    _origin_lock = prod_refuses(
+        "allow_direct_origin_access", lambda value: value,
+        "prod only accepts traffic through Cloudflare; allow_direct_origin_access is dev only",
+    )
 
     @property
     def api_host(self) -> str:

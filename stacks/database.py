@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, tier_of
+from stacks.base import Section, check_retention, prod_refuses
 
 INSTANCE_FAMILIES = ("r5", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "t3", "t4g")
 """Instance families Aurora PostgreSQL 16 runs on (Aurora user guide, "Supported DB engines for DB instance
@@ -165,12 +165,10 @@ class DatabaseSettings(Section):
             raise ValueError("must be a multiple of 0.5 ACU")
         return value
 
-    @field_validator("min_capacity")
-    @classmethod
-    def _prod_no_pause(cls, value: float, info: ValidationInfo) -> float:
-        if tier_of(info) == "prod" and value == 0:
-            raise ValueError("prod may not pause (minimum 0 ACU): the first request after a pause waits for a resume")
-        return value
+    _prod_no_pause = prod_refuses(
+        "min_capacity", lambda value: value == 0,
+        "prod may not pause (minimum 0 ACU): the first request after a pause waits for a resume",
+    )
 
     @field_validator("max_capacity")
     @classmethod
@@ -189,19 +187,12 @@ class DatabaseSettings(Section):
             raise ValueError(f"must be db.<family>.<size> with an Aurora PostgreSQL family ({families}), e.g. db.r7g.large")
         return value
 
-    @field_validator("reader_count")
-    @classmethod
-    def _prod_readers(cls, value: int, info: ValidationInfo) -> int:
-        if tier_of(info) == "prod" and value < 2:
-            raise ValueError("prod needs at least 2 readers so reads survive a failover (a reader becomes the writer)")
-        return value
+    _prod_readers = prod_refuses(
+        "reader_count", lambda value: value < 2,
+        "prod needs at least 2 readers so reads survive a failover (a reader becomes the writer)",
+    )
 
-    @field_validator("backup_retention_days")
-    @classmethod
-    def _prod_backups(cls, value: int, info: ValidationInfo) -> int:
-        if tier_of(info) == "prod" and value < 14:
-            raise ValueError("prod keeps at least 14 days of backups")
-        return value
+    _prod_backups = prod_refuses("backup_retention_days", lambda value: value < 14, "prod keeps at least 14 days of backups")
 
     @field_validator("backup_window")
     @classmethod
@@ -217,26 +208,20 @@ class DatabaseSettings(Section):
             raise ValueError("must be ddd:hh:mm-ddd:hh:mm (UTC), e.g. sun:04:30-sun:05:30")
         return value
 
-    @field_validator("deletion_protection")
-    @classmethod
-    def _prod_protection(cls, value: bool, info: ValidationInfo) -> bool:
-        if tier_of(info) == "prod" and not value:
-            raise ValueError("prod keeps deletion protection on; only dev may turn it off")
-        return value
+    _prod_protection = prod_refuses(
+        "deletion_protection", lambda value: not value,
+        "prod keeps deletion protection on; only dev may turn it off",
+    )
 
-    @field_validator("skip_final_snapshot")
-    @classmethod
-    def _prod_final_snapshot(cls, value: bool, info: ValidationInfo) -> bool:
-        if tier_of(info) == "prod" and value:
-            raise ValueError("prod always takes a final snapshot; only dev may skip it")
-        return value
+    _prod_final_snapshot = prod_refuses(
+        "skip_final_snapshot", lambda value: value,
+        "prod always takes a final snapshot; only dev may skip it",
+    )
 
-    @field_validator("idle_in_transaction_session_timeout_ms")
-    @classmethod
-    def _prod_idle_timeout(cls, value: int, info: ValidationInfo) -> int:
-        if tier_of(info) == "prod" and value == 0:
-            raise ValueError("prod ends sessions idle in a transaction (they hold locks and pin proxy connections)")
-        return value
+    _prod_idle_timeout = prod_refuses(
+        "idle_in_transaction_session_timeout_ms", lambda value: value == 0,
+        "prod ends sessions idle in a transaction (they hold locks and pin proxy connections)",
+    )
 
     @field_validator("performance_insights_retention_days")
     @classmethod
@@ -245,12 +230,10 @@ class DatabaseSettings(Section):
             raise ValueError("must be 7 or a multiple of 31 up to 731 (what Performance Insights accepts)")
         return value
 
-    @field_validator("monitoring_interval_seconds")
-    @classmethod
-    def _prod_monitoring(cls, value: int, info: ValidationInfo) -> int:
-        if tier_of(info) == "prod" and value == 0:
-            raise ValueError("prod keeps enhanced monitoring on; only dev may set 0")
-        return value
+    _prod_monitoring = prod_refuses(
+        "monitoring_interval_seconds", lambda value: value == 0,
+        "prod keeps enhanced monitoring on; only dev may set 0",
+    )
 
     @field_validator("log_retention_days")
     @classmethod

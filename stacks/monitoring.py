@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, tier_of
+from stacks.base import Section, check_retention, prod_refuses, tier_of
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
 _PINNED_IMAGE = re.compile(
@@ -163,12 +163,10 @@ class MonitoringSettings(Section):
             raise ValueError("prod needs at least one alert destination: an address here or webhook_url")
         return value
 
-    @field_validator("alarms_enabled")
-    @classmethod
-    def _prod_alarms(cls, value: bool, info: ValidationInfo) -> bool:
-        if tier_of(info) == "prod" and not value:
-            raise ValueError("prod alarms always notify; only dev may turn them off")
-        return value
+    _prod_alarms = prod_refuses(
+        "alarms_enabled", lambda value: not value,
+        "prod alarms always notify; only dev may turn them off",
+    )
 
     @field_validator("collector_image")
     @classmethod

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from stacks.base import Section, check_retention, tier_of
+from stacks.base import Section, check_retention, prod_refuses
 
 
 class NetworkSettings(Section):
@@ -52,12 +52,7 @@ class NetworkSettings(Section):
             raise ValueError("must be a private (RFC 1918) range")
         return value
 
-    @field_validator("nat")
-    @classmethod
-    def _nat_guardrail(cls, value: str, info: ValidationInfo) -> str:
-        if tier_of(info) == "prod" and value != "per_az":
-            raise ValueError("prod needs `per_az` so one AZ outage can't cut egress")
-        return value
+    _nat_guardrail = prod_refuses("nat", lambda value: value != "per_az", "prod needs `per_az` so one AZ outage can't cut egress")
 
     @field_validator("flow_log_retention_days")
     @classmethod
