@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +32,10 @@ def policy_json(statements: list[dict[str, Any]] | pulumi.Input[list[Any]]) -> p
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def assume_role_policy(service: str) -> str:
-    """Trust policy letting one AWS service principal assume a role."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    })
+def assume_role_policy(service: str, context: AwsContext) -> pulumi.Output[str]:
+    """Trust policy letting one AWS service principal assume a role, on behalf of this
+    account only (`aws:SourceAccount`, against the confused-deputy problem)."""
+    return policy_json([{
+        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
+    }])

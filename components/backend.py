@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import AwsContext, policy_json
+from components.aws_context import AwsContext, assume_role_policy, policy_json
 from stacks.backend import BackendSettings
 
 CONTAINER = "backend"
@@ -134,7 +134,7 @@ class BackendService(pulumi.ComponentResource):
         secrets: dict[str, pulumi.Input[str]] = {**s.secrets, **args.secrets}
         execution_role = self._execution_role(name, args, secrets)
         self.task_role = aws.iam.Role(
-            f"{name}-task", assume_role_policy=self._ecs_trust(args.context), opts=child,
+            f"{name}-task", assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", args.context), opts=child,
         )
         if args.task_policy_statements:
             aws.iam.RolePolicy(
@@ -187,13 +187,6 @@ class BackendService(pulumi.ComponentResource):
             "log_group": self.log_group.name, "repository_url": self.repository.repository_url,
         })
 
-    @staticmethod
-    def _ecs_trust(ctx: AwsContext) -> pulumi.Output[str]:
-        return policy_json([{
-            "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-        }])
-
     def _container(self, args: BackendServiceArgs, secrets: Mapping[str, pulumi.Input[str]]) -> dict[str, Any]:
         s = args.settings
         environment: dict[str, pulumi.Input[str]] = {
@@ -227,7 +220,9 @@ class BackendService(pulumi.ComponentResource):
         self, name: str, args: BackendServiceArgs, secrets: Mapping[str, pulumi.Input[str]]
     ) -> aws.iam.Role:
         child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(f"{name}-execution", assume_role_policy=self._ecs_trust(args.context), opts=child)
+        role = aws.iam.Role(
+            f"{name}-execution", assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", args.context), opts=child
+        )
         statements: list[Any] = [
             {"Sid": "PullToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
             {"Sid": "PullImages", "Effect": "Allow",

@@ -128,7 +128,10 @@ class Network(pulumi.ComponentResource):
             kms_key_id=args.logs_key_arn,
             opts=child,
         )
-        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"), opts=child)
+        role = aws.iam.Role(
+            f"{name}-flow-logs", assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com", args.context),
+            opts=child,
+        )
         aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.id,

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.aws_context import AwsContext, policy_json
+from components.aws_context import AwsContext, assume_role_policy, policy_json
 from components.kms_key import KmsKey, KmsKeyArgs
 from stacks.database import DatabaseSettings
 
@@ -218,10 +218,7 @@ class Postgres(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         role = aws.iam.Role(
             f"{name}-monitoring",
-            assume_role_policy=policy_json([{
-                "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": args.context.account_id}},
-            }]),
+            assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com", args.context),
             opts=child,
         )
         aws.iam.RolePolicyAttachment(
@@ -306,10 +303,7 @@ class Postgres(pulumi.ComponentResource):
         secret_arns: list[pulumi.Input[str]] = [self.master_secret_arn, *login_secret_arns]
         role = aws.iam.Role(
             f"{name}-proxy",
-            assume_role_policy=policy_json([{
-                "Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": args.context.account_id}},
-            }]),
+            assume_role_policy=assume_role_policy("rds.amazonaws.com", args.context),
             opts=child,
         )
         aws.iam.RolePolicy(

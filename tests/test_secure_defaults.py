@@ -5,6 +5,9 @@ These walk every planned resource, so a component added later is held to them to
 
 from __future__ import annotations
 
+import json
+
+from ops.mocks import ACCOUNT_ID
 from ops.plan import Plan
 
 STATEFUL = {
@@ -60,3 +63,13 @@ def test_every_resource_is_inside_a_component(plan: Plan) -> None:
     for res in plan.resources:
         if res.custom and not res.type.startswith("pulumi:providers:"):
             assert res.parent in components, f"{res.type} {res.name} is not parented to a component"
+
+
+def test_service_roles_trust_only_this_account(plan: Plan) -> None:
+    roles = plan.of_type("aws:iam/role:Role")
+    assert roles
+    for role in roles:
+        trust = json.loads(role.inputs["assumeRolePolicy"])
+        for statement in trust["Statement"]:
+            assert "Service" in statement["Principal"], role.name
+            assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT_ID, role.name
