@@ -24,8 +24,6 @@ BACKEND_RW = "app_backend_rw"
 """The backend's read-write login (member of app_rw), through the proxy's default endpoint."""
 BACKEND_RO = "app_backend_ro"
 """The backend's read-only login (member of app_ro), through the proxy's READ_ONLY endpoint."""
-IAM_AUTH_ROLE = "rds_iam"
-"""RDS's role: members log in with IAM tokens instead of passwords."""
 EXTENSIONS = ("pg_stat_statements", "pgcrypto")
 """Extensions the application needs in its database."""
 APP_SCHEMA = "public"

@@ -194,9 +194,6 @@ class FloyoMocks(pulumi.runtime.Mocks):
         state["arn"] = f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{group}"
         return group
 
-    def _shape_bucketv2(self, name: str, state: dict[str, Any], rid: str) -> str:
-        return self._shape_bucket(name, state, rid)
-
     def _shape_bucket(self, name: str, state: dict[str, Any], rid: str) -> str:
         bucket = state.get("bucket") or f"{state.get('bucketPrefix', name)}{_hex(name, 12)}"
         state["bucket"] = bucket
