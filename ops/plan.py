@@ -62,11 +62,13 @@ class PlannedResource:
     dependencies: list[str]
     protect: bool
     retain_on_delete: bool = False
+    provider: str = ""
+    """The explicit provider's URN (without its `::id`), or "" for the default provider."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
-                "protect": self.protect, "retain_on_delete": self.retain_on_delete}
+                "protect": self.protect, "retain_on_delete": self.retain_on_delete, "provider": self.provider}
 
 
 @dataclass
@@ -102,6 +104,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 inputs=_plain(json_format.MessageToDict(request.object)),
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
             ))
         return response
 
