@@ -9,7 +9,7 @@ import pulumi_aws as aws
 
 from components.aws_context import AwsContext, policy_json
 from components.security_groups import HTTPS_PORT, POSTGRES_PORT, WORLD, peer_rules
-from stacks.db_access import DbAccessSettings
+from stacks.db_access import ROLE_TAG, DbAccessSettings
 
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 """Public SSM parameter holding the latest arm64 Amazon Linux 2023 AMI (ships with the SSM Agent). The launch
@@ -17,8 +17,6 @@ template names it as `resolve:ssm:<parameter>`, so EC2 resolves it at launch: no
 replacement when AWS publishes a new image (replace the host on purpose to pick one up)."""
 SSM_POLICY = "AmazonSSMManagedInstanceCore"
 """AWS managed policy the SSM Agent needs to register and serve sessions (and nothing that reads data)."""
-ROLE_TAG = "db-access"
-"""Value of the `floyo:role` tag on the host: how `python -m ops tunnel` finds it without stack outputs."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ class DbAccess(pulumi.ComponentResource):
     def __init__(self, name: str, args: DbAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("floyo:data:DbAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = {"Name": f"floyo-{pulumi.get_stack()}-{name}", "floyo:role": ROLE_TAG}
+        tags = {"Name": f"floyo-{pulumi.get_stack()}-{ROLE_TAG}", "floyo:role": ROLE_TAG}  # `ops tunnel` finds it by these
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.vpc_id,
             description="Database access host: no ingress; Postgres to Aurora, HTTPS to SSM",

@@ -11,6 +11,9 @@ from stacks.base import Section
 GRAVITON_FAMILIES = ("t4g", "m6g", "m7g", "m8g", "c6g", "c7g", "c8g")
 """arm64 (Graviton) instance families the access host may run on: it boots the arm64 Amazon Linux 2023 image."""
 
+ROLE_TAG = "db-access"
+"""Value of the `floyo:role` tag on the access host: how `python -m ops tunnel` finds it without stack outputs."""
+
 _INSTANCE_TYPE = re.compile(r"^(?P<family>[a-z0-9]+)\.(?P<size>nano|micro|small|medium|large|[0-9]*xlarge)$")
 
 
