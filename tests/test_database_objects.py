@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ops.plan import Plan
-from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
+from tests.planning import container_definitions, one, settings_for, with_changes
 
 ROLE = "postgresql:index/role:Role"
 GRANT = "postgresql:index/grant:Grant"

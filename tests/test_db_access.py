@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import pytest
 
@@ -121,9 +122,9 @@ def test_tunnel_port_setting_moves_the_provider() -> None:
 
 
 class RecordingMocks(FloyoMocks):
-    calls: list[str] = []
+    calls: ClassVar[list[str]] = []
 
-    def call(self, args):  # noqa: ANN001, ANN201
+    def call(self, args):
         RecordingMocks.calls.append(args.token)
         return super().call(args)
 

@@ -82,4 +82,4 @@ def test_service_roles_trust_only_this_account(plan: Plan) -> None:
                                      "Action": "sts:AssumeRole"}, role.name
                 continue
             assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT_ID, role.name
-    assert INSTANCE_ROLES <= {r.name for r in roles}
+    assert {r.name for r in roles} >= INSTANCE_ROLES
