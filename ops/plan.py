@@ -62,6 +62,7 @@ class PlannedResource:
     dependencies: list[str]
     protect: bool
     retain_on_delete: bool = False
+    delete_before_replace: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
@@ -102,6 +103,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 inputs=_plain(json_format.MessageToDict(request.object)),
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
+                delete_before_replace=bool(request.deleteBeforeReplace),
             ))
         return response
 
