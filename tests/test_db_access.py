@@ -137,7 +137,7 @@ def test_previews_may_leave_the_master_secret_unread(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS", "1")
     else:
         monkeypatch.delenv("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS", raising=False)
-    plan = plan_with("dev", {})
+    plan = ops.plan.plan_config(with_changes("dev"))  # planned now, not from the test run's plan cache
     read = "aws:secretsmanager/getSecretVersion:getSecretVersion" in RecordingMocks.calls
     assert read is not skip
     for provider in plan.of_type(PROVIDER):  # still secret, and the preview still plans every object
