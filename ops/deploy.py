@@ -4,11 +4,13 @@ The postgresql provider reaches the database only through the tunnel (`ops tunne
 tunnel needs the access host, which the same program declares. So:
 
 1. **bootstrap** (only while the stack has no access host, i.e. the first deploy into an empty
-   account): `pulumi up` with every resource of the postgresql providers, and everything that
-   depends on them, excluded (`--exclude <URN>` each, computed from the offline plan);
-2. phases from `before_service_phases` (the hook for database migrations; none today);
-3. **up**: the full `pulumi up`, through the tunnel;
-4. **verify**: the ECS service's PRIMARY deployment runs the task definition this deploy declared
+   account): `pulumi up` with every resource of the postgresql providers, the ECS service, and
+   everything that depends on them excluded (`--exclude <URN>` each, computed from the offline plan);
+2. **up-except-service** (after a bootstrap, or when the hook adds phases): `pulumi up` through the
+   tunnel without the ECS service, so the login roles exist before a task tries to log in;
+3. phases from `before_service_phases` (the hook for database migrations; none today);
+4. **up**: the full `pulumi up`, through the tunnel;
+5. **verify**: the ECS service's PRIMARY deployment runs the task definition this deploy declared
    and its rollout COMPLETED (`aws ecs describe-services`), so a circuit-breaker rollback fails the
    deploy instead of hiding behind a green `pulumi up` and a /health answered by the old tasks.
 
@@ -91,14 +93,12 @@ def pulumi_up(stack: str, exclude: Iterable[str] = ()) -> tuple[str, ...]:
 
 
 def before_service_phases(stack: str, plan: Plan) -> list[Phase]:
-    """HOOK: phases between the bootstrap and the full `pulumi up`, with the tunnel open. None today.
-
-    Database migrations go here, so they run before the ECS service rolls out code that needs them:
-        return [Phase("up-except-service", "everything but the service (new roles, grants, task definition)",
-                      pulumi_up(stack, exclude=service_urns(plan)), tunnel=True),
-                Phase("migrate", "schema migrations as `migrator`", ("python", "-m", "ops", "migrate", stack),
+    """HOOK: phases that must run after the database objects and before the ECS service rolls out, with the
+    tunnel open. None today. Database migrations go here:
+        return [Phase("migrate", "schema migrations as `migrator`", ("python", "-m", "ops", "migrate", stack),
                       tunnel=True)]
-    The full `pulumi up` that follows then updates the service.
+    `deploy_phases` runs them between a `pulumi up` that excludes the service (`service_urns`: new roles,
+    grants and the task definition are in place) and the full `pulumi up` that updates the service.
     """
     return []
 
@@ -106,12 +106,19 @@ def before_service_phases(stack: str, plan: Plan) -> list[Phase]:
 def deploy_phases(stack: str, plan: Plan, bootstrap: bool) -> list[Phase]:
     """The commands of a deploy, in order."""
     phases: list[Phase] = []
+    service = service_urns(plan)
     if bootstrap:
         phases.append(Phase(
-            "bootstrap", "first deploy: everything but the database objects (the access host does not exist yet)",
-            pulumi_up(stack, exclude=database_object_urns(plan)), tunnel=False,
+            "bootstrap", "first deploy: all but the database objects (no access host yet) and the ECS service",
+            pulumi_up(stack, exclude=database_object_urns(plan) | service), tunnel=False,
         ))
-    phases += before_service_phases(stack, plan)
+    hooked = before_service_phases(stack, plan)
+    if bootstrap or hooked:
+        phases.append(Phase(
+            "up-except-service", "the database objects and the rest, before the service starts tasks that log in",
+            pulumi_up(stack, exclude=service), tunnel=True,
+        ))
+    phases += hooked
     phases.append(Phase("up", "the whole stack, the database objects through the tunnel", pulumi_up(stack), tunnel=True))
     return phases
 

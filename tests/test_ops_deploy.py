@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+import ops.deploy
 from ops.deploy import (
     DeployError,
+    Phase,
     database_object_urns,
     dependents,
     deploy,
@@ -55,24 +57,38 @@ def test_bootstrap_excludes_exactly_the_database_objects(plan: Plan) -> None:
     assert not [u for u in urns if "aws:" in u.rsplit("::", 2)[-2]]  # the access host and the cluster are built
 
 
+def test_service_set_is_the_service_and_what_needs_it(plan: Plan) -> None:
+    service = service_urns(plan)
+    (ecs,) = plan.of_type("aws:ecs/service:Service")
+    assert ecs.urn in service
+    needs = [r.urn for r in plan.resources if ecs.urn in r.dependencies]
+    assert needs and set(needs) <= service  # e.g. its autoscaling target, alarms on it
+    for kept in ("aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/cluster:Cluster", "aws:rds/cluster:Cluster"):
+        assert not {r.urn for r in plan.of_type(kept)} & service, kept
+    assert not service & database_object_urns(plan)
+
+
 def test_first_deploy_bootstraps_then_runs_everything_through_the_tunnel(dev: Plan) -> None:
     runner = FakeRunner(outputs=[{}, DEPLOYED], deployments=COMPLETED)
     assert deploy("dev", runner, dev) == 0
     commands = runner.commands()
-    bootstrap = commands[1][1]
-    assert bootstrap[:len(UP)] == UP and bootstrap[-1] == "--exclude-dependents"
-    assert excluded(bootstrap) == expected_database_objects(dev)
+    bootstrap, without_service = commands[1][1], commands[5][1]
+    for up in (bootstrap, without_service):
+        assert up[:len(UP)] == UP and up[-1] == "--exclude-dependents"
+    assert excluded(bootstrap) == expected_database_objects(dev) | service_urns(dev)
+    assert excluded(without_service) == service_urns(dev)
     session = next(c for c in commands if c[0] == "start")[1]
     assert session[:3] == ("aws", "ssm", "start-session") and INSTANCE in session and WRITER in session[-1]
     assert commands == [
         OUTPUTS,                      # no access host yet: first deploy
-        ("run", bootstrap),           # phase 1, no tunnel
+        ("run", bootstrap),           # phase 1, no tunnel: no database objects, no service
         OUTPUTS,                      # the host and the writer now exist
         ("run", ("aws", "ssm", "describe-instance-information", "--region", "us-east-1", "--filters",
                  f"Key=InstanceIds,Values={INSTANCE}", "--query", "InstanceInformationList[0].PingStatus",
                  "--output", "text")),
         ("start", session),
-        ("run", UP),                  # phase 2: the whole stack through the tunnel
+        ("run", without_service),     # phase 2: the database objects through the tunnel
+        ("run", UP),                  # phase 3: the whole stack (the service, whose tasks can now log in)
         ("stop",),
         OUTPUTS,
         ("run", ("aws", "ecs", "describe-services", "--region", "us-east-1", "--cluster", "floyo-dev",
@@ -110,19 +126,19 @@ def test_dry_run_prints_the_phases_and_runs_only_look_ups(dev: Plan, capsys: pyt
     assert deploy("dev", runner, dev, dry_run=True) == 0
     assert runner.log == [OUTPUTS]
     out = capsys.readouterr().out
-    assert "# phase 1/2 bootstrap" in out and "# phase 2/2 up" in out
+    assert "# phase 1/3 bootstrap" in out and "# phase 3/3 up" in out
     assert "--exclude 'urn:pulumi:dev::floyo-infra::floyo:data:DatabaseObjects$pulumi:providers:postgresql::dbo-admin'" in out
     assert "AWS-StartPortForwardingSessionToRemoteHost" in out and "aws ecs describe-services" in out
 
 
-def test_phases_leave_room_for_migrations_before_the_service(dev: Plan) -> None:
-    names = [p.name for p in deploy_phases("dev", dev, bootstrap=True)]
-    assert names == ["bootstrap", "up"]
-    service = service_urns(dev)
-    (ecs,) = [r.urn for r in dev.of_type("aws:ecs/service:Service")]
-    assert ecs in service
-    task = dev.of_type("aws:ecs/taskDefinition:TaskDefinition")[0].urn
-    assert task not in service and not service & database_object_urns(dev)
+def test_phases_leave_room_for_migrations_before_the_service(dev: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert [p.name for p in deploy_phases("dev", dev, bootstrap=True)] == ["bootstrap", "up-except-service", "up"]
+    assert [p.name for p in deploy_phases("dev", dev, bootstrap=False)] == ["up"]
+    migrate = Phase("migrate", "schema migrations", ("python", "-m", "ops", "migrate", "dev"), tunnel=True)
+    monkeypatch.setattr(ops.deploy, "before_service_phases", lambda stack, plan: [migrate])
+    phases = deploy_phases("dev", dev, bootstrap=False)
+    assert [p.name for p in phases] == ["up-except-service", "migrate", "up"]
+    assert excluded(phases[0].argv) == service_urns(dev) and all(p.tunnel for p in phases)
 
 
 def test_dependents_follow_providers_parents_and_dependencies() -> None:
