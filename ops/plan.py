@@ -62,10 +62,13 @@ class PlannedResource:
     dependencies: list[str]
     protect: bool
     retain_on_delete: bool = False
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> the URNs its value came from (the request's `propertyDependencies`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
+                "property_dependencies": self.property_dependencies,
                 "protect": self.protect, "retain_on_delete": self.retain_on_delete}
 
 
@@ -102,6 +105,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 inputs=_plain(json_format.MessageToDict(request.object)),
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
+                property_dependencies={key: sorted(set(deps.urns)) for key, deps in
+                                       sorted(request.propertyDependencies.items()) if deps.urns},
             ))
         return response
 
