@@ -28,6 +28,7 @@ when it holds a dangerous change, 2 when the working tree cannot be planned.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -283,10 +284,14 @@ def worktree_at(rev: str, repo: Path = ROOT) -> Iterator[Path]:
 
 
 def _reason(stderr: str) -> str:
-    """The one line of a failed plan's stderr that says why: its `error:` line, else its last line."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    """Why a plan failed, on one line: its `error:` line, else the exception a traceback ends with."""
+    lines = [line.rstrip() for line in stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error:")]
-    return (errors[0].removeprefix("error:").strip() if errors else lines[-1] if lines else "no output")
+    if errors:
+        return errors[0].removeprefix("error:").strip()
+    raised = [i for i, line in enumerate(lines) if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)]
+    tail = lines[raised[-1]:] if raised else lines[-1:]
+    return " ".join(line.strip() for line in tail) or "no output"
 
 
 def plan_json_in(project: Path, stack: str) -> dict[str, Any]:
@@ -294,7 +299,7 @@ def plan_json_in(project: Path, stack: str) -> dict[str, Any]:
     result = subprocess.run([sys.executable, "-m", "ops", "plan", stack, "--json"], cwd=project,
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise DiffError(f"planning '{stack}' there failed: {_reason(result.stderr)}")
+        raise DiffError(f"planning Pulumi.{stack}.yaml there failed: {_reason(result.stderr)}")
     try:
         return json.loads(result.stdout)
     except json.JSONDecodeError as exc:
@@ -308,7 +313,10 @@ def base_plan(stack: str, rev: str, repo: Path = ROOT) -> tuple[dict[str, Any] |
             return None, f"`{rev}` has no offline planner (ops/): the base is treated as empty"
         if not (project / f"Pulumi.{stack}.yaml").is_file():
             return None, f"`{rev}` has no Pulumi.{stack}.yaml: the base is treated as empty (a new stack)"
-        return plan_json_in(project, stack), ""
+        try:
+            return plan_json_in(project, stack), ""
+        except DiffError as exc:
+            raise DiffError(str(exc).replace(" there ", f" at `{rev}` ", 1)) from exc
 
 
 def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:

@@ -196,49 +196,46 @@ REPLACEMENT: dict[str, Rule] = {
     "aws:sns/topic:Topic": forces("fifoTopic", "name", "namePrefix", source=TF_AWS + "sns/topic.go"),
     "aws:s3/bucket:Bucket": forces("bucket", "bucketPrefix", "objectLockEnabled",
                                    source=TF_AWS + "s3/bucket.go (force_destroy updates in place)"),
-    # The entries below follow the provider's documented ForceNew arguments; their schema files were not
-    # re-read for this table (see the README): re-check them against the source when touching one.
-    "aws:s3/bucketPolicy:BucketPolicy": forces("bucket", source=TF_AWS + "s3/bucket_policy.go (unverified)"),
+    "aws:ecr/repository:Repository": forces("name", "encryptionConfigurations",
+                                            source=TF_AWS + "ecr/repository.go (encryption_configuration: ForceNew block)"),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": every_input(
+        TF_AWS + "iam/role_policy_attachment.go (no Update: role, policy_arn ForceNew)"),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": every_input(TF_AWS + "ecr/lifecycle_policy.go (no Update)"),
+    "aws:sns/topicPolicy:TopicPolicy": forces("arn", source=TF_AWS + "sns/topic_policy.go (policy: upsert)"),
+    "aws:acm/certificateValidation:CertificateValidation": every_input(TF_AWS + "acm/certificate_validation.go (no Update)"),
+    "aws:cloudwatch/dashboard:Dashboard": forces("dashboardName", source=TF_AWS + "cloudwatch/dashboard.go"),
+    "aws:s3/bucketPolicy:BucketPolicy": forces("bucket", source=TF_AWS + "s3/bucket_policy.go"),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": forces(
-        "bucket", source=TF_AWS + "s3/bucket_public_access_block.go (unverified)"),
+        "bucket", source=TF_AWS + "s3/bucket_public_access_block.go"),
+    "aws:ecs/cluster:Cluster": forces("name", source=TF_AWS + "ecs/cluster.go (settings: UpdateCluster)"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": forces(
+        "name", source=TF_AWS + "cloudwatch/metric_alarm.go (alarm_name, Pulumi's `name`)"),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": forces(
-        "bucket", source=TF_AWS + "s3/bucket_ownership_controls.go (unverified)"),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": forces(
-        "bucket", "expectedBucketOwner", source=TF_AWS + "s3/bucket_lifecycle_configuration.go (unverified)"),
+        "bucket", source=TF_AWS + "s3/bucket_ownership_controls.go"),
+    "aws:iam/rolePolicy:RolePolicy": forces("name", "namePrefix", "role", source=TF_AWS + "iam/role_policy.go"),
+    "aws:sns/topicSubscription:TopicSubscription": forces(
+        "endpoint", "protocol", "topic", source=TF_AWS + "sns/topic_subscription.go (topic_arn, Pulumi's `topic`)"),
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": forces(
+        "actionsEnabled", "alarmName", source=TF_AWS + "cloudwatch/composite_alarm.go"),
+    "aws:appautoscaling/target:Target": forces(
+        "resourceId", "scalableDimension", "serviceNamespace", source=TF_AWS + "appautoscaling/target.go"),
+    "aws:appautoscaling/policy:Policy": forces(
+        "name", "resourceId", "scalableDimension", "serviceNamespace", source=TF_AWS + "appautoscaling/policy.go"),
+    "aws:rds/parameterGroup:ParameterGroup": forces(
+        "name", "namePrefix", "family", "description", source=TF_AWS + "rds/parameter_group.go (parameters update in place)"),
+    "aws:elasticache/parameterGroup:ParameterGroup": forces(
+        "name", "family", "description", source=TF_AWS + "elasticache/parameter_group.go (parameters update in place)"),
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": forces(
+        "name", "namePrefix", "family", "description",
+        source=TF_AWS + "rds/cluster_parameter_group.go (parameters update in place)"),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": forces(
         "bucket", "expectedBucketOwner",
-        source=TF_AWS + "s3/bucket_server_side_encryption_configuration.go (unverified)"),
-    "aws:ecr/repository:Repository": forces("name", "encryptionConfigurations",
-                                            source=TF_AWS + "ecr/repository.go (unverified)"),
-    "aws:ecr/lifecyclePolicy:LifecyclePolicy": forces("repository", source=TF_AWS + "ecr/lifecycle_policy.go (unverified)"),
-    "aws:ecs/cluster:Cluster": forces("name", source=TF_AWS + "ecs/cluster.go (unverified)"),
-    "aws:iam/rolePolicy:RolePolicy": forces("name", "namePrefix", "role", source=TF_AWS + "iam/role_policy.go (unverified)"),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": every_input(
-        TF_AWS + "iam/role_policy_attachment.go (no Update; unverified)"),
-    "aws:sns/topicPolicy:TopicPolicy": forces("arn", source=TF_AWS + "sns/topic_policy.go (unverified)"),
-    "aws:sns/topicSubscription:TopicSubscription": forces(
-        "endpoint", "protocol", "topic", source=TF_AWS + "sns/topic_subscription.go (unverified)"),
-    "aws:acm/certificateValidation:CertificateValidation": every_input(
-        TF_AWS + "acm/certificate_validation.go (no Update; unverified)"),
-    "aws:appautoscaling/target:Target": forces(
-        "resourceId", "scalableDimension", "serviceNamespace", source=TF_AWS + "appautoscaling/target.go (unverified)"),
-    "aws:appautoscaling/policy:Policy": forces(
-        "name", "resourceId", "scalableDimension", "serviceNamespace",
-        source=TF_AWS + "appautoscaling/policy.go (unverified)"),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": forces("name", source=TF_AWS + "cloudwatch/metric_alarm.go (unverified)"),
-    "aws:cloudwatch/compositeAlarm:CompositeAlarm": forces(
-        "alarmName", source=TF_AWS + "cloudwatch/composite_alarm.go (unverified)"),
-    "aws:cloudwatch/dashboard:Dashboard": forces("dashboardName", source=TF_AWS + "cloudwatch/dashboard.go (unverified)"),
+        source=TF_AWS + "s3/bucket_server_side_encryption_configuration.go (rules update in place)"),
     "aws:route53/healthCheck:HealthCheck": forces(
-        "type", "referenceName", "requestInterval", "measureLatency",
-        source=TF_AWS + "route53/health_check.go (unverified)"),
-    "aws:rds/parameterGroup:ParameterGroup": forces(
-        "name", "namePrefix", "family", "description", source=TF_AWS + "rds/parameter_group.go (unverified)"),
-    "aws:rds/clusterParameterGroup:ClusterParameterGroup": forces(
-        "name", "namePrefix", "family", "description", source=TF_AWS + "rds/cluster_parameter_group.go (unverified)"),
-    "aws:elasticache/parameterGroup:ParameterGroup": forces(
-        "name", "family", "description", source=TF_AWS + "elasticache/parameter_group.go (unverified)"),
-    # --- edge (cloudflare v5: RequiresReplace plan modifiers in each service's schema.go) ----
+        "type", "referenceName", "requestInterval", "measureLatency", "routingControlArn",
+        source=TF_AWS + "route53/health_check.go"),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": forces(
+        "bucket", "expectedBucketOwner", source=TF_AWS + "s3/bucket_lifecycle_configuration.go (rules update in place)"),
     "cloudflare:index/dnsRecord:DnsRecord": forces("zoneId", "type", source=TF_CF + "dns_record/schema.go"),
     "cloudflare:index/ruleset:Ruleset": forces("accountId", "zoneId", "kind", "name", "phase",
                                                source=TF_CF + "ruleset/schema.go"),

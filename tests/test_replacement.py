@@ -32,7 +32,7 @@ def _sdk_inputs(token: str) -> set[str] | None:
     if package not in SDK:
         return None
     mod = importlib.import_module(SDK[package] if module == "index" else f"{SDK[package]}.{module.lower()}")
-    params = inspect.signature(getattr(mod, cls)._internal_init).parameters  # noqa: SLF001
+    params = inspect.signature(getattr(mod, cls)._internal_init).parameters
     return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), p) for p in params}
 
 
