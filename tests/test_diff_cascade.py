@@ -39,8 +39,10 @@ def test_a_vpc_cidr_change_replaces_everything_in_the_vpc() -> None:
     for token in ("aws:rds/cluster:Cluster", "aws:rds/proxy:Proxy", "aws:elasticache/replicationGroup:ReplicationGroup",
                   "aws:rds/clusterInstance:ClusterInstance"):
         assert replaced.get(token) == len(plan.of_type(token)) >= 1, (token, replaced.get(token))
-    subnet = next(c for c in diff.changes if c.type == "aws:ec2/subnet:Subnet")
-    assert subnet.cascade is not None and subnet.cascade.input == "vpcId" and subnet.cascade.source.endswith("::net-vpc")
+    # route tables change no input of their own: they go because their `vpcId` takes the new VPC's id
+    table = next(c for c in diff.changes if c.type == "aws:ec2/routeTable:RouteTable")
+    assert table.properties == [] and table.cascade is not None
+    assert table.cascade.input == "vpcId" and table.cascade.source.endswith("::net-vpc")
     # updated in place, not replaced: an ALB's subnets and security groups, the ECS service's network
     assert "aws:lb/loadBalancer:LoadBalancer" not in replaced and "aws:ecs/service:Service" not in replaced
 
