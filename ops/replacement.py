@@ -173,6 +173,9 @@ REPLACEMENT: dict[str, Rule] = {
         "config marked ForcesProviderReplace; pulumi-postgresql marks none"),
     "random:index/randomPassword:RandomPassword": every_input(
         "hashicorp/terraform-provider-random internal/provider/resource_password.go (RequiresReplace on every input)"),
+    "random:index/randomId:RandomId": every_input(
+        "hashicorp/terraform-provider-random internal/provider/resource_id.go (keepers, byte_length, prefix: "
+        "RequiresReplace)"),
     "random:index/randomString:RandomString": every_input(
         "hashicorp/terraform-provider-random internal/provider/resource_string.go (RequiresReplace on every input)"),
     # --- backend -----------------------------------------------------------------------------
