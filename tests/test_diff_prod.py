@@ -18,10 +18,13 @@ def prod_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = project_repo(tmp_path_factory.mktemp("prod-repo"))
     stack = path / PROD
     good = stack.read_text()
-    stack.write_text(good.replace("config:\n", "config:\n  floyo-infra:network: [unclosed\n", 1))
+    stack.write_text(good.replace("config:\n", "config:\n  floyo-infra:tier: [unclosed\n", 1))
     subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qam", "broken"],
                    cwd=path, check=True)
-    stack.write_text(good.replace("config:\n", "config:\n  floyo-infra:network:\n    cidr: 10.42.0.0/16\n", 1))
+    section = "  floyo-infra:network:\n"
+    changed = (good.replace(section, section + "    cidr: 10.42.0.0/16\n", 1) if section in good
+               else good.replace("config:\n", "config:\n" + section + "    cidr: 10.42.0.0/16\n", 1))
+    stack.write_text(changed)
     return path
 
 
