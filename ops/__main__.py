@@ -25,13 +25,9 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ops.diff import DiffError, diff_against, render_markdown, render_text
+    from ops.diff import diff_against, render_markdown, render_text
 
-    try:
-        diff = diff_against(args.stack, args.base)
-    except DiffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    diff = diff_against(args.stack, args.base)
     if args.format == "markdown":
         print(render_markdown(diff, args.max_chars, f"python -m ops diff {args.stack} --base {args.base}"))
     elif args.format == "json":
@@ -110,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     plan.set_defaults(run=_plan)
 
-    from ops.diff import DEFAULT_MAX_CHARS
+    from ops.diff_render import DEFAULT_MAX_CHARS
 
     diff = commands.add_parser("diff", help="offline diff of a stack between a git revision and the working tree")
     diff.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
@@ -120,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
                       help=f"markdown only: longest body, truncated gracefully (default {DEFAULT_MAX_CHARS})")
     diff.add_argument("--fail-on-danger", action="store_true",
-                      help="exit 3 when a stateful resource would be deleted or replaced (default: exit 0)")
+                      help="exit 3 when the diff holds a dangerous change: data or traffic deleted or replaced, "
+                           "or a safety (protect, retain_on_delete, deletion protection) lost (default: exit 0)")
     diff.set_defaults(run=_diff)
 
     promote = commands.add_parser("promote", help="copy the release keys of one stack into another")

@@ -72,10 +72,13 @@ class PlannedResource:
     delete_before_replace: bool = False
     provider: str = ""
     """The explicit provider's URN (without its `::id`), or "" for the default provider."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> the URNs its value came from (the request's `propertyDependencies`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
+                "property_dependencies": self.property_dependencies,
                 "protect": self.protect, "retain_on_delete": self.retain_on_delete, "provider": self.provider}
 
 
@@ -114,6 +117,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
+                property_dependencies={key: sorted(set(deps.urns)) for key, deps in
+                                       sorted(request.propertyDependencies.items()) if deps.urns},
             ))
         return response
 
