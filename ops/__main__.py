@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ops.render import tree
-from ops.stackfile import UnknownStackError
+from ops.stackfile import ROOT, StackFileError, UnknownStackError
 from stacks.errors import SettingsError
 
 
@@ -110,7 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (SettingsError, UnknownStackError) as exc:
+    except SettingsError as exc:  # one message naming the stack file, every bad key in it
+        stack_dir = getattr(args, "stack_dir", None) or ROOT
+        print(f"error: {stack_dir / f'Pulumi.{exc.stack}.yaml'}: {exc}", file=sys.stderr)
+        return 2
+    except (StackFileError, UnknownStackError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

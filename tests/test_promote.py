@@ -122,11 +122,14 @@ def test_refuses_uncommitted_target_edits(stacks: Path) -> None:
     assert prod.read_text().endswith("# local edit\n")
 
 
-def test_refuses_when_nothing_would_change(stacks: Path) -> None:
+def test_nothing_to_promote_is_not_a_refusal(stacks: Path) -> None:
+    """Issue 11: a no-op promotion exited 1 as if refused; it is a success that changes nothing."""
     assert promote(stacks).returncode == 0
     git(stacks, "commit", "-qam", "promoted")
     result = promote(stacks)
-    assert result.returncode == 1 and "nothing to promote" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "nothing to promote" in result.stdout and result.stderr == ""
+    assert git(stacks, "status", "--porcelain") == ""
 
 
 def test_check_deployed_compares_dev_outputs(stacks: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
