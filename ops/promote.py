@@ -77,6 +77,10 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str)) if value is not _MISSING else None
 
 
+def _shown(value: Any) -> str:
+    return "(not set)" if value is _MISSING else json.dumps(_plain(value))
+
+
 def _is_secure(value: Any) -> bool:
     if isinstance(value, dict):
         return set(value) == {"secure"} or any(_is_secure(v) for v in value.values())
@@ -192,8 +196,8 @@ def _release_edits(src: Any, dst: Any, hold: list[str]) -> tuple[list[Edit], lis
             if _plain(want) == _plain(have):
                 continue
             if ".".join(key) in hold:
-                held.append(f"  held: {dotted(key)} stays {json.dumps(_plain(have))} (source: "
-                            f"{json.dumps(_plain(want))}; listed in {PROJECT}:promote.hold)")
+                held.append(f"  held: {dotted(key)} stays {_shown(have)} (source: {_shown(want)}; "
+                            f"listed in {PROJECT}:promote.hold)")
                 continue
             edits.append((key, want))
     return edits, held
@@ -245,7 +249,7 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
 
     yield f"promote {source} -> {target}: {len(edits)} release key(s) in {paths[target].name}"
     for path, value in edits:
-        yield f"  {dotted(path)}: {json.dumps(_plain(_get(dst, path)))} -> {json.dumps(_plain(value))}"
+        yield f"  {dotted(path)}: {_shown(_get(dst, path))} -> {_shown(value)}"
     yield from held
     yield ""
     yield from _offline_diff(target, stack_dir, text)

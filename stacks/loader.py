@@ -238,7 +238,8 @@ def load_settings(
     try:
         settings = StackSettings.model_validate(with_profile(tier, raw), context={"tier": tier})
     except ValidationError as exc:
-        raise SettingsError(stack, problems + _problems(exc, secrets)) from None
+        refused = {p.path for p in problems}  # a refused `secure:` value needs no second message
+        raise SettingsError(stack, problems + [p for p in _problems(exc, secrets) if p.path not in refused]) from None
     problems += [p for check in CROSS_CHECKS for p in check(settings)]
     if problems:
         raise SettingsError(stack, problems)
