@@ -86,7 +86,8 @@ def test_a_malformed_stack_file_is_one_message_naming_file_and_line(tmp_path: Pa
 
 @pytest.mark.parametrize(("old", "new", "key"), [
     ("  aws:region: us-east-1\n", "", "aws:region: got nothing; this key is required"),
-    ("  floyo-infra:backend:\n", "  floyo-infra:backend: big\n  floyo-infra:x:\n", "floyo-infra:backend: got 'big'; must be a mapping"),
+    ("  floyo-infra:backend:\n", "  floyo-infra:backend: big\n  floyo-infra:unused:\n",
+     "floyo-infra:backend: got 'big'; must be a mapping"),
 ])
 def test_wrong_shapes_name_the_file_and_key(tmp_path: Path, old: str, new: str, key: str) -> None:
     """Issue 11: a missing `aws:region` gave a traceback; a section given as a string is named too."""

@@ -179,7 +179,8 @@ def test_the_target_changes_only_on_the_promoted_lines(stacks: Path) -> None:
     """Issue 11: promotion re-dumped prod's YAML and re-indented unrelated lists."""
     prod = stacks / "Pulumi.prod.yaml"
     odd = prod.read_text().replace("    - slug: acme\n", "      - slug: acme  # first tenant\n")
-    odd = odd.replace("    - slug: globex\n", "      - slug: globex\n").replace("    - slug: initech\n", "      - slug: initech\n")
+    for slug in ("globex", "initech"):
+        odd = odd.replace(f"    - slug: {slug}\n", f"      - slug: {slug}\n")
     odd = odd.replace("      - oncall@floyo.app\n", "    - 'oncall@floyo.app'\n")
     prod.write_text(odd)
     git(stacks, "commit", "-qam", "odd but valid indentation")

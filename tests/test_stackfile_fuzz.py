@@ -103,7 +103,8 @@ def scratch() -> Iterator[Path]:
         yield Path(tmp)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(text=stack_files)
 def test_any_stack_file_gives_settings_or_one_clear_error(scratch: Path, text: str) -> None:
     (scratch / FILE).write_text(text)
