@@ -61,8 +61,10 @@ class PostgresArgs:
     """KMS key of the app logins' secrets (the key the backend's execution role may decrypt with)."""
     logins: Sequence[AppLogin] = ()
     """Logins the proxy accepts besides the master user, each with a generated password. Default none."""
-    az_count: int = 2
-    """How many AZs the instances are spread over (the network's AZ count). Default 2."""
+    availability_zones: Sequence[pulumi.Input[str]] = ()
+    """AZ of each subnet in `subnet_ids` (the network's pinned AZs); instances go round-robin over
+    them. Taken from the subnets, never looked up per run, since an instance's AZ forces its
+    replacement. Default none: AWS places the instances."""
     protect: bool = False
     """Pulumi `protect` on the cluster, its key and parameter groups, and a final snapshot on delete.
     Default false; prod passes true."""
@@ -236,7 +238,7 @@ class Postgres(pulumi.ComponentResource):
     ) -> None:
         """The writer (created first, so Aurora makes it the writer) and the readers, round-robin over the AZs."""
         s = args.settings
-        azs = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+        azs = list(args.availability_zones)
         instances: list[aws.rds.ClusterInstance] = []
         for i in range(1 + s.reader_count):
             role = "writer" if i == 0 else f"reader-{i}"
@@ -247,7 +249,7 @@ class Postgres(pulumi.ComponentResource):
                 engine=aws.rds.EngineType.AURORA_POSTGRESQL,
                 engine_version=self.cluster.engine_version,
                 instance_class="db.serverless" if s.serverless else s.instance_class,
-                availability_zone=azs.names[i % args.az_count],
+                availability_zone=azs[i % len(azs)] if azs else None,
                 promotion_tier=0 if i == 0 else 1,
                 db_parameter_group_name=parameters.name,
                 publicly_accessible=False,

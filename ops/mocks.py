@@ -74,6 +74,13 @@ class FloyoMocks(pulumi.runtime.Mocks):
             rid = extra(name, state, rid) or rid
         return rid, state
 
+    def _shape_subnet(self, name: str, state: dict[str, Any], rid: str) -> str:
+        """AWS fills in the AZ name from the AZ ID (account-specific; here `use1-azN` -> `<region>` + Nth letter)."""
+        az_id = state.get("availabilityZoneId")
+        if az_id and "availabilityZone" not in state:
+            state["availabilityZone"] = self.region + "abcdefghij"[int(az_id.rsplit("az", 1)[1]) - 1]
+        return rid
+
     def _shape_repository(self, name: str, state: dict[str, Any], rid: str) -> str:
         repo = state.get("name", name)
         state["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{repo}"

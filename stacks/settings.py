@@ -52,7 +52,9 @@ class StackSettings(Section):
         description="A stack named `prod*` must run with `tier: prod`. To run one as `dev` on purpose, set this "
         "to the stack's own name (so a copied file does not carry the override). Default none.",
     )
-    network: NetworkSettings = Field(default_factory=NetworkSettings, description="VPC and subnets.")
+    network: NetworkSettings = Field(
+        description="VPC and subnets. `network.availability_zone_ids` is required."
+    )
     backend: BackendSettings = Field(description="The FastAPI service. `backend.image` is required.")
     cdn: CdnSettings = Field(description="Cloudflare edge. `cdn.zone` is required.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Aurora PostgreSQL.")
