@@ -72,7 +72,7 @@ def test_a_prod_stack_cannot_quietly_run_as_dev() -> None:
 def test_the_tier_override_must_name_the_stack_itself() -> None:
     copied = with_changes("prod", {"tier": "dev", "tier_override": "prod-eu"})
     assert "floyo-infra:tier" in problems_of("prod", copied)
-    settings = settings_for(with_changes("prod", {"tier": "dev", "tier_override": "prod"}))
+    settings = settings_for(with_changes("prod", {"tier": "dev", "tier_override": "prod", "network": {"az_count": 3}}))
     assert settings.tier == "dev"
 
 
