@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from stacks.base import PROJECT
+from stacks.cdn_plans import cdn_plan
 from stacks.errors import Problem
 from stacks.program_env import is_reserved, reserved_summary
 
@@ -83,5 +84,5 @@ def backend_env_names(settings: StackSettings) -> list[Problem]:
     return problems
 
 
-CROSS_CHECKS: list[CrossCheck] = [database_capacity, backend_env_names]
+CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan, backend_env_names]
 """Every cross-section check, in the order they run."""
