@@ -48,7 +48,8 @@ def settings_for(config: StackConfig) -> StackSettings:
 
 
 def _key(config: StackConfig) -> str:
-    text = json.dumps([config.stack, config.values, sorted(config.secret_keys)], sort_keys=True)
+    text = json.dumps([config.stack, config.values, sorted(config.secret_keys), sorted(config.secure_paths)],
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

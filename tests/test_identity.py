@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def test_two_stack_files_cannot_share_a_zone(tmp_path: Path) -> None:
     assert problem.path == "floyo-infra:cdn.zone" and "Pulumi.dev.yaml already uses this zone" in problem.allowed
     text = (tmp_path / "Pulumi.staging.yaml").read_text().replace("zone: floyo.dev", "zone: floyo-staging.dev")
     (tmp_path / "Pulumi.staging.yaml").write_text(text)
-    assert read_stack_config("staging", tmp_path).values["floyo-infra:cdn"] == '{"zone": "floyo-staging.dev"}'
+    assert json.loads(read_stack_config("staging", tmp_path).values["floyo-infra:cdn"])["zone"] == "floyo-staging.dev"
 
 
 def test_the_committed_stacks_have_their_own_zones() -> None:
