@@ -42,6 +42,7 @@ from components.telemetry import Telemetry, TelemetryArgs
 from components.tenants import Tenants, TenantsArgs
 from stacks import settings_from_pulumi
 from stacks.backend import image_repository_url
+from stacks.program_env import claim
 
 settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
 prod = settings.tier == "prod"
@@ -128,6 +129,7 @@ backend_env.update(telemetry.environment)
 backend_secrets.update(telemetry.secrets)
 backend_statements.extend(telemetry.statements)
 
+claim([*backend_env, *backend_secrets])  # the settings refuse exactly these names in backend.environment/secrets
 backend = BackendService("backend", BackendServiceArgs(
     settings=settings.backend, context=ctx, subnet_ids=network.private_subnet_ids,
     security_group_id=groups.service.id, target_group_arn=lb.target_group.arn,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from ops.render import tree
-from ops.stackfile import UnknownStackError
+from ops.stackfile import ROOT, StackFileError, UnknownStackError
 from stacks.errors import SettingsError
 
 
@@ -166,9 +167,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (SettingsError, UnknownStackError) as exc:
+    except SettingsError as exc:  # one message naming the stack file, every bad key in it
+        stack_dir = getattr(args, "stack_dir", None) or ROOT
+        print(f"error: {stack_dir / f'Pulumi.{exc.stack}.yaml'}: {exc}", file=sys.stderr)
+        return 2
+    except (StackFileError, UnknownStackError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stays open until exit)
+        return 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from ops.mocks import FloyoMocks
 from ops.stackfile import ROOT, StackConfig, read_stack_config
+from stacks.loader import offline_secure_paths
 
 PROJECT = "floyo-infra"
 SECRET = "[secret]"
@@ -181,7 +182,8 @@ def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py") -> Pl
         def run_program() -> None:
             runpy.run_path(str(program), run_name="__main__")
 
-        _sync_await(run_pulumi_func(run_program))
+        with offline_secure_paths(config.secure_paths):
+            _sync_await(run_pulumi_func(run_program))
         root = pulumi_settings.get_root_resource()
         exported = getattr(root, "outputs", {}) if root is not None else {}
         plan.outputs = _sync_await(_resolve_outputs(dict(exported)))

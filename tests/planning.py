@@ -40,15 +40,16 @@ def with_changes(stack: str, changes: Mapping[str, Any] | None = None, drop: tup
             values[full] = json.dumps(deep_merge(json.loads(values[full]), change))
         else:
             values[full] = change if isinstance(change, str) else json.dumps(change)
-    return StackConfig(stack, values, list(base.secret_keys))
+    return StackConfig(stack, values, list(base.secret_keys), list(base.secure_paths))
 
 
 def settings_for(config: StackConfig) -> StackSettings:
-    return load_settings(config.stack, config.values, config.secret_keys)
+    return load_settings(config.stack, config.values, config.secret_keys, config.secure_paths)
 
 
 def _key(config: StackConfig) -> str:
-    text = json.dumps([config.stack, config.values, sorted(config.secret_keys)], sort_keys=True)
+    text = json.dumps([config.stack, config.values, sorted(config.secret_keys), sorted(config.secure_paths)],
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
