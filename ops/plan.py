@@ -62,11 +62,27 @@ class PlannedResource:
     dependencies: list[str]
     protect: bool
     retain_on_delete: bool = False
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> URNs that input was computed from (what a policy pack sees as property dependencies)."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The state the mocks answered (inputs plus mocked ARNs/IDs); not part of `as_json`."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
-                "protect": self.protect, "retain_on_delete": self.retain_on_delete}
+                "protect": self.protect, "retain_on_delete": self.retain_on_delete,
+                "delete_before_replace": self.delete_before_replace, "ignore_changes": self.ignore_changes}
+
+
+@dataclass
+class Lookup:
+    """One data-source call (invoke) the program made, and what it returned."""
+
+    token: str
+    args: dict[str, Any]
+    result: dict[str, Any]
 
 
 @dataclass
@@ -77,6 +93,7 @@ class Plan:
     stack: str
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    lookups: list[Lookup] = field(default_factory=list)
 
     def of_type(self, token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == token]
@@ -102,6 +119,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 inputs=_plain(json_format.MessageToDict(request.object)),
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=list(request.ignoreChanges),
+                property_dependencies={k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items() if v.urns},
+                outputs=_plain(json_format.MessageToDict(response.object)),
+            ))
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().Invoke(request)
+        if request.tok != "pulumi:pulumi:getResource":
+            self.plan.lookups.append(Lookup(
+                token=request.tok, args=_plain(json_format.MessageToDict(request.args)),
+                result=_plain(json_format.MessageToDict(getattr(response, "return"))),
             ))
         return response
 
