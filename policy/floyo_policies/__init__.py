@@ -17,6 +17,7 @@ from ._core import (
     FloyoStackPolicy,
     PackConfig,
     PackConfigError,
+    config_override,
     pack_config,
     parse_config,
     stack_of,
@@ -74,5 +75,5 @@ exceptions_current = FloyoStackPolicy(
 
 POLICIES: list[Policy] = [*(p for family in FAMILIES.values() for p in family), exceptions_current]
 
-__all__ = ["FAMILIES", "POLICIES", "AcceptedException", "PackConfig", "PackConfigError", "pack_config",
+__all__ = ["FAMILIES", "POLICIES", "AcceptedException", "PackConfig", "PackConfigError", "config_override", "pack_config",
            "parse_config", "raw_violations"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -100,8 +101,26 @@ def parse_config(raw: Any, source: str = str(CONFIG_FILE)) -> PackConfig:
 
 
 @cache
-def pack_config() -> PackConfig:
+def _config_file() -> PackConfig:
     return parse_config(yaml.safe_load(CONFIG_FILE.read_text()))
+
+
+_overrides: list[PackConfig] = []
+
+
+def pack_config() -> PackConfig:
+    """The pack's config: `policy/config.yaml`, unless a test runs under `config_override`."""
+    return _overrides[-1] if _overrides else _config_file()
+
+
+@contextmanager
+def config_override(config: PackConfig) -> Iterator[None]:
+    """Run policies with `config` instead of the file (tests: exceptions, production stacks)."""
+    _overrides.append(config)
+    try:
+        yield
+    finally:
+        _overrides.pop()
 
 
 # --- URNs -------------------------------------------------------------------------------------------
