@@ -3,6 +3,7 @@ stacks pass the pack."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -98,3 +99,81 @@ def test_committed_stacks_have_no_mandatory_violation(stack: str) -> None:
 
 def test_policies_are_the_sdk_types() -> None:
     assert all(isinstance(p, ResourceValidationPolicy | StackValidationPolicy) for p in check_module.POLICIES)
+
+
+# --- re-adding a first-deploy defect to the committed plan makes the check fail, naming resource and rule -----
+def _mutated(stack: str) -> Plan:
+    """A deep copy of the committed plan, safe to edit."""
+    import copy
+
+    return copy.deepcopy(stack_plan(stack))
+
+
+def _mandatory(plan: Plan, policy: str) -> list[Finding]:
+    from ops.check import check_plan
+    from ops.stackfile import read_stack_config
+
+    return [f for f in check_plan(plan, read_stack_config(plan.stack)).mandatory if f.policy == policy]
+
+
+def test_re_adding_a_forty_entry_prefix_list_on_two_rules_fails() -> None:
+    plan = _mutated("dev")
+    plist = one(plan, "aws:ec2/managedPrefixList:ManagedPrefixList")
+    plist.inputs["maxEntries"] = plist.outputs["maxEntries"] = 40.0
+    edge = [r for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+            if plist.urn in r.property_dependencies.get("prefixListId", [])]
+    assert edge, "the dev plan has an edge rule referencing the prefix list"
+    if len(edge) == 1:  # the fix dropped the port-80 rule: put it back
+        import copy
+        second = copy.deepcopy(edge[0])
+        second.name = second.name.replace("443", "80") if "443" in second.name else second.name + "-80"
+        second.urn = second.urn.rsplit("::", 1)[0] + "::" + second.name
+        for values in (second.inputs, second.outputs):
+            values["fromPort"] = values["toPort"] = 80.0
+        plan.resources.append(second)
+        edge.append(second)
+    found = _mandatory(plan, "security-group-rule-quota")
+    assert {f.resource for f in found} == {r.name for r in edge}
+    assert all("against a quota of 60" in f.message and "counts 40" in f.message for f in found)
+
+
+def test_re_adding_a_pull_grant_on_the_wrong_repository_fails() -> None:
+    plan = _mutated("prod")
+    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition")
+    for values in (task.inputs, task.outputs):
+        containers = json.loads(values["containerDefinitions"])
+        containers[0]["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/not-granted@sha256:" + "b" * 64
+        values["containerDefinitions"] = json.dumps(containers)
+    found = _mandatory(plan, "execution-role-covers-task")
+    assert len(found) == 1 and found[0].resource == task.name
+    assert "may not pull arn:aws:ecr:us-east-1:123456789012:repository/not-granted" in found[0].message
+
+
+def test_re_adding_a_create_before_delete_proxy_fails() -> None:
+    plan = _mutated("prod")
+    proxy = one(plan, "aws:rds/proxy:Proxy")
+    proxy.delete_before_replace = False
+    found = _mandatory(plan, "fixed-name-replacement")
+    assert any(f.resource == proxy.name and "would collide on the name" in f.message for f in found)
+
+
+def test_removing_the_deploy_path_to_the_database_fails() -> None:
+    plan = _mutated("dev")
+    hosts = {r.urn for r in plan.resources if r.type in ("aws:ec2/instance:Instance", "aws:codebuild/project:Project",
+                                                         "aws:ec2/launchTemplate:LaunchTemplate")}
+    plan.resources = [r for r in plan.resources if r.urn not in hosts]
+    found = _mandatory(plan, "required-network-paths")
+    assert {f.resource for f in found} == {r.name for r in plan.of_type("pulumi:providers:postgresql")}
+    assert all("no in-VPC deploy path" in f.message for f in found)
+
+
+def test_the_pack_pins_the_same_sdk_as_the_project() -> None:
+    def pins(path: Path) -> dict[str, str]:
+        lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+        return dict(line.split("==", 1) for line in lines if "==" in line)
+
+    root = README.parent
+    project = pins(root / "requirements.txt") | pins(root / "requirements-dev.txt")
+    pack = pins(root / "policy" / "requirements.txt")
+    assert pack["pulumi"] == project["pulumi"] and pack["pulumi-policy"] == project["pulumi-policy"]
+    assert "runtime:\n  name: python" in (root / "policy" / "PulumiPolicy.yaml").read_text()
