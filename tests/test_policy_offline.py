@@ -177,3 +177,21 @@ def test_the_pack_pins_the_same_sdk_as_the_project() -> None:
     pack = pins(root / "policy" / "requirements.txt")
     assert pack["pulumi"] == project["pulumi"] and pack["pulumi-policy"] == project["pulumi-policy"]
     assert "runtime:\n  name: python" in (root / "policy" / "PulumiPolicy.yaml").read_text()
+
+
+def test_relations_resolve_by_property_dependency_when_ids_are_unknown() -> None:
+    """A first real preview knows no IDs; the quota policy still finds the group and the list."""
+    from tests.policy_fixtures import INGRESS, group
+
+    lb = group("sg-lb")
+    lb.outputs["arn"] = UNKNOWN
+    plist = res("aws:ec2/managedPrefixList:ManagedPrefixList", "edge", {"maxEntries": 40.0}, outputs={"arn": UNKNOWN})
+    rules = [res(INGRESS, f"edge-{p}", {"ipProtocol": "tcp", "fromPort": float(p), "toPort": float(p),
+                                         "securityGroupId": UNKNOWN, "prefixListId": UNKNOWN},
+                 refs={"securityGroupId": [lb], "prefixListId": [plist]}, outputs={"arn": UNKNOWN}) for p in (443, 80)]
+    for r in (lb, plist, *rules):
+        r.id = UNKNOWN
+    policies = [p for p in check_module.POLICIES if p.name == "security-group-rule-quota"]
+    result = run_policies(Plan("floyo-infra", "dev", [lb, plist, *rules]), policies)
+    assert [f.resource for f in result.findings] == ["edge-443", "edge-80"]
+    assert all("security group sg-lb: 80 IPv4 ingress rules" in f.message for f in result.findings)

@@ -28,6 +28,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "config.yaml"
 """The pack's config: production stacks, Cloudflare plan per stack, accepted exceptions."""
@@ -188,8 +189,21 @@ def referenced(resource: PolicyResource, key: str, candidates: Iterable[PolicyRe
     hits = [c for c in pool if c.urn in urns]
     if hits:
         return hits
-    values = set(strings(resource.props.get(key)))
-    return [c for c in pool if values & {str(c.props.get(k)) for k in ("id", "arn", "name") if c.props.get(k)}]
+    values = set(strings(known(resource.props, key)))
+    return [c for c in pool if values & {str(v) for k in ("id", "arn", "name") if (v := known(c.props, k))}]
+
+
+def has(props: Mapping[str, Any], key: str) -> bool:
+    """`key` is set, known or not (`in` on the SDK's proxy would read the value and raise if unknown)."""
+    return key in list(props)
+
+
+def known(props: Mapping[str, Any], key: str) -> Any:
+    """`props[key]`, or None when absent or unknown during a preview (an ID not yet assigned)."""
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return None
 
 
 def strings(value: Any) -> list[str]:

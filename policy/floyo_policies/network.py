@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
 
-from ._core import CRITICAL, HIGH, MANDATORY, FloyoStackPolicy, of_type, referenced, strings
+from ._core import CRITICAL, HIGH, MANDATORY, FloyoStackPolicy, has, known, of_type, referenced, strings
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -61,13 +61,14 @@ def rules(resources: list[PolicyResource], token: str) -> list[Rule]:
     found = []
     for r in of_type(resources, token):
         p = r.props
-        all_ports = str(p.get("ipProtocol")) == "-1"
+        all_ports = str(known(p, "ipProtocol")) == "-1"
         found.append(Rule(
             r, frozenset(g.urn for g in referenced(r, "securityGroupId", groups)),
             frozenset(g.urn for g in referenced(r, "referencedSecurityGroupId", groups))
-            if p.get("referencedSecurityGroupId") else frozenset(),
-            tuple(strings(p.get("cidrIpv4")) + strings(p.get("cidrIpv6")) + strings(p.get("prefixListId"))),
-            0 if all_ports else _port(p.get("fromPort"), 0), 65535 if all_ports else _port(p.get("toPort"), 65535)))
+            if has(p, "referencedSecurityGroupId") else frozenset(),
+            tuple(strings(known(p, "cidrIpv4")) + strings(known(p, "cidrIpv6"))
+                  + ([str(known(p, "prefixListId") or "a prefix list")] if has(p, "prefixListId") else [])),
+            0 if all_ports else _port(known(p, "fromPort"), 0), 65535 if all_ports else _port(known(p, "toPort"), 65535)))
     return found
 
 

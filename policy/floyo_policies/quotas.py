@@ -14,6 +14,8 @@ from ._core import (
     MEDIUM,
     FloyoResourcePolicy,
     FloyoStackPolicy,
+    has,
+    known,
     of_type,
     pack_config,
     parse_json,
@@ -46,15 +48,15 @@ def _rule_weights(args: StackValidationArgs) -> dict[tuple[str, str | None, str,
         direction = ("ingress" if rule.resource_type == INGRESS else "egress" if rule.resource_type == EGRESS
                      else str(p.get("type", "ingress")))
         owner = referenced(rule, "securityGroupId", groups)
-        group, group_urn = (owner[0].name, owner[0].urn) if owner else (str(p.get("securityGroupId")), None)
-        weight, family = 1, "IPv6" if p.get("cidrIpv6") or p.get("ipv6CidrBlocks") else "IPv4"
-        prefix_key = "prefixListId" if "prefixListId" in p else "prefixListIds"
-        if p.get(prefix_key):
+        group, group_urn = (owner[0].name, owner[0].urn) if owner else (str(known(p, "securityGroupId")), None)
+        weight, family = 1, "IPv6" if known(p, "cidrIpv6") or known(p, "ipv6CidrBlocks") else "IPv4"
+        prefix_key = "prefixListId" if has(p, "prefixListId") else "prefixListIds"
+        if has(p, prefix_key):
             plists = referenced(rule, prefix_key, lists)
             weight = sum(int(pl.props.get("maxEntries") or 0) for pl in plists) or 1
             family = str(plists[0].props.get("addressFamily", "IPv4")) if plists else family
         elif rule.resource_type == LEGACY_RULE:
-            weight = max(1, len(strings(p.get("cidrBlocks"))) + len(strings(p.get("ipv6CidrBlocks"))))
+            weight = max(1, len(strings(known(p, "cidrBlocks"))) + len(strings(known(p, "ipv6CidrBlocks"))))
         found[(group, group_urn, direction, family)].append((rule.name, rule.urn, weight))
     for group in groups:  # inline rules on the group itself
         for direction in ("ingress", "egress"):
@@ -107,7 +109,7 @@ def _alarm_limits(args: ResourceValidationArgs, report: ReportViolation) -> None
     for key in ("alarmActions", "okActions", "insufficientDataActions"):
         if len(strings(p.get(key))) > MAX_ALARM_ACTIONS:
             report(f"alarm {args.name}: {len(strings(p.get(key)))} {key}; at most {MAX_ALARM_ACTIONS} per state", None)
-    if len(str(p.get("name") or "")) > 255 or len(str(p.get("alarmDescription") or "")) > 1024:
+    if len(str(known(p, "name") or "")) > 255 or len(str(known(p, "alarmDescription") or "")) > 1024:
         report(f"alarm {args.name}: name over 255 or description over 1024 characters", None)
 
 
