@@ -33,6 +33,7 @@ from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tenants import Tenants, TenantsArgs
 from stacks import settings_from_pulumi
+from stacks.backend import image_repository_url
 
 settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
 prod = settings.tier == "prod"
@@ -44,7 +45,7 @@ logs_key = KmsKey("logs", KmsKeyArgs(
     service_statements=[logs_statement(ctx)], protect=prod,
 ))
 data_key = KmsKey("data", KmsKeyArgs(
-    context=ctx, description=f"floyo {stack}: data at rest (RDS, ElastiCache, Secrets Manager, ECR)",
+    context=ctx, description=f"floyo {stack}: data at rest (RDS, ElastiCache, Secrets Manager)",
     alias=f"floyo-{stack}-data", protect=prod,
 ))
 network = Network("net", NetworkArgs(settings=settings.network, context=ctx, logs_key_arn=logs_key.arn))
@@ -52,6 +53,7 @@ groups = TierSecurityGroups("sg", SecurityGroupsArgs(
     vpc_id=network.vpc_id, service_port=settings.backend.container_port,
     # Origin lock: only Cloudflare reaches the load balancer (dev may relax it by name for debugging).
     edge_ipv4_cidrs=None if settings.cdn.allow_direct_origin_access else cloudflare.get_ip_ranges_output().ipv4_cidrs,
+    edge_max_entries=settings.network.edge_prefix_list_max_entries,
 ))
 zone = cloudflare.get_zone_output(filter={"name": settings.cdn.zone, "match": "all"})
 certificate = DnsValidatedCertificate("api-cert", CertificateArgs(domain=settings.cdn.api_host, zone_id=zone.id))
@@ -70,7 +72,8 @@ backend_sidecars: list[pulumi.Input[dict[str, Any]]] = []
 postgres = Postgres("db", PostgresArgs(
     settings=settings.database, context=ctx, subnet_ids=network.isolated_subnet_ids,
     database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
-    logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, az_count=settings.network.az_count, protect=prod,
+    logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, availability_zones=network.isolated_subnet_azs,
+    protect=prod,
     logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True)],
 ))
 db_objects = DatabaseObjects("dbo", DatabaseObjectsArgs(
@@ -114,9 +117,9 @@ backend = BackendService("backend", BackendServiceArgs(
     settings=settings.backend, context=ctx, subnet_ids=network.private_subnet_ids,
     security_group_id=groups.service.id, target_group_arn=lb.target_group.arn,
     request_count_label=pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffix),
-    logs_key_arn=logs_key.arn, repository_key_arn=data_key.arn, secret_key_arns=[data_key.arn],
+    logs_key_arn=logs_key.arn, secret_key_arns=[data_key.arn], service_depends_on=[lb.https_listener],
     environment=backend_env, secrets=backend_secrets, task_policy_statements=backend_statements,
-    sidecars=backend_sidecars, protect=prod,
+    sidecars=backend_sidecars,
 ))
 
 # --- edge --------------------------------------------------------------------------------
@@ -163,7 +166,7 @@ pulumi.export("load_balancer_dns_name", lb.dns_name)
 pulumi.export("ecs_cluster_name", backend.cluster_name)
 pulumi.export("ecs_service_name", backend.service_name)
 pulumi.export("backend_log_group", backend.log_group.name)
-pulumi.export("ecr_repository_url", backend.repository.repository_url)
+pulumi.export("ecr_repository_url", image_repository_url(settings.backend.image))  # the shared repo it pulls from
 pulumi.export("vpc_id", network.vpc_id)
 pulumi.export("alert_topic_arns", alerting.topic_arns)
 pulumi.export("dashboard_name", dashboard.dashboard.dashboard_name)

@@ -1,4 +1,4 @@
-"""Floyo's FastAPI backend on ECS Fargate: image repository, cluster, task, service, scaling."""
+"""Floyo's FastAPI backend on ECS Fargate: cluster, task, service, scaling (images: components/image_repository.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,27 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, assume_role_policy, policy_json
-from stacks.backend import BackendSettings
+from stacks.backend import BackendSettings, ecr_image
 
 CONTAINER = "backend"
 """Name of the application container in the task definition."""
 
-ECR_LIFECYCLE = {
-    "rules": [
-        {"rulePriority": 1, "description": "Drop untagged images after 14 days",
-         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 14},
-         "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": "Keep the 200 most recent images",
-         "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 200},
-         "action": {"type": "expire"}},
-    ]
-}
+STEADY_STATE_TIMEOUT = "30m"
+"""How long `pulumi up` waits for the service to reach steady state before failing (the provider's
+default is 20m; a rollout of 12 tasks with a 60 s grace period and 120 s draining fits in 30m)."""
+
+
+def _container_dependencies(sidecars: Sequence[pulumi.Input[dict[str, Any]]]) -> list[dict[str, str]]:
+    """`dependsOn` of the app container: each sidecar must have started first (START). An essential
+    sidecar with a health check must be HEALTHY; a non-essential one (the collector) only START, since
+    waiting on its health would let a broken sidecar keep the app from starting."""
+    found = []
+    for sidecar in sidecars:
+        if not isinstance(sidecar, dict):
+            continue
+        healthy = bool(sidecar.get("essential", True)) and "healthCheck" in sidecar
+        found.append({"containerName": str(sidecar["name"]), "condition": "HEALTHY" if healthy else "START"})
+    return found
 
 
 def secret_resource_arn(value_from: str) -> str:
@@ -62,8 +68,9 @@ class BackendServiceArgs:
     """`<lb arn suffix>/<target group arn suffix>`, for scaling on requests per target."""
     logs_key_arn: pulumi.Input[str]
     """KMS key for the container log group."""
-    repository_key_arn: pulumi.Input[str]
-    """KMS key for the ECR repository."""
+    service_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
+    """What the ECS service must wait for: the HTTPS listener forwarding to `target_group_arn` (and
+    any listener rule it relies on); ECS refuses a target group no listener uses. Default none."""
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Plain environment from other components (endpoints, URLs without credentials). Default none."""
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -74,26 +81,25 @@ class BackendServiceArgs:
     """IAM statements the application itself needs (the task role). Default none."""
     sidecars: Sequence[pulumi.Input[dict[str, Any]]] = field(default_factory=list)
     """Extra container definitions (e.g. the OpenTelemetry collector). Default none."""
-    protect: bool = False
-    """Pulumi `protect` on the image repository. Default false; prod passes true."""
 
 
 class BackendService(pulumi.ComponentResource):
     """The backend as a Fargate service behind the load balancer.
 
-    * ECR repository: immutable tags, scan on push, KMS-encrypted, lifecycle policy;
     * ECS cluster with Container Insights (enhanced);
-    * task definition: the image pinned by digest, read-only root file system with a
+    * task definition: the image pinned by digest (from the shared, account-level ECR
+      repository, see `components/image_repository.py`), read-only root file system with a
       scratch `/tmp`, secrets injected by ECS from Secrets Manager/SSM, logs to an
       encrypted group with retention, a container health check on `/health`;
     * service in private subnets, no public IP, spread over AZs, circuit breaker with
-      rollback, health-check grace period, rebalanced across AZs;
+      rollback, health-check grace period, rebalanced across AZs; `pulumi up` waits for
+      steady state, so a rollout that fails (and rolls back) fails the deploy;
+    * the app container starts after its sidecars (the collector) have started;
     * target-tracking autoscaling on CPU and on requests per target;
-    * an execution role that can pull this repository, write this log group and read
+    * an execution role that can pull the image's repository (parsed from `backend.image`), write this log group and read
       only the named secrets, and a task role holding only what the app declares.
     """
 
-    repository: aws.ecr.Repository
     cluster: aws.ecs.Cluster
     service: aws.ecs.Service
     task_definition: aws.ecs.TaskDefinition
@@ -106,19 +112,6 @@ class BackendService(pulumi.ComponentResource):
         super().__init__("floyo:backend:BackendService", name, None, opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        self.repository = aws.ecr.Repository(
-            f"{name}-repo",
-            image_tag_mutability="IMMUTABLE",
-            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
-                encryption_type="KMS", kms_key=args.repository_key_arn)],
-            force_delete=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        aws.ecr.LifecyclePolicy(
-            f"{name}-repo-lifecycle", repository=self.repository.name,
-            policy=pulumi.Output.json_dumps(ECR_LIFECYCLE), opts=child,
-        )
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
             settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enhanced")],
@@ -132,7 +125,7 @@ class BackendService(pulumi.ComponentResource):
             opts=child,
         )
         secrets: dict[str, pulumi.Input[str]] = {**s.secrets, **args.secrets}
-        execution_role = self._execution_role(name, args, secrets)
+        execution_role, execution_policy = self._execution_role(name, args, secrets)
         self.task_role = aws.iam.Role(
             f"{name}-task", assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", args.context), opts=child,
         )
@@ -177,14 +170,21 @@ class BackendService(pulumi.ComponentResource):
                 subnets=list(args.subnet_ids), security_groups=[args.security_group_id], assign_public_ip=False),
             load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
                 target_group_arn=args.target_group_arn, container_name=CONTAINER, container_port=s.container_port)],
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"]),
+            wait_for_steady_state=True,
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["desiredCount"],
+                # the listener before the service (ECS needs the target group in use); the execution
+                # role's policy before it, and kept until it is gone (the provider docs' delete race)
+                depends_on=[*args.service_depends_on, execution_policy],
+                custom_timeouts=pulumi.CustomTimeouts(create=STEADY_STATE_TIMEOUT, update=STEADY_STATE_TIMEOUT),
+            ),
         )
         self.cluster_name = self.cluster.name
         self.service_name = self.service.name
         self._autoscaling(name, args)
         self.register_outputs({
             "cluster_name": self.cluster_name, "service_name": self.service_name,
-            "log_group": self.log_group.name, "repository_url": self.repository.repository_url,
+            "log_group": self.log_group.name,
         })
 
     def _container(self, args: BackendServiceArgs, secrets: Mapping[str, pulumi.Input[str]]) -> dict[str, Any]:
@@ -209,6 +209,7 @@ class BackendService(pulumi.ComponentResource):
             "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
             "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
             "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+            "dependsOn": _container_dependencies(args.sidecars),
             "healthCheck": {"command": ["CMD-SHELL", probe], "interval": 15, "timeout": 5,
                             "retries": 3, "startPeriod": 30},
             "logConfiguration": {"logDriver": "awslogs", "options": {
@@ -218,25 +219,30 @@ class BackendService(pulumi.ComponentResource):
 
     def _execution_role(
         self, name: str, args: BackendServiceArgs, secrets: Mapping[str, pulumi.Input[str]]
-    ) -> aws.iam.Role:
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         child = pulumi.ResourceOptions(parent=self)
+        image = ecr_image(args.settings.image)
         role = aws.iam.Role(
             f"{name}-execution", assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", args.context), opts=child
         )
         statements: list[Any] = [
+            # GetAuthorizationToken has no resource-level permission: "*" is the only resource it takes
             {"Sid": "PullToken", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-            {"Sid": "PullImages", "Effect": "Allow",
+            # the repository `backend.image` names (ECR decrypts KMS-encrypted layers via its own grant,
+            # so no kms:Decrypt is needed for the pull)
+            {"Sid": "PullImage", "Effect": "Allow",
              "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-             "Resource": self.repository.arn},
+             "Resource": image.repository_arn},
             {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": pulumi.Output.concat(self.log_group.arn, ":*")},
-            {"Sid": "DecryptImages", "Effect": "Allow", "Action": "kms:Decrypt",
-             "Resource": [args.repository_key_arn, *args.secret_key_arns]},
         ]
+        if args.secret_key_arns:
+            statements.append({"Sid": "DecryptSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
+                               "Resource": list(args.secret_key_arns)})
         refs = [pulumi.Output.from_input(v).apply(secret_resource_arn) for v in secrets.values()]
         policy = pulumi.Output.all(*refs).apply(lambda arns: statements + _secret_statements(arns))
-        aws.iam.RolePolicy(f"{name}-execution", role=role.id, policy=policy_json(policy), opts=child)
-        return role
+        role_policy = aws.iam.RolePolicy(f"{name}-execution", role=role.id, policy=policy_json(policy), opts=child)
+        return role, role_policy
 
     def _autoscaling(self, name: str, args: BackendServiceArgs) -> None:
         s = args.settings

@@ -56,7 +56,7 @@ class LoadBalancer(pulumi.ComponentResource):
         super().__init__("floyo:backend:LoadBalancer", name, None, opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        bucket = self._access_log_bucket(name, args)
+        bucket, bucket_policy = self._access_log_bucket(name, args)
         self.lb = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
@@ -70,7 +70,8 @@ class LoadBalancer(pulumi.ComponentResource):
             enable_http2=True,
             enable_deletion_protection=s.deletion_protection,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix="alb", enabled=True),
-            opts=child,
+            # ELB checks it may write to the bucket when access logs are turned on ("Access Denied for bucket")
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy]),
         )
         hc = s.health_check
         self.target_group = aws.lb.TargetGroup(
@@ -122,7 +123,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.register_outputs({"dns_name": self.dns_name, "arn_suffix": self.arn_suffix,
                                "access_log_bucket": self.access_log_bucket})
 
-    def _access_log_bucket(self, name: str, args: LoadBalancerArgs) -> aws.s3.Bucket:
+    def _access_log_bucket(self, name: str, args: LoadBalancerArgs) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-access-logs", bucket_prefix=f"floyo-{pulumi.get_stack()}-alb-logs-", force_destroy=False,
@@ -156,7 +157,7 @@ class LoadBalancer(pulumi.ComponentResource):
         ctx = args.context
         elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self))
         objects = pulumi.Output.concat(bucket.arn, "/alb/AWSLogs/", ctx.account_id, "/*")
-        aws.s3.BucketPolicy(
+        policy = aws.s3.BucketPolicy(
             f"{name}-access-logs",
             bucket=bucket.id,
             policy=policy_json([
@@ -171,4 +172,4 @@ class LoadBalancer(pulumi.ComponentResource):
             ]),
             opts=child,
         )
-        return bucket
+        return bucket, policy

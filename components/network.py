@@ -28,7 +28,7 @@ class NetworkArgs:
 
 
 class Network(pulumi.ComponentResource):
-    """A VPC over `az_count` AZs with three subnet tiers.
+    """A VPC over the settings' pinned AZs (`availability_zone_ids`) with three subnet tiers.
 
     * public: the load balancer and the NAT gateways; route to the internet gateway;
     * private: the ECS tasks; egress through NAT (one per AZ or one shared);
@@ -44,13 +44,14 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
     isolated_subnet_ids: list[pulumi.Output[str]]
+    isolated_subnet_azs: list[pulumi.Output[str]]
+    """AZ name of each isolated subnet, in order (what an RDS instance's `availability_zone` takes)."""
     endpoint_security_group_id: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("floyo:network:Network", name, None, opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        azs = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc", cidr_block=s.cidr, enable_dns_support=True, enable_dns_hostnames=True,
             tags={"Name": f"{name}-vpc"}, opts=child,
@@ -71,7 +72,8 @@ class Network(pulumi.ComponentResource):
                     f"{name}-{tier}-{i}",
                     vpc_id=self.vpc.id,
                     cidr_block=str(blocks[offset + i]),
-                    availability_zone=azs.names[i],
+                    # Pinned by AZ ID from settings, never looked up per run: the AZ forces replacement.
+                    availability_zone_id=s.availability_zone_ids[i],
                     map_public_ip_on_launch=False,
                     tags={"Name": f"{name}-{tier}-{i}", "floyo:tier": tier},
                     opts=child,
@@ -79,6 +81,7 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = [sn.id for sn in subnets["public"]]
         self.private_subnet_ids = [sn.id for sn in subnets["private"]]
         self.isolated_subnet_ids = [sn.id for sn in subnets["isolated"]]
+        self.isolated_subnet_azs = [sn.availability_zone for sn in subnets["isolated"]]
 
         public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-public"}, opts=child)
         aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",

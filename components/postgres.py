@@ -11,6 +11,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws_context import AwsContext, assume_role_policy, policy_json
+from components.final_snapshot import final_snapshot_name
 from components.kms_key import KmsKey, KmsKeyArgs
 from stacks.database import DatabaseSettings
 
@@ -61,8 +62,10 @@ class PostgresArgs:
     """KMS key of the app logins' secrets (the key the backend's execution role may decrypt with)."""
     logins: Sequence[AppLogin] = ()
     """Logins the proxy accepts besides the master user, each with a generated password. Default none."""
-    az_count: int = 2
-    """How many AZs the instances are spread over (the network's AZ count). Default 2."""
+    availability_zones: Sequence[pulumi.Input[str]] = ()
+    """AZ of each subnet in `subnet_ids` (the network's pinned AZs); instances go round-robin over
+    them. Taken from the subnets, never looked up per run, since an instance's AZ forces its
+    replacement. Default none: AWS places the instances."""
     protect: bool = False
     """Pulumi `protect` on the cluster, its key and parameter groups, and a final snapshot on delete.
     Default false; prod passes true."""
@@ -167,7 +170,10 @@ class Postgres(pulumi.ComponentResource):
             delete_automated_backups=False,
             deletion_protection=s.deletion_protection,
             skip_final_snapshot=s.skip_final_snapshot,
-            final_snapshot_identifier=None if s.skip_final_snapshot else f"{identifier}-final",
+            final_snapshot_identifier=None if s.skip_final_snapshot else final_snapshot_name(
+                name, identifier,
+                {"kms_key_id": self.key.arn, "subnet_group": subnets.name, "master_username": s.master_username},
+                child),
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=s.min_capacity, max_capacity=s.max_capacity,
                 seconds_until_auto_pause=3600 if s.min_capacity == 0 else None,
@@ -236,7 +242,7 @@ class Postgres(pulumi.ComponentResource):
     ) -> None:
         """The writer (created first, so Aurora makes it the writer) and the readers, round-robin over the AZs."""
         s = args.settings
-        azs = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+        azs = list(args.availability_zones)
         instances: list[aws.rds.ClusterInstance] = []
         for i in range(1 + s.reader_count):
             role = "writer" if i == 0 else f"reader-{i}"
@@ -247,7 +253,7 @@ class Postgres(pulumi.ComponentResource):
                 engine=aws.rds.EngineType.AURORA_POSTGRESQL,
                 engine_version=self.cluster.engine_version,
                 instance_class="db.serverless" if s.serverless else s.instance_class,
-                availability_zone=azs.names[i % args.az_count],
+                availability_zone=azs[i % len(azs)] if azs else None,
                 promotion_tier=0 if i == 0 else 1,
                 db_parameter_group_name=parameters.name,
                 publicly_accessible=False,
@@ -337,7 +343,9 @@ class Postgres(pulumi.ComponentResource):
                 for i, arn in enumerate(secret_arns)
             ],
             tags={"Name": identifier},
-            opts=child,
+            # Fixed name, and new subnets force a new proxy: delete first (connections drop until the new
+            # proxy is up, see README "Replacing the proxy"), else the create collides on the name.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-proxy-pool",
@@ -349,13 +357,14 @@ class Postgres(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.rds.ProxyTarget(
+        target = aws.rds.ProxyTarget(
             f"{name}-proxy-target",
             db_proxy_name=self.proxy.name,
             target_group_name=target_group.name,
             db_cluster_identifier=self.cluster.cluster_identifier,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.writer, *self.readers]),
         )
+        # After the target: a READ_ONLY endpoint needs the cluster registered to find its readers.
         self.read_only_endpoint = aws.rds.ProxyEndpoint(
             f"{name}-proxy-read-only",
             db_proxy_name=self.proxy.name,
@@ -363,7 +372,7 @@ class Postgres(pulumi.ComponentResource):
             vpc_subnet_ids=list(args.subnet_ids),
             vpc_security_group_ids=[args.proxy_security_group_id],
             target_role="READ_ONLY",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[target], delete_before_replace=True),
         )
         self.proxy_endpoint = self.proxy.endpoint
         self.proxy_read_only_endpoint = self.read_only_endpoint.endpoint

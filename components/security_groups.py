@@ -11,8 +11,21 @@ import pulumi_aws as aws
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 HTTPS_PORT = 443
-HTTP_PORT = 80
 WORLD = "0.0.0.0/0"
+RULES_PER_DIRECTION = 60
+"""Default quota of inbound, and separately of outbound, rules per security group (VPC user guide,
+"Amazon VPC quotas", Security groups). A rule that references a managed prefix list counts as the
+list's `max_entries` rules, whatever the list holds."""
+
+
+def edge_entries(cidrs: Sequence[str], max_entries: int) -> list[aws.ec2.ManagedPrefixListEntryArgs]:
+    """The prefix list's entries; refuses more ranges than the list holds (AWS would fail the create)."""
+    if len(cidrs) > max_entries:
+        raise ValueError(
+            f"the edge publishes {len(cidrs)} IPv4 ranges but floyo-infra:network.edge_prefix_list_max_entries "
+            f"is {max_entries}: raise it to at least {len(cidrs)} (an in-place change)"
+        )
+    return [aws.ec2.ManagedPrefixListEntryArgs(cidr=c, description="edge") for c in cidrs]
 
 
 @dataclass(frozen=True)
@@ -24,11 +37,13 @@ class SecurityGroupsArgs:
     service_port: int
     """Port the backend containers listen on; the only port the load balancer may reach."""
     edge_ipv4_cidrs: pulumi.Input[Sequence[str]] | None = None
-    """IPv4 ranges allowed to reach the load balancer (443, and 80 for the redirect), held
-    in a managed prefix list. Default None: HTTPS from anywhere (0.0.0.0/0), nothing on 80.
-    The edge passes Cloudflare's published ranges here."""
-    edge_max_entries: int = 40
-    """Capacity of the edge prefix list; counts against the group's rule quota. Default 40."""
+    """IPv4 ranges allowed to reach the load balancer on 443, held in a managed prefix list.
+    Default None: HTTPS from anywhere (0.0.0.0/0). The edge passes Cloudflare's published ranges
+    here. Nothing is allowed on 80: the edge redirects to HTTPS itself (`always_use_https`) and
+    reaches the origin on 443 only (SSL mode Full (strict))."""
+    edge_max_entries: int = 20
+    """Capacity of the edge prefix list (`network.edge_prefix_list_max_entries`). The HTTPS rule
+    counts as this many of the load balancer group's `RULES_PER_DIRECTION` inbound rules. Default 20."""
 
 
 class TierSecurityGroups(pulumi.ComponentResource):
@@ -101,14 +116,13 @@ class TierSecurityGroups(pulumi.ComponentResource):
             address_family="IPv4",
             max_entries=args.edge_max_entries,
             entries=pulumi.Output.from_input(args.edge_ipv4_cidrs).apply(
-                lambda cidrs: [aws.ec2.ManagedPrefixListEntryArgs(cidr=c, description="edge") for c in cidrs]
+                lambda cidrs: edge_entries(cidrs, args.edge_max_entries)
             ),
             tags={"Name": f"{name}-edge"},
             opts=child,
         )
         self.edge_prefix_list_id = edge.id
-        for port in (HTTPS_PORT, HTTP_PORT):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-edge-{port}", security_group_id=self.lb.id, prefix_list_id=edge.id, ip_protocol="tcp",
-                from_port=port, to_port=port, description=f"edge ranges on {port}", opts=child,
-            )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-edge-{HTTPS_PORT}", security_group_id=self.lb.id, prefix_list_id=edge.id, ip_protocol="tcp",
+            from_port=HTTPS_PORT, to_port=HTTPS_PORT, description=f"edge ranges on {HTTPS_PORT}", opts=child,
+        )

@@ -61,6 +61,8 @@ class FloyoMocks(pulumi.runtime.Mocks):
         state: dict[str, Any] = dict(args.inputs)
         if token == "random:index/randomPassword:RandomPassword":
             return self._random_password(name, state)
+        if token == "random:index/randomId:RandomId":
+            return self._random_id(name, state)
         if not token.startswith("aws:") and not token.startswith("cloudflare:"):
             return f"{name}-id" if args.custom else None, state
         if token.startswith("cloudflare:"):
@@ -73,6 +75,13 @@ class FloyoMocks(pulumi.runtime.Mocks):
         if extra is not None:
             rid = extra(name, state, rid) or rid
         return rid, state
+
+    def _shape_subnet(self, name: str, state: dict[str, Any], rid: str) -> str:
+        """AWS fills in the AZ name from the AZ ID (account-specific; here `use1-azN` -> `<region>` + Nth letter)."""
+        az_id = state.get("availabilityZoneId")
+        if az_id and "availabilityZone" not in state:
+            state["availabilityZone"] = self.region + "abcdefghij"[int(az_id.rsplit("az", 1)[1]) - 1]
+        return rid
 
     def _shape_repository(self, name: str, state: dict[str, Any], rid: str) -> str:
         repo = state.get("name", name)
@@ -142,6 +151,13 @@ class FloyoMocks(pulumi.runtime.Mocks):
         length = int(state.get("length", 32))
         state["result"] = (_hex("password" + name, 64) * 4)[:length]
         return "none", state
+
+    def _random_id(self, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """A deterministic stand-in for `random.RandomId`: `hex` holds 2 digits per byte."""
+        value = _hex("id" + name, 2 * int(state.get("byteLength", 4)))
+        state["hex"] = value
+        state["dec"] = str(int(value, 16))
+        return value, state
 
     def _shape_loadbalancer(self, name: str, state: dict[str, Any], rid: str) -> str:
         lb = state.get("name", name)

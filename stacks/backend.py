@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -20,7 +21,52 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
 }
 """The task cpu/memory pairs Fargate accepts (ECS developer guide, "Task CPU and memory")."""
 
-_DIGEST_IMAGE = re.compile(r"^[a-z0-9][a-z0-9.-]*(:[0-9]+)?/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$")
+ECR_IMAGE = re.compile(
+    r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(-[a-z]+)+-[0-9])\.amazonaws\.com(?P<cn>\.cn)?/"
+    r"(?P<repository>(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)"
+    r"@sha256:(?P<digest>[0-9a-f]{64})$"
+)
+"""A private ECR image pinned by digest: `<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<hex>`
+(repository name syntax from ECR's CreateRepository)."""
+
+
+@dataclass(frozen=True)
+class EcrImage:
+    """The parts of a private ECR image reference; the execution role's pull grant is derived from them."""
+
+    account: str
+    region: str
+    partition: str
+    repository: str
+    digest: str
+
+    @property
+    def repository_url(self) -> str:
+        suffix = ".amazonaws.com.cn" if self.partition == "aws-cn" else ".amazonaws.com"
+        return f"{self.account}.dkr.ecr.{self.region}{suffix}/{self.repository}"
+
+    @property
+    def repository_arn(self) -> str:
+        return f"arn:{self.partition}:ecr:{self.region}:{self.account}:repository/{self.repository}"
+
+
+def image_repository_url(image: str) -> str:
+    """The repository part of a `backend.image` (where CI pushes and the tasks pull)."""
+    return ecr_image(image).repository_url
+
+
+def ecr_image(image: str) -> EcrImage:
+    """Parse a validated `backend.image` (raises ValueError on anything else)."""
+    m = ECR_IMAGE.match(image)
+    if m is None:
+        raise ValueError(
+            "must be a private ECR image pinned by digest: "
+            "<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex digits> "
+            "(a mutable tag such as :latest can change under a running service; other registries "
+            "need credentials the tasks don't have)"
+        )
+    partition = "aws-cn" if m["cn"] else "aws-us-gov" if m["region"].startswith("us-gov-") else "aws"
+    return EcrImage(m["account"], m["region"], partition, m["repository"], m["digest"])
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|ssm:[a-z0-9-]+:\d{12}:parameter/.+)$"
@@ -60,8 +106,10 @@ class BackendSettings(Section):
     """The backend service (`floyo-infra:backend`)."""
 
     image: str = release_field(
-        description="Container image pinned by digest: `<registry>/<repo>@sha256:<64 hex>`. "
-        "A mutable tag is rejected. Release key (promoted dev -> prod). Required."
+        description="Container image in private ECR, pinned by digest: "
+        "`<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>` (the shared `floyo-backend` "
+        "repository). A mutable tag is rejected. The tasks' pull grant is derived from it. "
+        "Release key (promoted dev -> prod). Required."
     )
     app_version: str = release_field(
         "0.0.0",
@@ -135,11 +183,7 @@ class BackendSettings(Section):
     @field_validator("image")
     @classmethod
     def _digest(cls, value: str) -> str:
-        if not _DIGEST_IMAGE.match(value):
-            raise ValueError(
-                "must be pinned by digest: <registry>/<repository>@sha256:<64 hex digits> "
-                "(a tag such as :latest can change under a running service)"
-            )
+        ecr_image(value)
         return value
 
     @field_validator("environment")

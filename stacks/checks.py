@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from stacks.base import PROJECT
+from stacks.cdn_plans import cdn_plan
 from stacks.errors import Problem
 
 if TYPE_CHECKING:
@@ -57,5 +58,5 @@ def database_capacity(settings: StackSettings) -> list[Problem]:
     return problems
 
 
-CROSS_CHECKS: list[CrossCheck] = [database_capacity]
+CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan]
 """Every cross-section check, in the order they run."""

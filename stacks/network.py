@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from stacks.base import Section, check_retention, prod_refuses
+
+AZ_ID = re.compile(r"^[a-z]{2,}[0-9]+(-[a-z]+[0-9]*)?-az[0-9]+$")
+"""An availability zone ID such as `use1-az1` (the same physical zone in every account,
+unlike a name such as `us-east-1a`, which each account maps to its own zone)."""
+
+EDGE_PREFIX_LIST_MAX = 50
+"""Largest edge prefix list allowed: a rule that references it counts as this many rules
+against the load balancer group's 60 inbound rules (VPC quotas, "Security groups")."""
 
 
 class NetworkSettings(Section):
@@ -25,6 +34,12 @@ class NetworkSettings(Section):
         description="Availability zones to spread subnets over, 2 to 4 (the load balancer and "
         "Aurora need two). Default: dev 2, prod 3.",
     )
+    availability_zone_ids: list[str] = Field(
+        description="The AZs the subnets (and so the databases) live in, by AZ ID (`use1-az1`, see "
+        "`aws ec2 describe-availability-zones`), one per `az_count`, unique. Pinned per stack so a change "
+        "in which AZs AWS lists never replaces a subnet or a database instance. Changing one replaces the "
+        "subnets of that AZ and everything in them. Required.",
+    )
     nat: Literal["single", "per_az"] = Field(
         default="single",
         description="NAT gateways: `single` (one shared, cheaper, one AZ failure cuts egress) or "
@@ -38,6 +53,28 @@ class NetworkSettings(Section):
         description="Create VPC endpoints (S3 gateway; ECR, CloudWatch Logs, Secrets Manager, "
         "SSM interface endpoints) so image pulls and secrets don't cross the NAT. Default true.",
     )
+
+    edge_prefix_list_max_entries: int = Field(
+        default=20,
+        ge=1,
+        le=EDGE_PREFIX_LIST_MAX,
+        description="Capacity of the managed prefix list holding the edge's (Cloudflare's) IPv4 ranges; "
+        "the load balancer's HTTPS rule counts as this many of the group's 60 inbound rules. Cloudflare "
+        "publishes 15 today (cloudflare.com/ips). Raising it later is an in-place change. Default 20.",
+    )
+
+    @field_validator("availability_zone_ids")
+    @classmethod
+    def _az_ids(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        bad = [az for az in value if not AZ_ID.match(az)]
+        if bad:
+            raise ValueError(f"{bad} are not AZ IDs: use IDs such as use1-az1 (not names such as us-east-1a)")
+        if len(set(value)) != len(value):
+            raise ValueError(f"{value} names an AZ twice: each subnet tier needs distinct AZs")
+        count = info.data.get("az_count")
+        if count is not None and len(value) != count:
+            raise ValueError(f"{len(value)} AZ IDs given, az_count is {count}: give exactly {count}")
+        return value
 
     @field_validator("cidr")
     @classmethod

@@ -23,7 +23,9 @@ class StackSettings(Section):
         description="Environment profile: `dev` (small, cheap, relaxations allowed) or `prod` "
         "(highly available, guardrails enforced). Required."
     )
-    network: NetworkSettings = Field(default_factory=NetworkSettings, description="VPC and subnets.")
+    network: NetworkSettings = Field(
+        description="VPC and subnets. `network.availability_zone_ids` is required."
+    )
     backend: BackendSettings = Field(description="The FastAPI service. `backend.image` is required.")
     cdn: CdnSettings = Field(default_factory=CdnSettings, description="Cloudflare edge.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Aurora PostgreSQL.")

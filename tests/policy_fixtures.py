@@ -7,7 +7,7 @@ from typing import Any
 
 from ops.check import CheckResult, run_policies
 from ops.plan import Plan, PlannedResource
-from policy.floyo_policies import POLICIES
+from policy.floyo_policies import POLICIES, PackConfig, config_override
 
 ACCOUNT = "123456789012"
 
@@ -35,11 +35,17 @@ def res(token: str, name: str, inputs: dict[str, Any] | None = None, *, refs: di
                            delete_before_replace=delete_before_replace, property_dependencies=prop_deps, outputs=state)
 
 
-def check(*resources: PlannedResource, stack: str = "dev", policy: str | None = None) -> CheckResult:
+FIXTURE_CONFIG = PackConfig(production_stacks=("prod",), cloudflare_plan={"dev": "pro", "prod": "pro"})
+"""The pack config fixtures run under: no exceptions, so a fixture sees every violation."""
+
+
+def check(*resources: PlannedResource, stack: str = "dev", policy: str | None = None,
+          config: PackConfig = FIXTURE_CONFIG) -> CheckResult:
     plan = Plan("floyo-infra", stack, list(resources))
     chosen = [p for p in POLICIES if policy is None or p.name == policy]
     assert chosen, f"no policy named {policy}"
-    return run_policies(plan, chosen)
+    with config_override(config):
+        return run_policies(plan, chosen)
 
 
 def messages(result: CheckResult, policy: str) -> list[str]:

@@ -102,13 +102,11 @@ def test_autoscaling_on_cpu_and_requests(plan: Plan) -> None:
     assert label.startswith("app/") and "/targetgroup/" in label
 
 
-def test_repository_is_immutable_scanned_and_protected_in_prod(plan: Plan, stack: str) -> None:
-    repo = one(plan, "aws:ecr/repository:Repository")
-    assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
-    assert repo.inputs["imageScanningConfiguration"]["scanOnPush"] is True
-    assert repo.inputs["encryptionConfigurations"][0]["encryptionType"] == "KMS"
-    assert repo.protect is (stack == "prod")
-    assert plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+def test_repository_is_not_the_stacks_but_the_accounts(plan: Plan) -> None:
+    # The repository moved to the account-level component (tests/test_image_pull.py checks it is
+    # immutable, scanned, KMS-encrypted, protected and has a lifecycle); a stack declares none.
+    assert not plan.of_type("aws:ecr/repository:Repository")
+    assert not plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
 
 
 def test_execution_role_is_least_privilege(plan: Plan) -> None:

@@ -14,7 +14,7 @@ from ops.diff import GITHUB_COMMENT_LIMIT, MARKER, compare, diff_plans, render_m
 from ops.stackfile import ROOT
 
 PROJECT_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "ops", "stacks", "components"]
-ECR = "aws:ecr/repository:Repository"
+BUCKET = "aws:s3/bucket:Bucket"
 
 
 def git(repo: Path, *args: str) -> str:
@@ -29,7 +29,7 @@ def ops(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git repo with two commits: the project as is, then a change with a cpu bump and an ECR rename."""
+    """A git repo with two commits: the project as is, then a change with a cpu bump and a bucket rename."""
     path = tmp_path_factory.mktemp("repo")
     for name in PROJECT_FILES:
         src = ROOT / name
@@ -43,11 +43,12 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dev = path / "Pulumi.dev.yaml"
     bigger = "  floyo-infra:backend:\n    cpu: 1024\n    memory: 2048\n"
     dev.write_text(dev.read_text().replace("  floyo-infra:backend:\n", bigger))
-    backend = path / "components" / "backend.py"
-    text = backend.read_text()
-    # a rename of a stateful resource (new URN) and a new resource: delete + create of the repository
-    assert 'f"{name}-repo",' in text
-    backend.write_text(text.replace('f"{name}-repo",', 'f"{name}-images",'))
+    lb = path / "components" / "load_balancer.py"
+    text = lb.read_text()
+    # a rename of a stateful resource (new URN) and a new resource: delete + create of the log bucket
+    old = 'f"{name}-access-logs", bucket_prefix='
+    assert text.count(old) == 1
+    lb.write_text(text.replace(old, 'f"{name}-alb-logs", bucket_prefix='))
     (path / "__main__.py").write_text((path / "__main__.py").read_text() + "\npulumi.export(\"diff_probe\", 1)\n")
     git(path, "commit", "-qam", "change")
     return path
@@ -74,10 +75,10 @@ def test_changed_property_has_before_and_after(json_diff: dict) -> None:
 
 
 def test_rename_of_a_stateful_resource_is_removed_added_and_dangerous(json_diff: dict) -> None:
-    by_kind = {(c["kind"], c["name"]): c for c in json_diff["changes"] if c["type"] == ECR}
-    assert set(by_kind) == {("remove", "backend-repo"), ("add", "backend-images")}
-    assert by_kind[("remove", "backend-repo")]["dangerous"] is True
-    assert by_kind[("add", "backend-images")]["dangerous"] is False
+    by_kind = {(c["kind"], c["name"]): c for c in json_diff["changes"] if c["type"] == BUCKET}
+    assert set(by_kind) == {("remove", "api-access-logs"), ("add", "api-alb-logs")}
+    assert by_kind[("remove", "api-access-logs")]["dangerous"] is True
+    assert by_kind[("add", "api-alb-logs")]["dangerous"] is False
     outputs = {o["path"]: (o["before"], o["after"]) for o in json_diff["outputs"]}
     assert outputs["diff_probe"] == (None, 1)
 
@@ -87,8 +88,8 @@ def test_text_output_lists_dangerous_first_and_fails_on_danger(text_diff: subpro
     out = text_diff.stdout
     assert "DANGEROUS (1)" in out
     assert out.index("DANGEROUS") < out.index("floyo:backend:BackendService backend:")
-    assert f"! {ECR}  backend-repo: deleted" in out
-    assert f"+ {ECR}  backend-images" in out and "looks like a rename of" in out
+    assert f"! {BUCKET}  api-access-logs: deleted" in out
+    assert f"+ {BUCKET}  api-alb-logs" in out and "looks like a rename of" in out
     assert 'cpu: "512" -> "1024"' in out
 
 

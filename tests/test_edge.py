@@ -65,8 +65,10 @@ def test_static_paths_are_cached_with_the_stack_ttls(plan: Plan, stack: str) -> 
         decided = decide(plan, Request(s.api_host, path))
         assert decided.get("cache") is True, path
         assert decided["edgeTtl"] == {"mode": "override_origin", "default": s.cache.edge_ttl_seconds}
-        assert decided["browserTtl"] == {"mode": "override_origin", "default": s.cache.browser_ttl_seconds}
-    assert {"dev": 30, "prod": 86_400}[stack] == s.cache.edge_ttl_seconds
+        browser = {"dev": {"mode": "bypass"},
+                   "prod": {"mode": "override_origin", "default": s.cache.browser_ttl_seconds}}[stack]
+        assert decided["browserTtl"] == browser
+    assert {"dev": 3_600, "prod": 86_400}[stack] == s.cache.edge_ttl_seconds
 
 
 def test_signed_in_and_websocket_requests_bypass(plan: Plan, stack: str) -> None:
@@ -313,7 +315,9 @@ def test_edge_prod_guardrails(changes: dict[str, Any], path: str) -> None:
 
 def test_tier_defaults() -> None:
     dev, prod = cdn("dev"), cdn("prod")
-    assert dev.cache.edge_ttl_seconds < 60 <= prod.cache.edge_ttl_seconds
+    # dev caches as briefly as its Pro zone allows (1 h) and keeps nothing in browsers
+    assert dev.cache.edge_ttl_seconds == 3_600 < prod.cache.edge_ttl_seconds
+    assert (dev.cache.browser_ttl_mode, prod.cache.browser_ttl_mode) == ("bypass", "override_origin")
     assert (dev.hsts.enabled, prod.hsts.enabled) == (False, True)
     assert dev.allow_direct_origin_access is False
     assert prod.auth_rate_limit.requests_per_period <= dev.auth_rate_limit.requests_per_period

@@ -21,7 +21,7 @@ def test_three_subnet_tiers_per_az(plan: Plan, stack: str) -> None:
     for tier in ("public", "private", "isolated"):
         found = subnets(plan, tier)
         assert len(found) == azs
-        assert len({s["availabilityZone"] for s in found}) == azs
+        assert len({s["availabilityZoneId"] for s in found}) == azs  # pinned by AZ ID (tests/test_az_pinning.py)
         assert not any(s["mapPublicIpOnLaunch"] for s in found)
     blocks = [ipaddress.IPv4Network(r.inputs["cidrBlock"]) for r in plan.of_type(SUBNET)]
     assert all(not a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1:])

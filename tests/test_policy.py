@@ -14,7 +14,6 @@ from policy.floyo_policies import (
     AcceptedException,
     PackConfig,
     PackConfigError,
-    config_override,
     parse_config,
 )
 from tests.policy_fixtures import INGRESS, allow, check, group, messages, policy_doc, res, rule
@@ -414,19 +413,17 @@ def test_an_exception_suppresses_only_what_it_names_and_a_stale_one_is_reported(
     other = res("aws:secretsmanager/secret:Secret", "other")
     accepted = AcceptedException("secrets-rotated", ("aws:secretsmanager/secret:Secret::sentry-dsn",),
                                  "rotated by Sentry", ("dev",))
-    with config_override(PackConfig(exceptions=(accepted,))):
-        result = check(secret, other)
+    config = PackConfig(exceptions=(accepted,))
+    result = check(secret, other, config=config)
     assert [f.message for f in result.findings if f.policy == "secrets-rotated"] == [
         "secret other: no rotation (aws:secretsmanager/secretRotation); rotate it or record an exception with the "
         "reason in policy/config.yaml"]
     assert not [f for f in result.findings if f.policy == "exceptions-are-current"]
-    with config_override(PackConfig(exceptions=(accepted,))):
-        stale = check(other)
+    stale = check(other, config=config)
     assert [f.message for f in stale.findings if f.policy == "exceptions-are-current"] == [
         "stale exception: secrets-rotated on aws:secretsmanager/secret:Secret::sentry-dsn matches no violation in "
         "stack dev; remove it from policy/config.yaml (reason was: rotated by Sentry)"]
-    with config_override(PackConfig(exceptions=(accepted,))):
-        prod = check(res("aws:secretsmanager/secret:Secret", "sentry-dsn", stack="prod"), stack="prod")
+    prod = check(res("aws:secretsmanager/secret:Secret", "sentry-dsn", stack="prod"), stack="prod", config=config)
     assert messages(prod, "secrets-rotated"), "an exception for dev must not cover prod"
 
 
