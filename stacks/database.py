@@ -134,7 +134,8 @@ class DatabaseSettings(Section):
         default=60, description="Enhanced monitoring interval; 0 turns it off (dev only). Default: dev 60, prod 30."
     )
     log_retention_days: int = Field(
-        default=14, description="Days the exported PostgreSQL logs (audit evidence) are kept in CloudWatch. Default: dev 14, prod 365."
+        default=14,
+        description="Days the exported PostgreSQL logs (audit evidence) are kept in CloudWatch. Default: dev 14, prod 365.",
     )
     admin_host: str | None = Field(
         default=None,
