@@ -75,12 +75,15 @@ class PlannedResource:
     """Input name -> URNs that input was computed from (what a policy pack sees as property dependencies)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """The state the mocks answered (inputs plus mocked ARNs/IDs); not part of `as_json`."""
+    provider: str = ""
+    """The explicit provider's URN (without its `::id`), or "" for the default provider."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
                 "protect": self.protect, "retain_on_delete": self.retain_on_delete,
-                "delete_before_replace": self.delete_before_replace, "ignore_changes": self.ignore_changes}
+                "delete_before_replace": self.delete_before_replace, "ignore_changes": self.ignore_changes,
+                "provider": self.provider}
 
 
 @dataclass
@@ -127,6 +130,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
                 ignore_changes=list(request.ignoreChanges),
                 property_dependencies={k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items() if v.urns},
                 outputs=_plain(json_format.MessageToDict(response.object)),

@@ -128,7 +128,8 @@ def _deploy_path(res: list[PolicyResource], ingress: list[Rule], egress: list[Ru
         target = next(((s, g) for s, g in stores if s.urn in deps), None)
         if target is None:
             continue
-        port = _port(provider.props.get("port"), 5432)
+        # the database's own port: the provider may reach it through a tunnel on another local port
+        port = _port(known(target[0].props, "port"), 5432)
         reachable = [h for h, g in hosts if _path(g, target[1], port, ingress, egress) is None]
         if not reachable:
             admitted = sorted({n.split("::")[-1] for r in ingress if r.group & target[1] for n in r.peer})
