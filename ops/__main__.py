@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ops.render import tree
-from ops.stackfile import ROOT, StackFileError, UnknownStackError
+from ops.stackfile import ROOT, StackFileError, UnknownStackError, read_stack_config
 from stacks.errors import SettingsError
 
 
@@ -21,7 +21,10 @@ def _plan(args: argparse.Namespace) -> int:
         json.dump(plan.as_json(), sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
+        from ops.check import check_plan, summary
+
         print(tree(plan))
+        print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or ROOT))))
     return 0
 
 
@@ -80,6 +83,12 @@ def _lint_workflows(args: argparse.Namespace) -> int:
     from ops.lint import lint_workflows
 
     return lint_workflows(args.directory)
+
+def _check(args: argparse.Namespace) -> int:
+    from ops.check import main_check
+
+    return main_check(args.stack, args.json, args.format)
+
 
 def _alerts_table(args: argparse.Namespace) -> int:
     from ops.alerts_table import alerts_table, write_readme
@@ -159,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     lint.add_argument("directory", nargs="?", type=Path, default=None,
                       help="directory of workflow files (default: .github/workflows)")
     lint.set_defaults(run=_lint_workflows)
+
+    check = commands.add_parser("check", help="run the policy pack (policy/) over the offline plan; exit 3 on MANDATORY")
+    check.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    check.add_argument("--json", action="store_true", help="print every finding as JSON")
+    check.add_argument("--format", choices=["text", "markdown"], default="text", help="text, or markdown (PR comment)")
+    check.set_defaults(run=_check)
 
     alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
     alerts.add_argument("--write", action="store_true", help="rewrite the README's alert table in place")

@@ -71,16 +71,30 @@ class PlannedResource:
     protect: bool
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> URNs that input was computed from (what a policy pack sees as property dependencies)."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The state the mocks answered (inputs plus mocked ARNs/IDs); not part of `as_json`."""
     provider: str = ""
     """The explicit provider's URN (without its `::id`), or "" for the default provider."""
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    """Input name -> the URNs its value came from (the request's `propertyDependencies`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
                 "property_dependencies": self.property_dependencies,
-                "protect": self.protect, "retain_on_delete": self.retain_on_delete, "provider": self.provider}
+                "protect": self.protect, "retain_on_delete": self.retain_on_delete,
+                "delete_before_replace": self.delete_before_replace, "ignore_changes": self.ignore_changes,
+                "provider": self.provider}
+
+
+@dataclass
+class Lookup:
+    """One data-source call (invoke) the program made, and what it returned."""
+
+    token: str
+    args: dict[str, Any]
+    result: dict[str, Any]
 
 
 @dataclass
@@ -91,6 +105,7 @@ class Plan:
     stack: str
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    lookups: list[Lookup] = field(default_factory=list)
 
     def of_type(self, token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == token]
@@ -118,8 +133,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
-                property_dependencies={key: sorted(set(deps.urns)) for key, deps in
-                                       sorted(request.propertyDependencies.items()) if deps.urns},
+                ignore_changes=list(request.ignoreChanges),
+                property_dependencies={k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items() if v.urns},
+                outputs=_plain(json_format.MessageToDict(response.object)),
+            ))
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().Invoke(request)
+        if request.tok != "pulumi:pulumi:getResource":
+            self.plan.lookups.append(Lookup(
+                token=request.tok, args=_plain(json_format.MessageToDict(request.args)),
+                result=_plain(json_format.MessageToDict(getattr(response, "return"))),
             ))
         return response
 

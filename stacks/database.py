@@ -134,7 +134,8 @@ class DatabaseSettings(Section):
         default=60, description="Enhanced monitoring interval; 0 turns it off (dev only). Default: dev 60, prod 30."
     )
     log_retention_days: int = Field(
-        default=14, description="Days the exported PostgreSQL logs are kept in CloudWatch. Default: dev 14, prod 90."
+        default=14,
+        description="Days the exported PostgreSQL logs (audit evidence) are kept in CloudWatch. Default: dev 14, prod 365.",
     )
     @field_validator("engine_version")
     @classmethod
@@ -254,7 +255,7 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "prod": {
         "serverless": False, "min_capacity": 2, "max_capacity": 16, "instance_class": "db.r7g.large",
         "reader_count": 2, "backup_retention_days": 14, "max_connections": 1000,
-        "monitoring_interval_seconds": 30, "log_retention_days": 90,
+        "monitoring_interval_seconds": 30, "log_retention_days": 365,
     },
 }
 """Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

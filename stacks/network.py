@@ -46,7 +46,7 @@ class NetworkSettings(Section):
         "`per_az` (one per AZ). Default: dev single, prod per_az; prod must be per_az.",
     )
     flow_log_retention_days: int = Field(
-        default=30, description="Days CloudWatch keeps VPC flow logs. Default: dev 14, prod 90."
+        default=30, description="Days CloudWatch keeps VPC flow logs (audit evidence). Default: dev 14, prod 365."
     )
     vpc_endpoints: bool = Field(
         default=True,
@@ -99,6 +99,6 @@ class NetworkSettings(Section):
 
 TIER_DEFAULTS: dict[str, dict[str, object]] = {
     "dev": {"az_count": 2, "nat": "single", "flow_log_retention_days": 14},
-    "prod": {"az_count": 3, "nat": "per_az", "flow_log_retention_days": 90},
+    "prod": {"az_count": 3, "nat": "per_az", "flow_log_retention_days": 365},
 }
 """Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""
