@@ -18,7 +18,7 @@ from stacks.settings import StackSettings
 SECRET_MASK = "[secret]"
 
 
-def _parse(value: Any) -> Any:
+def parse_value(value: Any) -> Any:
     """Pulumi hands structured config to programs as JSON text; scalars stay strings."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
@@ -28,8 +28,8 @@ def _parse(value: Any) -> Any:
     return value
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    text = PROJECT + ":"
+def _path(loc: tuple[int | str, ...], project: str = PROJECT) -> str:
+    text = project + ":"
     for i, part in enumerate(loc):
         if isinstance(part, int):
             text += f"[{part}]"
@@ -38,9 +38,9 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+def _model_at(loc: tuple[int | str, ...], root: type[BaseModel] = StackSettings) -> type[BaseModel] | None:
     """The settings model that owns the key at `loc` (used to list valid keys)."""
-    model: Any = StackSettings
+    model: Any = root
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
@@ -56,9 +56,9 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     return model
 
 
-def _is_secret_field(loc: tuple[int | str, ...]) -> bool:
+def _is_secret_field(loc: tuple[int | str, ...], root: type[BaseModel] = StackSettings) -> bool:
     """Whether the key at `loc` is declared as a `SecretStr` (its value is never echoed)."""
-    owner = _model_at(loc) if loc else None
+    owner = _model_at(loc, root) if loc else None
     field = owner.model_fields.get(str(loc[-1])) if owner else None
     if field is None:
         return False
@@ -70,11 +70,15 @@ def _render(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _problems(error: ValidationError, secret_sections: Collection[str]) -> list[Problem]:
+def problems_of(
+    error: ValidationError, secret_sections: Collection[str], root: type[BaseModel] = StackSettings,
+    project: str = PROJECT,
+) -> list[Problem]:
+    """One `Problem` per pydantic error of validating `root` (a project's settings model)."""
     problems: list[Problem] = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
-        secret = bool(loc) and (str(loc[0]) in secret_sections or _is_secret_field(loc))
+        secret = bool(loc) and (str(loc[0]) in secret_sections or _is_secret_field(loc, root))
         if item["type"] == "missing":
             given = "nothing"
             allowed = "this key is required"
@@ -82,12 +86,12 @@ def _problems(error: ValidationError, secret_sections: Collection[str]) -> list[
             given = SECRET_MASK if secret else _render(item.get("input"))
             allowed = str(item["msg"]).removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            owner = _model_at(loc)
+            owner = _model_at(loc, root)
             known = ", ".join(sorted(owner.model_fields)) if owner else "see README"
             allowed = f"unknown key; valid keys here: {known}"
         elif item["type"] == "literal_error":
             allowed = allowed.replace("Input should be", "allowed:")
-        problems.append(Problem(_path(loc), given, allowed))
+        problems.append(Problem(_path(loc, project), given, allowed))
     return problems
 
 
@@ -100,13 +104,13 @@ def load_settings(
     providers. Raises `SettingsError` listing every invalid key at once.
     """
     prefix = PROJECT + ":"
-    raw = {k[len(prefix):]: _parse(v) for k, v in config.items() if k.startswith(prefix)}
+    raw = {k[len(prefix):]: parse_value(v) for k, v in config.items() if k.startswith(prefix)}
     secret_sections = {k[len(prefix):].split(".")[0] for k in secret_keys if k.startswith(prefix)}
     tier: Tier = "prod" if raw.get("tier") == "prod" else "dev"
     try:
         settings = StackSettings.model_validate(with_profile(tier, raw), context={"tier": tier})
     except ValidationError as exc:
-        raise SettingsError(stack, _problems(exc, secret_sections)) from None
+        raise SettingsError(stack, problems_of(exc, secret_sections)) from None
     problems = [p for check in CROSS_CHECKS for p in check(settings)]
     if problems:
         raise SettingsError(stack, problems)

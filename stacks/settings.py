@@ -6,6 +6,7 @@ from collections import Counter
 
 from pydantic import Field, field_validator
 
+from stacks.account import AccountSettings
 from stacks.backend import BackendSettings
 from stacks.base import Section, Tier
 from stacks.cache import CacheSettings
@@ -31,6 +32,8 @@ class StackSettings(Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Aurora PostgreSQL.")
     cache: CacheSettings = Field(default_factory=CacheSettings, description="ElastiCache.")
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Alarms and tracing.")
+    account: AccountSettings = Field(
+        default_factory=AccountSettings, description="The account baseline, account-level alerts, budget.")
     tenants: list[TenantSettings] = Field(
         default_factory=list,
         description="Tenants, each with its own schema and login role; slugs unique. Adding one is one line. Default none."
