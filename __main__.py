@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from components.account_alerts import AccountAlerts, AccountAlertsArgs
 from components.alarm_catalogue import (
     HEALTH_CHECK_REGION,
     backend_alarms,
@@ -15,7 +16,6 @@ from components.alarm_catalogue import (
     redis_alarms,
     service_down,
 )
-from components.account_alerts import AccountAlerts, AccountAlertsArgs
 from components.alarms import Alarms, AlarmsArgs
 from components.alerting import Alerting, AlertingArgs, AlertTopics
 from components.aws_context import aws_context

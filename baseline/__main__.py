@@ -7,19 +7,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's shared packages
 
-import pulumi  # noqa: E402
-import pulumi_aws as aws  # noqa: E402
+import pulumi
+import pulumi_aws as aws
 
-from components.audit_trail import AuditTrail, AuditTrailArgs  # noqa: E402
-from components.aws_context import aws_context  # noqa: E402
-from components.backups import Backups, BackupsArgs, reports_bucket_statement, reports_key_statement  # noqa: E402
-from components.config_recorder import ConfigRecorder, ConfigRecorderArgs  # noqa: E402
-from components.cost_monitoring import CostMonitoring, CostMonitoringArgs  # noqa: E402
-from components.image_repository import ImageRepository, ImageRepositoryArgs  # noqa: E402
-from components.kms_key import KmsKey, KmsKeyArgs  # noqa: E402
-from components.secure_bucket import SecureBucket, SecureBucketArgs  # noqa: E402
-from components.threat_detection import ThreatDetection, ThreatDetectionArgs  # noqa: E402
-from stacks.baseline import baseline_settings_from_pulumi  # noqa: E402
+from components.audit_trail import AuditTrail, AuditTrailArgs
+from components.aws_context import aws_context
+from components.backups import Backups, BackupsArgs, reports_bucket_statement, reports_key_statement
+from components.config_recorder import ConfigRecorder, ConfigRecorderArgs
+from components.cost_monitoring import CostMonitoring, CostMonitoringArgs
+from components.image_repository import ImageRepository, ImageRepositoryArgs
+from components.kms_key import KmsKey, KmsKeyArgs
+from components.secure_bucket import SecureBucket, SecureBucketArgs
+from components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from stacks.baseline import baseline_settings_from_pulumi
 
 settings = baseline_settings_from_pulumi()  # raises SettingsError before any resource is declared
 prod = settings.tier == "prod"

@@ -87,7 +87,8 @@ class FloyoMocks(pulumi.runtime.Mocks):
         rid = _ID_PREFIX.get(token, "") + _hex(token + name, 17)
         state.setdefault("name", f"{name}-{_hex(name, 7)}")  # what Pulumi's auto-naming would pick
         physical = state["name"]
-        state.setdefault("arn", f"arn:aws:{_service(token)}:{state.get('region', self.region)}:{ACCOUNT_ID}:{token.split(':')[-1].lower()}/{physical}")
+        region = state.get("region", self.region)  # a resource may name another region than the provider's
+        state.setdefault("arn", f"arn:aws:{_service(token)}:{region}:{ACCOUNT_ID}:{token.split(':')[-1].lower()}/{physical}")
         extra = getattr(self, "_shape_" + token.split(":")[-1].lower(), None)
         if extra is not None:
             rid = extra(name, state, rid) or rid
