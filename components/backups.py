@@ -102,7 +102,7 @@ class Backups(pulumi.ComponentResource):
                                             ":cluster:*")],
             conditions=[aws.backup.SelectionConditionArgs(
                 string_equals=[aws.backup.SelectionConditionStringEqualArgs(**_tag_condition())])],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attached))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attached, delete_before_replace=True))
         self._restore_tests(name, args, role, attached)
         self._audit(name, args)
         self.register_outputs({"vault": self.vault.arn, "copy_vault": self.copy_vault.arn})
@@ -120,7 +120,8 @@ class Backups(pulumi.ComponentResource):
             min_retention_days=s.lock_min_retention_days, max_retention_days=s.lock_max_retention_days,
             # set: COMPLIANCE mode, immutable after these days; unset: GOVERNANCE mode
             changeable_for_days=s.lock_changeable_for_days if args.lock_mode == "COMPLIANCE" else None,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+            # every argument forces replacement; created first, the new lock would be deleted with the old one
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True))
         return vault
 
     def _restore_tests(self, name: str, args: BackupsArgs, role: aws.iam.Role,
@@ -132,7 +133,7 @@ class Backups(pulumi.ComponentResource):
             recovery_point_selection=aws.backup.RestoreTestingPlanRecoveryPointSelectionArgs(
                 algorithm="LATEST_WITHIN_WINDOW", include_vaults=[self.vault.arn],
                 recovery_point_types=["SNAPSHOT"], selection_window_days=7),
-            opts=pulumi.ResourceOptions(parent=self))
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))  # fixed name
         aws.backup.RestoreTestingSelection(
             f"{name}-restore-test-aurora", name="floyo_aurora", restore_testing_plan_name=plan.name,
             protected_resource_type="Aurora", iam_role_arn=role.arn,
@@ -140,11 +141,11 @@ class Backups(pulumi.ComponentResource):
                 string_equals=[aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
                     **_tag_condition())]),
             validation_window_hours=s.restore_validation_hours,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=attached))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=attached, delete_before_replace=True))
 
     def _audit(self, name: str, args: BackupsArgs) -> None:
         s, ctx = args.settings, args.context
-        after_config = pulumi.ResourceOptions(parent=self, depends_on=[args.config_started])
+        after_config = pulumi.ResourceOptions(parent=self, depends_on=[args.config_started], delete_before_replace=True)
         rds = aws.backup.FrameworkControlScopeArgs(compliance_resource_types=["RDS"])
 
         def control(control_name: str, scoped: bool = True, **params: str) -> aws.backup.FrameworkControlArgs:
@@ -176,12 +177,12 @@ class Backups(pulumi.ComponentResource):
             f"{name}-compliance-report", name="floyo_backup_compliance", report_delivery_channel=channel,
             report_setting=aws.backup.ReportPlanReportSettingArgs(
                 report_template="CONTROL_COMPLIANCE_REPORT", framework_arns=[framework.arn], number_of_frameworks=1),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.reports_bucket.policy]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.reports_bucket.policy], delete_before_replace=True))
         aws.backup.ReportPlan(
             f"{name}-jobs-report", name="floyo_backup_jobs", report_delivery_channel=channel,
             report_setting=aws.backup.ReportPlanReportSettingArgs(
                 report_template="BACKUP_JOB_REPORT", regions=[ctx.region, s.copy_region]),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.reports_bucket.policy]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.reports_bucket.policy], delete_before_replace=True))
 
 
 def reports_key_statement(role_arn: pulumi.Input[str]) -> dict[str, Any]:

@@ -99,5 +99,5 @@ class ConfigRecorder(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[channel]))
         aws.cfg.ConformancePack(
             f"{name}-pack", name="floyo-baseline", template_body=conformance_template(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.started]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.started], delete_before_replace=True))
         self.register_outputs({"recorder": self.recorder.name})

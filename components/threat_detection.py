@@ -101,7 +101,7 @@ class ThreatDetection(pulumi.ComponentResource):
                     association_status="DISABLED", updated_reason=control.reason,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[subscriptions[standard]]))
         aws.accessanalyzer.Analyzer(f"{name}-access-analyzer", analyzer_name="floyo-account", type="ACCOUNT",
-                                    opts=child)
+                                    opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
         self.register_outputs({"detector_id": self.detector.id})
 
     @staticmethod

@@ -300,3 +300,14 @@ def test_cost_allocation_tags_and_one_anomaly_monitor(prod: Plan) -> None:
 
 def test_the_app_stacks_mocked_stack_reference_has_the_baselines_outputs(prod: Plan) -> None:
     assert set(baseline_outputs("us-east-1")) == set(prod.outputs)
+
+
+def test_fixed_names_and_locks_are_replaced_delete_first(prod: Plan) -> None:
+    # Pulumi creates a replacement first by default: a fixed name would collide, and a new Vault Lock would be
+    # removed together with the old one
+    for token in ("aws:backup/vaultLockConfiguration:VaultLockConfiguration", "aws:backup/vault:Vault",
+                  "aws:cloudtrail/trail:Trail", "aws:cfg/recorder:Recorder", "aws:cfg/deliveryChannel:DeliveryChannel",
+                  "aws:backup/restoreTestingPlan:RestoreTestingPlan", "aws:backup/framework:Framework",
+                  "aws:backup/reportPlan:ReportPlan"):
+        resources = prod.of_type(token)
+        assert resources and all(r.delete_before_replace for r in resources), token
