@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 from pydantic import Field, ValidationError, field_validator
 
-from stacks.base import Section, Tier, check_retention, prod_refuses
+from stacks.base import Section, Tier, check_retention, prod_keeps_audit_logs, prod_refuses
 from stacks.errors import Problem, SettingsError
 
 BASELINE_PROJECT = "floyo-baseline"
@@ -67,8 +67,7 @@ class AuditSettings(Section):
     def _retention(cls, value: int) -> int:
         return check_retention(value)
 
-    _prod_trail_logs = prod_refuses(
-        "trail_log_retention_days", lambda v: v < 365, "prod keeps audit logs at least 365 days")
+    _prod_trail_logs = prod_keeps_audit_logs("trail_log_retention_days")
     _prod_objects = prod_refuses(
         "object_retention_days", lambda v: v < 365, "prod locks audit log files at least 365 days")
 

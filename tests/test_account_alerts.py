@@ -122,3 +122,18 @@ def test_account_settings_tier_defaults_and_errors() -> None:
     with pytest.raises(SettingsError) as error:
         settings_for(with_changes("dev", {"account": {"baseline_stack": "main-use1"}}))
     assert "floyo-infra:account.baseline_stack" in str(error.value)
+
+
+@pytest.mark.parametrize(("changes", "path"), [
+    ({"network": {"flow_log_retention_days": 90}}, "floyo-infra:network.flow_log_retention_days"),
+    ({"database": {"log_retention_days": 90}}, "floyo-infra:database.log_retention_days"),
+    ({"backend": {"access_log_retention_days": 90}}, "floyo-infra:backend.access_log_retention_days"),
+])
+def test_prod_keeps_audit_relevant_logs_a_year(changes: dict[str, Any], path: str) -> None:
+    prod = settings_for(with_changes("prod"))
+    assert prod.network.flow_log_retention_days >= 365 and prod.database.log_retention_days >= 365
+    assert prod.backend.access_log_retention_days >= 365
+    with pytest.raises(SettingsError) as error:
+        settings_for(with_changes("prod", changes))
+    assert [p.path for p in error.value.problems] == [path] and "365" in str(error.value)
+    settings_for(with_changes("dev", changes))  # dev may keep them shorter
