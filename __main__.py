@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from components.account_alerts import AccountAlerts, AccountAlertsArgs
 from components.alarm_catalogue import (
     HEALTH_CHECK_REGION,
     backend_alarms,
@@ -34,6 +35,7 @@ from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.log_data_protection import LogDataProtection, LogDataProtectionArgs
 from components.network import Network, NetworkArgs
 from components.postgres import AppLogin, Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
@@ -173,6 +175,14 @@ alarms = Alarms("alarms", AlarmsArgs(
     specs=alarm_specs, topics=alerting.topics, stack_region=region, remote_topics=remote_topics,
     actions_enabled=settings.monitoring.alarms_enabled, composite=service_down(alarm_specs, region),
 ))
+# Account-level events and cost anomalies reach one stack per account; its baseline (baseline/) is read
+# through a StackReference, never the other way round. Every stack has its own budget.
+baseline = pulumi.StackReference(settings.account.baseline_stack) if settings.account.receives_account_events else None
+AccountAlerts("account-alerts", AccountAlertsArgs(
+    settings=settings.account, topics=alerting.topics,
+    anomaly_monitor_arn=baseline.require_output("anomaly_monitor_arn").apply(str) if baseline else None,
+))
+LogDataProtection("backend-pii", LogDataProtectionArgs(log_group_name=backend.log_group.name))  # GDPR masking
 dashboard = Dashboard("dashboard", DashboardArgs(
     specs=alarm_specs, region=ctx.region, composite_arn=alarms.composite.arn if alarms.composite else None))
 

@@ -16,7 +16,8 @@ from stacks.errors import SettingsError
 def _plan(args: argparse.Namespace) -> int:
     from ops.plan import plan_stack
 
-    plan = plan_stack(args.stack, stack_dir=args.stack_dir)
+    root = ROOT / args.project if args.project else ROOT
+    plan = plan_stack(args.stack, root=root, stack_dir=args.stack_dir)
     if args.json:
         json.dump(plan.as_json(), sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = commands.add_parser("plan", help="offline preview of a stack (no cloud, no Pulumi CLI)")
     plan.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--project", default=None,
+                      help="plan another project of the repository, by folder (e.g. baseline); default the app")
     plan.add_argument("--stack-dir", type=Path, default=None,
                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     plan.set_defaults(run=_plan)

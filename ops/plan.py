@@ -20,7 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from ops.mocks import FloyoMocks
-from ops.stackfile import ROOT, StackConfig, read_stack_config
+from ops.stackfile import ROOT, StackConfig, load_document, read_stack_config
 from stacks.loader import offline_secure_paths
 
 PROJECT = "floyo-infra"
@@ -170,7 +170,7 @@ _EMPTY_STACK_TRACE = source_pb2.StackTrace()
 
 
 @contextmanager
-def mock_runtime(stack: str, region: str, plan: Plan) -> Iterator[None]:
+def mock_runtime(stack: str, region: str, plan: Plan, project: str = PROJECT) -> Iterator[None]:
     """The SDK's mock runtime, recording every registration into `plan`.
 
     The SDK captures the Python call stack of every resource it registers (`traceback.extract_stack`,
@@ -179,9 +179,9 @@ def mock_runtime(stack: str, region: str, plan: Plan) -> Iterator[None]:
     for it, so while the offline plan runs its capture returns an empty trace; the plan never reads those
     two fields, and what it records (type, name, parent, inputs, dependencies, options) is unchanged.
     """
-    pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=True)
+    pulumi_settings.reset_options(project=project, stack=stack, preview=True)
     mocks = FloyoMocks(region)
-    pulumi.runtime.set_mocks(mocks, PROJECT, stack, preview=True, monitor=RecordingMonitor(mocks, plan))
+    pulumi.runtime.set_mocks(mocks, project, stack, preview=True, monitor=RecordingMonitor(mocks, plan))
     capture = pulumi_resource._get_stack_trace
     pulumi_resource._get_stack_trace = _no_stack_trace
     try:
@@ -197,11 +197,11 @@ def _log_plan(stack: str) -> None:
             f.write(stack + "\n")
 
 
-def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py") -> Plan:
-    """Run `program` for `config` under mocks. Raises what the program raises."""
+def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py", project: str = PROJECT) -> Plan:
+    """Run `program` (of Pulumi project `project`) for `config` under mocks. Raises what the program raises."""
     _log_plan(config.stack)
-    plan = Plan(PROJECT, config.stack)
-    with mock_runtime(config.stack, config.region, plan):
+    plan = Plan(project, config.stack)
+    with mock_runtime(config.stack, config.region, plan, project):
         pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
 
         def run_program() -> None:
@@ -215,6 +215,11 @@ def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py") -> Pl
     return plan
 
 
+def project_name(root: Path) -> str:
+    """The `name` in `root`'s Pulumi.yaml (the project, and the config namespace of its settings)."""
+    return str(load_document(root / "Pulumi.yaml")["name"])
+
+
 def plan_stack(stack: str, root: Path = ROOT, stack_dir: Path | None = None) -> Plan:
     """Plan `root`'s program for the settings in `<stack_dir or root>/Pulumi.<stack>.yaml`."""
-    return plan_config(read_stack_config(stack, stack_dir or root), root / "__main__.py")
+    return plan_config(read_stack_config(stack, stack_dir or root), root / "__main__.py", project_name(root))

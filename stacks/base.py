@@ -81,6 +81,17 @@ def prod_refuses(field: str, refused: Callable[[Any], bool], why: str) -> Any:
     return field_validator(field)(classmethod(guard))
 
 
+AUDIT_LOG_DAYS = 365
+"""Audit-relevant logs (API calls, network flows, load balancer access, database logins) are kept at
+least this long in prod."""
+
+
+def prod_keeps_audit_logs(field: str) -> Any:
+    """Prod guardrail: the audit-relevant log retention in `field` is at least `AUDIT_LOG_DAYS`."""
+    return prod_refuses(field, lambda days: days < AUDIT_LOG_DAYS,
+                        f"prod keeps audit-relevant logs at least {AUDIT_LOG_DAYS} days")
+
+
 def check_retention(days: int) -> int:
     """Reject a log retention CloudWatch would refuse."""
     if days not in LOG_RETENTION_DAYS:

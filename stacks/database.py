@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, prod_refuses
+from stacks.base import Section, check_retention, prod_keeps_audit_logs, prod_refuses
 
 INSTANCE_FAMILIES = ("r5", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "t3", "t4g")
 """Instance families Aurora PostgreSQL 16 runs on (Aurora user guide, "Supported DB engines for DB instance
@@ -134,8 +134,8 @@ class DatabaseSettings(Section):
         default=60, description="Enhanced monitoring interval; 0 turns it off (dev only). Default: dev 60, prod 30."
     )
     log_retention_days: int = Field(
-        default=14,
-        description="Days the exported PostgreSQL logs (audit evidence) are kept in CloudWatch. Default: dev 14, prod 365.",
+        default=14, description="Days the exported PostgreSQL logs (connections, errors) are kept in CloudWatch. "
+        "Default: dev 14, prod 365 (prod needs >= 365: audit-relevant)."
     )
     @field_validator("engine_version")
     @classmethod
@@ -234,6 +234,8 @@ class DatabaseSettings(Section):
     @classmethod
     def _retention(cls, value: int) -> int:
         return check_retention(value)
+
+    _prod_logs = prod_keeps_audit_logs("log_retention_days")  # after the CloudWatch check
 
     @property
     def major_version(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ PROVIDER_SECRETS = frozenset({
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
-def _parse(value: Any) -> Any:
+def parse_value(value: Any) -> Any:
     """Pulumi hands structured config to programs as JSON text; scalars stay strings."""
     if isinstance(value, str) and value[:1] in ("{", "["):
         try:
@@ -38,8 +38,8 @@ def _parse(value: Any) -> Any:
     return value
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
-    text = PROJECT + ":"
+def _path(loc: tuple[int | str, ...], project: str = PROJECT) -> str:
+    text = project + ":"
     for i, part in enumerate(loc):
         if isinstance(part, int):
             text += f"[{part}]"
@@ -48,9 +48,9 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+def _model_at(loc: tuple[int | str, ...], root: type[BaseModel] = StackSettings) -> type[BaseModel] | None:
     """The settings model that owns the key at `loc` (used to list valid keys)."""
-    model: Any = StackSettings
+    model: Any = root
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
@@ -66,15 +66,15 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     return model
 
 
-def _field_at(loc: tuple[int | str, ...]) -> Any:
+def _field_at(loc: tuple[int | str, ...], root: type[BaseModel] = StackSettings) -> Any:
     """The pydantic field declared at `loc`, or None (inside a map or list, or unknown)."""
-    owner = _model_at(loc) if loc else None
+    owner = _model_at(loc, root) if loc else None
     return owner.model_fields.get(str(loc[-1])) if owner else None
 
 
-def _is_secret_field(loc: tuple[int | str, ...]) -> bool:
+def _is_secret_field(loc: tuple[int | str, ...], root: type[BaseModel] = StackSettings) -> bool:
     """Whether the key at `loc` is declared as a `SecretStr` (its value is never echoed)."""
-    field = _field_at(loc)
+    field = _field_at(loc, root)
     if field is None:
         return False
     return SecretStr in (field.annotation, *(getattr(field.annotation, "__args__", ()) or ()))
@@ -183,7 +183,15 @@ def _message(text: str) -> str:
     return text
 
 
-def _problems(error: ValidationError, secrets: _Secrets) -> list[Problem]:
+def problems_of(
+    error: ValidationError, masks: Callable[[tuple[int | str, ...]], bool] | Collection[str],
+    root: type[BaseModel] = StackSettings, project: str = PROJECT,
+) -> list[Problem]:
+    """One `Problem` per pydantic error of validating `root` (a project's settings model). `masks` says which
+    paths hold secrets: a predicate, or the names of secret top-level sections (plus `SecretStr` fields)."""
+    if not callable(masks):
+        sections = set(masks)
+        masks = lambda loc: bool(loc) and (str(loc[0]) in sections or _is_secret_field(loc, root))  # noqa: E731
     problems: list[Problem] = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
@@ -191,15 +199,15 @@ def _problems(error: ValidationError, secrets: _Secrets) -> list[Problem]:
             given = "nothing"
             allowed = "this key is required"
         else:
-            given = SECRET_MASK if secrets.masks(loc) else _render(item.get("input"))
+            given = SECRET_MASK if masks(loc) else _render(item.get("input"))
             allowed = _message(str(item["msg"]))
         if item["type"] == "extra_forbidden":
-            owner = _model_at(loc)
+            owner = _model_at(loc, root)
             known = ", ".join(sorted(owner.model_fields)) if owner else "see README"
             allowed = f"unknown key; valid keys here: {known}"
         elif item["type"] == "literal_error":
             allowed = allowed.replace("Input should be", "allowed:")
-        problems.append(Problem(_path(loc), given, allowed))
+        problems.append(Problem(_path(loc, project), given, allowed))
     return problems
 
 
@@ -224,7 +232,7 @@ def load_settings(
     Raises `SettingsError` listing every invalid key at once.
     """
     prefix = PROJECT + ":"
-    raw = {str(k)[len(prefix):]: _parse(v) for k, v in config.items() if str(k).startswith(prefix)}
+    raw = {str(k)[len(prefix):]: parse_value(v) for k, v in config.items() if str(k).startswith(prefix)}
     secrets = _Secrets(secret_keys, secure_paths)
     given_tier = raw.get("tier") if raw.get("tier") in ("dev", "prod") else None
     override = raw.get("tier_override")
@@ -239,7 +247,7 @@ def load_settings(
         settings = StackSettings.model_validate(with_profile(tier, raw), context={"tier": tier})
     except ValidationError as exc:
         refused = {p.path for p in problems}  # a refused `secure:` value needs no second message
-        raise SettingsError(stack, problems + [p for p in _problems(exc, secrets) if p.path not in refused]) from None
+        raise SettingsError(stack, problems + [p for p in problems_of(exc, secrets.masks) if p.path not in refused]) from None
     problems += [p for check in CROSS_CHECKS for p in check(settings)]
     if problems:
         raise SettingsError(stack, problems)

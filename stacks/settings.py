@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from stacks.account import AccountSettings
 from stacks.backend import BackendSettings
 from stacks.base import RELEASE_MARK, Section, Tier
 from stacks.cache import CacheSettings
@@ -66,6 +67,8 @@ class StackSettings(Section):
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Alarms and tracing.")
     promote: PromoteSettings = Field(
         default_factory=PromoteSettings, description="What `python -m ops promote` may change in this stack.")
+    account: AccountSettings = Field(
+        default_factory=AccountSettings, description="The account baseline, account-level alerts, budget.")
     tenants: list[TenantSettings] = Field(
         default_factory=list,
         description="Tenants, each with its own schema and login role; slugs unique. Adding one is one line. Default none."
