@@ -30,9 +30,13 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ops.diff import diff_against, render_markdown, render_text
+    from ops.diff import UnknownRevisionError, diff_against, render_markdown, render_text
 
-    diff = diff_against(args.stack, args.base)
+    try:
+        diff = diff_against(args.stack, args.base)
+    except UnknownRevisionError as exc:  # a typo in --base: one message, no plan to compare with
+        print(f"error: --base: {exc}", file=sys.stderr)
+        return 2
     if args.format == "markdown":
         print(render_markdown(diff, args.max_chars, f"python -m ops diff {args.stack} --base {args.base}"))
     elif args.format == "json":

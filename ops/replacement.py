@@ -196,6 +196,15 @@ REPLACEMENT: dict[str, Rule] = {
         "validationOptions", source=TF_AWS + "acm/certificate.go"),
     "aws:cloudwatch/logGroup:LogGroup": forces("logGroupClass", "name", "namePrefix", source=TF_AWS + "logs/group.go"),
     "aws:iam/role:Role": forces("name", "namePrefix", "path", source=TF_AWS + "iam/role.go"),
+    "aws:budgets/budget:Budget": forces("accountId", "name", "namePrefix", source=TF_AWS + "budgets/budget.go"),
+    "aws:cloudwatch/eventRule:EventRule": forces("eventBusName", "name", "namePrefix",
+                                                 source=TF_AWS + "events/rule.go"),
+    "aws:cloudwatch/eventTarget:EventTarget": forces("eventBusName", "rule", "targetId",
+                                                     source=TF_AWS + "events/target.go"),
+    "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy": forces(
+        "logGroupName", source=TF_AWS + "logs/data_protection_policy.go"),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": forces(
+        "name", source=TF_AWS + "ce/anomaly_subscription.go"),
     "aws:iam/instanceProfile:InstanceProfile": forces("name", "namePrefix", "path",
                                                       source=TF_AWS + "iam/instance_profile.go"),
     "aws:ec2/launchTemplate:LaunchTemplate": forces(
