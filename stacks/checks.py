@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from stacks.base import PROJECT
 from stacks.errors import Problem
+from stacks.tenants import tenant_limits
 
 if TYPE_CHECKING:
     from stacks.settings import StackSettings
@@ -57,5 +58,5 @@ def database_capacity(settings: StackSettings) -> list[Problem]:
     return problems
 
 
-CROSS_CHECKS: list[CrossCheck] = [database_capacity]
+CROSS_CHECKS: list[CrossCheck] = [database_capacity, tenant_limits]
 """Every cross-section check, in the order they run."""

@@ -28,13 +28,19 @@ def _parse(value: Any) -> Any:
     return value
 
 
-def _path(loc: tuple[int | str, ...]) -> str:
+def _path(loc: tuple[int | str, ...], raw: Any = None) -> str:
+    """`floyo-infra:backend.cpu`; a list item with a `slug` (a tenant) is named by it: `tenants[acme].x`."""
     text = PROJECT + ":"
+    node = raw
     for i, part in enumerate(loc):
         if isinstance(part, int):
-            text += f"[{part}]"
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            slug = item.get("slug") if isinstance(item, Mapping) else None
+            text += f"[{slug}]" if isinstance(slug, str) and slug else f"[{part}]"
+            node = item
         else:
             text += ("." if i else "") + part
+            node = node.get(part) if isinstance(node, Mapping) else None
     return text
 
 
@@ -70,7 +76,7 @@ def _render(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _problems(error: ValidationError, secret_sections: Collection[str]) -> list[Problem]:
+def _problems(error: ValidationError, secret_sections: Collection[str], raw: Any = None) -> list[Problem]:
     problems: list[Problem] = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
@@ -87,7 +93,7 @@ def _problems(error: ValidationError, secret_sections: Collection[str]) -> list[
             allowed = f"unknown key; valid keys here: {known}"
         elif item["type"] == "literal_error":
             allowed = allowed.replace("Input should be", "allowed:")
-        problems.append(Problem(_path(loc), given, allowed))
+        problems.append(Problem(_path(loc, raw), given, allowed))
     return problems
 
 
@@ -106,7 +112,7 @@ def load_settings(
     try:
         settings = StackSettings.model_validate(with_profile(tier, raw), context={"tier": tier})
     except ValidationError as exc:
-        raise SettingsError(stack, _problems(exc, secret_sections)) from None
+        raise SettingsError(stack, _problems(exc, secret_sections, raw)) from None
     problems = [p for check in CROSS_CHECKS for p in check(settings)]
     if problems:
         raise SettingsError(stack, problems)

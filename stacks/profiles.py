@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stacks import backend, cache, cdn, database, monitoring, network
+from stacks import backend, cache, cdn, database, monitoring, network, tenants
 from stacks.base import Tier
 
 SECTION_DEFAULTS: dict[str, Mapping[str, Mapping[str, Any]]] = {
@@ -15,6 +15,7 @@ SECTION_DEFAULTS: dict[str, Mapping[str, Mapping[str, Any]]] = {
     "database": database.TIER_DEFAULTS,
     "cache": cache.TIER_DEFAULTS,
     "monitoring": monitoring.TIER_DEFAULTS,
+    "tenant_defaults": tenants.TIER_DEFAULTS,
 }
 """Section name -> tier -> that section's defaults for the tier."""
 

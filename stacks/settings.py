@@ -13,7 +13,7 @@ from stacks.cdn import CdnSettings
 from stacks.database import DatabaseSettings
 from stacks.monitoring import MonitoringSettings
 from stacks.network import NetworkSettings
-from stacks.tenants import TenantSettings
+from stacks.tenants import TenantDefaults, TenantSettings
 
 
 class StackSettings(Section):
@@ -33,7 +33,11 @@ class StackSettings(Section):
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Alarms and tracing.")
     tenants: list[TenantSettings] = Field(
         default_factory=list,
-        description="Tenants, each with its own schema and login role; slugs unique. Adding one is one line. Default none."
+        description="Tenants, each with its own schema and role, reached through the tenant gateway; slugs unique. "
+        "Adding one is one line (or `python -m ops tenants STACK add SLUG`). Default none."
+    )
+    tenant_defaults: TenantDefaults = Field(
+        default_factory=TenantDefaults, description="Per-tenant limits and flags by default, and the gateway's limits."
     )
 
     @field_validator("tenants")

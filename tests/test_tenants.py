@@ -1,4 +1,4 @@
-"""Tenant isolation: a schema and a role per tenant, privileges on its own schema only, never dropped by accident."""
+"""Tenant isolation: a schema and a role per tenant, reached only through the gateway, never dropped by accident."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from tests.planning import plan_with
 
 ROLE = "postgresql:index/role:Role"
 SCHEMA = "postgresql:index/schema:Schema"
+GRANT_ROLE = "postgresql:index/grantRole:GrantRole"
+GATEWAY = "app_tenant_gateway"
 TENANTS = [{"slug": "acme"}, {"slug": "globex"}, {"slug": "initech", "drop_schema": True}]
 
 
@@ -21,17 +23,40 @@ def tenant_resources(plan: Plan) -> list:
     return [r for r in plan.resources if r.parent.endswith("floyo:data:Tenants::tenants")]
 
 
-def test_one_schema_and_one_role_per_tenant(stack: str) -> None:
+def test_one_schema_one_role_and_one_gateway_grant_per_tenant(stack: str) -> None:
     plan = tenant_plan(stack)
-    resources = tenant_resources(plan)
-    assert len(resources) == 2 * len(TENANTS)
+    resources = [r for r in tenant_resources(plan) if r.name != "tenants-gateway" and r.name != "tenants-gateway-connect"]
+    assert len(resources) == 3 * len(TENANTS)
     schemas = {r.inputs["name"]: r.inputs for r in resources if r.type == SCHEMA}
     roles = {r.inputs["name"]: r.inputs for r in resources if r.type == ROLE}
-    assert set(schemas) == set(roles) == {t["slug"] for t in TENANTS}
+    grants = {r.inputs["grantRole"]: r.inputs for r in resources if r.type == GRANT_ROLE}
+    assert set(schemas) == set(roles) == set(grants) == {t["slug"] for t in TENANTS}
     for slug, schema in schemas.items():
         assert schema["owner"] == slug and schema["database"] == "floyo"
-        assert roles[slug]["login"] is True and roles[slug]["roles"] == ["app_tenant"]
+        # A tenant role never logs in and joins nothing; only the gateway is made a member of it.
+        assert roles[slug]["login"] is False and not roles[slug].get("roles")
         assert "password" not in roles[slug]  # no per-tenant secret in state
+        assert grants[slug]["role"] == GATEWAY and not grants[slug].get("withAdminOption")
+
+
+def test_gateway_login_is_noinherit_limited_and_behind_the_proxy(stack: str) -> None:
+    plan = tenant_plan(stack)
+    gateway = [r.inputs for r in plan.of_type(ROLE) if r.inputs["name"] == GATEWAY]
+    assert len(gateway) == 1
+    g = gateway[0]
+    assert g["login"] is True and g["inherit"] is False and not g.get("roles")
+    assert g["password"] == "[secret]" and g["encryptedPassword"] is True
+    limit = {"dev": 10, "prod": 60}[stack]  # tenant_defaults.gateway_connection_limit per tier
+    assert g["connectionLimit"] == limit and g["statementTimeout"] == 60000
+    # It may connect to the app database, nothing more is granted to it directly.
+    direct = [r.inputs for r in plan.of_type("postgresql:index/grant:Grant") if r.inputs["role"] == GATEWAY]
+    assert direct == [{**direct[0], "objectType": "database", "privileges": ["CONNECT"]}]
+    # The proxy accepts it with a Secrets Manager secret, like the backend's other logins.
+    logins = [r.inputs["namePrefix"] for r in plan.of_type("aws:secretsmanager/secret:Secret")
+              if "/postgres/" in r.inputs.get("namePrefix", "")]
+    assert len([p for p in logins if p.endswith(f"/{GATEWAY}-")]) == 1
+    proxy = plan.of_type("aws:rds/proxy:Proxy")[0]
+    assert len(proxy.inputs["auths"]) == len(logins) + 1  # every login secret, plus the master's
 
 
 def test_tenant_privileges_cover_its_own_schema_only(stack: str) -> None:
@@ -43,14 +68,16 @@ def test_tenant_privileges_cover_its_own_schema_only(stack: str) -> None:
     # No grant or default privilege anywhere names a tenant, or a tenant's schema.
     for r in plan.of_type("postgresql:index/grant:Grant") + plan.of_type("postgresql:index/defaultPrivileges:DefaultPrivileges"):
         assert r.inputs["role"] not in slugs and r.inputs.get("schema") not in slugs, r.name
-    # Tenants join no role that holds privileges on data: only app_tenant (CONNECT). Not rds_iam either:
-    # the creating admin becomes a member of each role on PostgreSQL 16, and rds_iam members lose password login.
-    member_of = {g for r in plan.of_type(ROLE) if r.inputs["name"] in slugs for g in r.inputs["roles"]}
-    assert member_of == {"app_tenant"}
-    tenant_group = [g.inputs for g in plan.of_type("postgresql:index/grant:Grant") if g.inputs["role"] == "app_tenant"]
-    assert tenant_group == [{**tenant_group[0], "objectType": "database", "privileges": ["CONNECT"]}]
-    # And no tenant is a member of another (nor of the app's roles).
-    assert not member_of & (slugs | {"app_rw", "app_ro", "migrator"})
+    # Tenants join no role at all, so a tenant can never act as another or as the app; and nothing in the
+    # plan joins rds_iam: the creating admin is a member of each role on PostgreSQL 16, and rds_iam members
+    # lose password login (README, "Tenants").
+    member_of = {g for r in plan.of_type(ROLE) if r.inputs["name"] in slugs for g in r.inputs.get("roles") or []}
+    assert member_of == set()
+    assert all("rds_iam" not in (r.inputs.get("roles") or []) for r in plan.of_type(ROLE))
+    assert all(r.inputs["grantRole"] != "rds_iam" for r in plan.of_type(GRANT_ROLE))
+    # Tenant roles are granted to the gateway only: never to the backend's own logins.
+    holders = {r.inputs["role"] for r in plan.of_type(GRANT_ROLE) if r.inputs["grantRole"] in slugs}
+    assert holders == {GATEWAY}
 
 
 def test_removing_a_tenant_never_drops_its_schema_without_the_flag(stack: str) -> None:
@@ -61,6 +88,6 @@ def test_removing_a_tenant_never_drops_its_schema_without_the_flag(stack: str) -
     assert schemas["initech"].retain_on_delete is False
 
 
-def test_each_tenant_costs_exactly_two_resources() -> None:
+def test_each_tenant_costs_exactly_three_resources() -> None:
     few, many = plan_with("dev", {"tenants": TENANTS[:1]}), tenant_plan("dev")
-    assert len(many.resources) - len(few.resources) == 2 * (len(TENANTS) - 1)
+    assert len(many.resources) - len(few.resources) == 3 * (len(TENANTS) - 1)
