@@ -18,7 +18,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -27,6 +27,9 @@ from ops.stackfile import ROOT, StackConfig, UnknownStackError, known_stacks, re
 from stacks import load_settings
 from stacks.base import PROJECT
 from stacks.errors import SettingsError
+
+if TYPE_CHECKING:
+    from ops.diff import Diff
 
 KEY = f"{PROJECT}:tenants"
 DETAIL_LIMIT = 30
@@ -109,21 +112,27 @@ def _validate(file: StackFile, text: str) -> StackConfig:
     return config
 
 
-def _diff(before: StackConfig, after: StackConfig) -> str:
-    from ops.diff import diff_plans, render_text
-    from ops.plan import plan_config
+def render(diff: Diff) -> str:
+    """The diff in full when it is short; else one line per (kind, type) with its count, dangerous first."""
+    from ops.diff import render_text
 
-    diff = diff_plans(before.stack, plan_config(before).as_json(), plan_config(after).as_json(),
-                      base_label="before", base_note="")
     if len(diff.changes) <= DETAIL_LIMIT:
         return render_text(diff).replace("working tree", "after this change", 1)
-    counts = Counter((c.kind, c.type) for c in diff.changes)
-    lines = [f"offline diff of stack '{diff.stack}' (summarized: {len(diff.changes)} resources)"]
-    lines += [f"  {n:>5} to {kind:<6} {token}" for (kind, token), n in sorted(counts.items())]
+    lines = [f"offline diff of stack '{diff.stack}' (summarized: {len(diff.changes)} resources changed)"]
     if diff.dangerous:
-        lines.append(f"DANGEROUS ({len(diff.dangerous)}): " + ", ".join(c.name for c in diff.dangerous[:10])
-                     + (" ..." if len(diff.dangerous) > 10 else ""))
+        names = ", ".join(c.name for c in diff.dangerous[:10]) + (" ..." if len(diff.dangerous) > 10 else "")
+        lines.append(f"DANGEROUS ({len(diff.dangerous)}): stateful resources deleted or replaced: {names}")
+    counts = Counter((c.kind, c.type) for c in diff.changes)
+    lines += [f"  {n:>5} to {kind:<6} {token}" for (kind, token), n in sorted(counts.items())]
     return "\n".join(lines)
+
+
+def _diff(before: StackConfig, after: StackConfig) -> str:
+    from ops.diff import diff_plans
+    from ops.plan import plan_config
+
+    return render(diff_plans(before.stack, plan_config(before).as_json(), plan_config(after).as_json(),
+                             base_label="before"))
 
 
 def _write(file: StackFile, before: StackConfig, show_diff: bool) -> list[str]:

@@ -128,3 +128,25 @@ def test_list_shows_each_tenants_effective_settings(stack_dir: Path, capsys: pyt
     assert "connections 4 " in newco and "connections 2 " in acme  # dev's default is 2
     assert "statement_timeout_ms 30000" in acme
     assert lines[-1] == "4 tenant(s) in Pulumi.dev.yaml"
+
+
+def test_a_large_diff_is_summarized_dangerous_first() -> None:
+    from ops.diff import diff_plans
+    from ops.tenants import render
+
+    def plan(slugs: list[str]) -> dict:
+        resources = []
+        for slug in slugs:
+            for token in ("postgresql:index/role:Role", "postgresql:index/schema:Schema"):
+                resources.append({"urn": f"urn:{token}:{slug}", "type": token, "name": f"tenants-{slug}",
+                                  "parent": "", "inputs": {"name": slug}})
+        return {"resources": resources}
+
+    many = [f"t{i:04d}" for i in range(40)]
+    text = render(diff_plans("dev", plan(["gone"]), plan(many)))
+    lines = text.splitlines()
+    assert lines[0] == "offline diff of stack 'dev' (summarized: 82 resources changed)"
+    assert lines[1].startswith("DANGEROUS (1): ") and "tenants-gone" in lines[1]  # the removed schema
+    assert "     40 to add    postgresql:index/role:Role" in lines and len(lines) == 6
+    few = render(diff_plans("dev", plan(many), plan([*many, "newco"])))  # 40 tenants plus one: in full
+    assert "+ postgresql:index/schema:Schema  tenants-newco" in few and "summarized" not in few

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
+import pytest
+
 from ops.plan import Plan
-from tests.planning import plan_with
+from stacks import SettingsError
+from stacks.tenants import backend_document
+from tests.planning import container_definitions, plan_with, settings_for, with_changes
 
 ROLE = "postgresql:index/role:Role"
 SCHEMA = "postgresql:index/schema:Schema"
@@ -91,3 +96,51 @@ def test_removing_a_tenant_never_drops_its_schema_without_the_flag(stack: str) -
 def test_each_tenant_costs_exactly_three_resources() -> None:
     few, many = plan_with("dev", {"tenants": TENANTS[:1]}), tenant_plan("dev")
     assert len(many.resources) - len(few.resources) == 3 * (len(TENANTS) - 1)
+
+
+def test_backend_gets_the_gateway_url_and_one_tenant_settings_document() -> None:
+    tenants = [{"slug": "acme"}, {"slug": "globex", "connection_limit": 4, "feature_flags": {"beta": True}}]
+    plan = plan_with("prod", {"tenants": tenants, "tenant_defaults": {"feature_flags": {"beta": False}}})
+    (backend,) = [c for c in container_definitions(plan) if c["name"] == "backend"]
+    env = {e["name"]: e["value"] for e in backend["environment"]}
+    assert json.loads(env["TENANT_SETTINGS"]) == {
+        "defaults": {"connection_limit": 5, "statement_timeout_ms": 15000, "feature_flags": {"beta": False}},
+        "tenants": {"globex": {"connection_limit": 4, "feature_flags": {"beta": True}}},  # acme: defaults only
+    }
+    secrets = {s["name"]: s["valueFrom"] for s in backend["secrets"]}
+    assert secrets["DATABASE_TENANT_URL"].endswith(":url::")
+    assert len({secrets[k] for k in ("DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL")}) == 3
+
+
+def problems(stack: str, changes: dict) -> str:
+    with pytest.raises(SettingsError) as caught:
+        settings_for(with_changes(stack, changes))
+    return str(caught.value)
+
+
+def test_invalid_tenant_settings_name_the_tenant_and_the_key() -> None:
+    text = problems("dev", {"tenants": [{"slug": "acme"}, {"slug": "globex", "connection_limit": 0,
+                                                          "feature_flags": {"Bad-Name": True}}]})
+    assert "floyo-infra:tenants[globex].connection_limit: got 0" in text
+    assert "floyo-infra:tenants[globex].feature_flags: got " in text and "Bad-Name" in text
+    text = problems("dev", {"tenants": [{"slug": "acme", "statement_timeout_ms": 10}]})
+    assert "floyo-infra:tenants[acme].statement_timeout_ms: got 10" in text
+    # A tenant may not hold more than the gateway: dev's gateway has 10.
+    text = problems("dev", {"tenants": [{"slug": "acme", "connection_limit": 11}]})
+    assert "floyo-infra:tenants[acme].connection_limit: got 11; a tenant may hold at most" in text
+
+
+def test_tenant_settings_document_and_gateway_fit_their_limits() -> None:
+    many = [{"slug": f"t{i:04d}", "feature_flags": {"beta": True}} for i in range(2000)]
+    assert "TENANT_SETTINGS may take at most 16384 bytes" in problems("dev", {"tenants": many})
+    # 2,000 tenants on defaults cost nothing in the document.
+    settings = settings_for(with_changes("dev", {"tenants": [{"slug": f"t{i:04d}"} for i in range(2000)]}))
+    assert len(backend_document(settings.tenant_defaults, settings.tenants)) < 200
+    text = problems("prod", {"tenant_defaults": {"gateway_connection_limit": 700}})
+    assert "floyo-infra:tenant_defaults.gateway_connection_limit: got 700" in text and "ceiling of 800" in text
+
+
+def test_tenant_defaults_per_tier() -> None:
+    dev, prod = (settings_for(with_changes(s)).tenant_defaults for s in ("dev", "prod"))
+    assert (dev.connection_limit, dev.statement_timeout_ms, dev.gateway_connection_limit) == (2, 30000, 10)
+    assert (prod.connection_limit, prod.statement_timeout_ms, prod.gateway_connection_limit) == (5, 15000, 60)
