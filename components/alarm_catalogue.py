@@ -43,6 +43,10 @@ _SYMBOL = {"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">=",
            "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<="}
 
 
+MAX_ALARM_METRICS = 10
+"""Metrics one metric-math alarm may read: PutMetricAlarm takes at most 10 `MetricStat` queries (plus up to
+10 expressions), a hard limit (CloudWatch User Guide, "Limits that apply to alarms based on metric math")."""
+
 @dataclass(frozen=True)
 class Metric:
     """One CloudWatch metric an alarm reads."""
@@ -115,6 +119,11 @@ class AlarmSpec:
             raise ValueError(f"alarm key {self.key!r} must be kebab-case")
         if not self.metrics:
             raise ValueError(f"{self.key}: needs at least one metric")
+        if len(self.metrics) > MAX_ALARM_METRICS:
+            raise ValueError(
+                f"{self.key}: reads {len(self.metrics)} metrics; a CloudWatch metric-math alarm reads at most "
+                f"{MAX_ALARM_METRICS}"
+            )
         if self.expression is None and len(self.metrics) != 1:
             raise ValueError(f"{self.key}: several metrics need an expression")
         ids = [m.id for m in self.metrics]
@@ -429,12 +438,33 @@ def postgres_alarms(
 # --- redis -----------------------------------------------------------------------------
 
 
+def _hit_rate_alarm(t: AlarmThresholds, index: int, node: Mapping[str, pulumi.Input[str]]) -> AlarmSpec:
+    """Hit rate of one cache node: 2 metrics whatever the replica count."""
+    ec = "AWS/ElastiCache"
+    lookups = "(FILL(hits, 0) + FILL(misses, 0))"
+    return AlarmSpec(
+        key=f"redis-hit-rate-low-{index}", tier="redis", signal="errors", severity="ticket",
+        title=f"Cache node {index} hit rate low",
+        description="Few lookups find their key: a cold cache after a failover or flush, changed key "
+        "names in a deploy, or TTLs too short. Check first: the last deploy, evictions, node restarts.",
+        metrics=(Metric("hits", ec, "CacheHits", node, "Sum"), Metric("misses", ec, "CacheMisses", node, "Sum")),
+        expression=f"IF({lookups} >= {t.min_requests_per_minute}, 100 * FILL(hits, 0) / {lookups}, 100)",
+        comparison="LessThanThreshold", threshold=t.cache_hit_rate_percent,
+        threshold_setting="cache_hit_rate_percent", threshold_text=_pct(t.cache_hit_rate_percent),
+        evaluation_periods=15, datapoints_to_alarm=12, unit_label="% hits", dashboard_inputs=True,
+        treat_missing_data="notBreaching", missing_data_reason="no lookups is not a low hit rate",
+    )
+
+
 def redis_alarms(t: AlarmThresholds, *, member_cluster_ids: Sequence[pulumi.Input[str]]) -> list[AlarmSpec]:
     """ElastiCache (Valkey/Redis OSS) replication group alarms.
 
     ElastiCache publishes per node, under `CacheClusterId` = the replication group's
     member cluster ids (`<group id>-001`, ...; its `member_clusters` output): per-node
-    alarms for CPU, memory, connections and lag; group-wide metric math for evictions and the hit rate.
+    alarms for CPU, memory, connections, lag and the hit rate; group-wide metric math for evictions.
+
+    The hit rate is per node: a group-wide rate would read hits and misses of every node, 12
+    metrics with 5 replicas, over the 10 a metric-math alarm may read (`MAX_ALARM_METRICS`).
     """
     ec = "AWS/ElastiCache"
     specs: list[AlarmSpec] = []
@@ -487,16 +517,10 @@ def redis_alarms(t: AlarmThresholds, *, member_cluster_ids: Sequence[pulumi.Inpu
                 treat_missing_data="notBreaching",
                 missing_data_reason="only replicas report lag; after a failover this node may be the primary",
             ),
+            _hit_rate_alarm(t, index, node),
         ]
     evictions = tuple(Metric(f"ev{i}", ec, "Evictions", {"CacheClusterId": m}, "Sum")
                       for i, m in enumerate(member_cluster_ids))
-    hits = tuple(Metric(f"hits{i}", ec, "CacheHits", {"CacheClusterId": m}, "Sum")
-                 for i, m in enumerate(member_cluster_ids))
-    misses = tuple(Metric(f"misses{i}", ec, "CacheMisses", {"CacheClusterId": m}, "Sum")
-                   for i, m in enumerate(member_cluster_ids))
-    total_hits = " + ".join(f"FILL({m.id}, 0)" for m in hits)
-    total_misses = " + ".join(f"FILL({m.id}, 0)" for m in misses)
-    lookups = f"({total_hits} + {total_misses})"
     specs += [
         AlarmSpec(
             key="redis-evictions", tier="redis", signal="saturation", severity="ticket",
@@ -508,18 +532,6 @@ def redis_alarms(t: AlarmThresholds, *, member_cluster_ids: Sequence[pulumi.Inpu
             threshold_setting="cache_evictions_per_minute", threshold_text=f"{t.cache_evictions_per_minute}/min",
             evaluation_periods=5, datapoints_to_alarm=3, unit_label="keys/min",
             treat_missing_data="notBreaching", missing_data_reason="no evictions reported is no evictions",
-        ),
-        AlarmSpec(
-            key="redis-hit-rate-low", tier="redis", signal="errors", severity="ticket",
-            title="Cache hit rate low",
-            description="Few lookups find their key: a cold cache after a failover or flush, changed key "
-            "names in a deploy, or TTLs too short. Check first: the last deploy, evictions, node restarts.",
-            metrics=hits + misses,
-            expression=f"IF({lookups} >= {t.min_requests_per_minute}, 100 * ({total_hits}) / {lookups}, 100)",
-            comparison="LessThanThreshold", threshold=t.cache_hit_rate_percent,
-            threshold_setting="cache_hit_rate_percent", threshold_text=_pct(t.cache_hit_rate_percent),
-            evaluation_periods=15, datapoints_to_alarm=12, unit_label="% hits", dashboard_inputs=True,
-            treat_missing_data="notBreaching", missing_data_reason="no lookups is not a low hit rate",
         ),
     ]
     return specs

@@ -62,7 +62,10 @@ def cache_rules(cache: CacheRulesSettings, hosts: Sequence[str]) -> list[cloudfl
         browser_ttl = {"mode": "respect_origin"}
     else:
         edge_ttl = {"mode": "override_origin", "default": cache.edge_ttl_seconds}
-        browser_ttl = {"mode": "override_origin", "default": cache.browser_ttl_seconds}
+        # A cache rule refuses a browser TTL below the plan's minimum (0 included): no browser
+        # caching is the `bypass` mode, not a 0 s override.
+        browser_ttl = ({"mode": "override_origin", "default": cache.browser_ttl_seconds}
+                       if cache.browser_ttl_mode == "override_origin" else {"mode": cache.browser_ttl_mode})
     return [
         {
             "ref": "cache_static_assets",

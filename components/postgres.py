@@ -11,6 +11,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws_context import AwsContext, assume_role_policy, policy_json
+from components.final_snapshot import final_snapshot_name
 from components.kms_key import KmsKey, KmsKeyArgs
 from stacks.database import DatabaseSettings
 
@@ -169,7 +170,10 @@ class Postgres(pulumi.ComponentResource):
             delete_automated_backups=False,
             deletion_protection=s.deletion_protection,
             skip_final_snapshot=s.skip_final_snapshot,
-            final_snapshot_identifier=None if s.skip_final_snapshot else f"{identifier}-final",
+            final_snapshot_identifier=None if s.skip_final_snapshot else final_snapshot_name(
+                name, identifier,
+                {"kms_key_id": self.key.arn, "subnet_group": subnets.name, "master_username": s.master_username},
+                child),
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=s.min_capacity, max_capacity=s.max_capacity,
                 seconds_until_auto_pause=3600 if s.min_capacity == 0 else None,
@@ -339,7 +343,9 @@ class Postgres(pulumi.ComponentResource):
                 for i, arn in enumerate(secret_arns)
             ],
             tags={"Name": identifier},
-            opts=child,
+            # Fixed name, and new subnets force a new proxy: delete first (connections drop until the new
+            # proxy is up, see README "Replacing the proxy"), else the create collides on the name.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-proxy-pool",
@@ -351,13 +357,14 @@ class Postgres(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.rds.ProxyTarget(
+        target = aws.rds.ProxyTarget(
             f"{name}-proxy-target",
             db_proxy_name=self.proxy.name,
             target_group_name=target_group.name,
             db_cluster_identifier=self.cluster.cluster_identifier,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.writer, *self.readers]),
         )
+        # After the target: a READ_ONLY endpoint needs the cluster registered to find its readers.
         self.read_only_endpoint = aws.rds.ProxyEndpoint(
             f"{name}-proxy-read-only",
             db_proxy_name=self.proxy.name,
@@ -365,7 +372,7 @@ class Postgres(pulumi.ComponentResource):
             vpc_subnet_ids=list(args.subnet_ids),
             vpc_security_group_ids=[args.proxy_security_group_id],
             target_role="READ_ONLY",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[target], delete_before_replace=True),
         )
         self.proxy_endpoint = self.proxy.endpoint
         self.proxy_read_only_endpoint = self.read_only_endpoint.endpoint

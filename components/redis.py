@@ -10,9 +10,16 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.final_snapshot import final_snapshot_name
 from stacks.cache import CacheSettings
 
 PORT = 6379
+
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/"
+"""ElastiCache delivers slow and engine logs as vended logs: on delivery AWS adds the log group to the
+account's CloudWatch Logs resource policy (5,120 characters, at most 10 policies per region), unless
+the group's name starts with this prefix, which one standing statement covers (CloudWatch Logs User
+Guide, "Logs sent to CloudWatch Logs" under "Enabling logging from AWS services")."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ class Redis(pulumi.ComponentResource):
         )
         logs = {
             kind: aws.cloudwatch.LogGroup(
-                f"{name}-{kind}", name=f"/floyo/{stack}/cache/{kind}", retention_in_days=s.log_retention_days,
+                f"{name}-{kind}", name=f"{VENDED_LOGS_PREFIX}floyo/{stack}/cache/{kind}", retention_in_days=s.log_retention_days,
                 kms_key_id=args.logs_key_arn, opts=child,
             )
             for kind in ("slow-log", "engine-log")
@@ -105,7 +112,9 @@ class Redis(pulumi.ComponentResource):
             snapshot_retention_limit=s.snapshot_retention_days,
             snapshot_window=s.snapshot_window,
             maintenance_window=s.maintenance_window,
-            final_snapshot_identifier=f"{identifier}-final" if args.protect else None,
+            final_snapshot_identifier=final_snapshot_name(
+                name, identifier, {"kms_key_id": args.key_arn, "subnet_group": subnets.name}, child,
+            ) if args.protect else None,
             auto_minor_version_upgrade=False,
             apply_immediately=not args.protect,
             log_delivery_configurations=[

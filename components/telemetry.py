@@ -133,7 +133,7 @@ class Telemetry(pulumi.ComponentResource):
         if s.sentry_dsn is not None:
             self.sentry_secret = aws.secretsmanager.Secret(
                 f"{name}-sentry-dsn",
-                name=f"floyo/{stack}/sentry-dsn",
+                name_prefix=f"floyo/{stack}/sentry-dsn-",
                 description=f"floyo {stack}: Sentry DSN of the backend (set from monitoring.sentry_dsn)",
                 kms_key_id=args.secrets_key_arn,
                 recovery_window_in_days=30,

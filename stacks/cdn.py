@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from stacks.base import Section, prod_refuses
+from stacks.cdn_plans import Plan
 
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -61,16 +62,24 @@ class CacheRulesSettings(Section):
         default=86_400,
         ge=1,
         le=31_536_000,
-        description="Seconds the edge keeps a static asset (ignored when respect_origin_cache_control). "
-        "Very short TTLs may be below the minimum the zone's plan allows; check it before going live. "
-        "Default: dev 30, prod 86400.",
+        description="Seconds the edge keeps a static asset (ignored when respect_origin_cache_control). At least "
+        "the plan's minimum (cdn.plan): free 7200, pro 3600, business and enterprise 1. Default 86400 "
+        "(dev 3600: purge after a deploy, or use content-hashed file names).",
+    )
+    browser_ttl_mode: Literal["override_origin", "respect_origin", "bypass"] = Field(
+        default="override_origin",
+        description="How Cloudflare sets browsers' Cache-Control on static assets: override_origin (max-age "
+        "browser_ttl_seconds), respect_origin (the origin's header), or bypass (no-cache: browsers revalidate "
+        "every time). Default: dev bypass, prod override_origin.",
     )
     browser_ttl_seconds: int = Field(
         default=3_600,
         ge=0,
         le=31_536_000,
-        description="Seconds browsers keep a static asset (Cache-Control max-age sent to clients; ignored when "
-        "respect_origin_cache_control). A purge does not reach browsers. Default: dev 0, prod 3600.",
+        description="Seconds browsers keep a static asset when browser_ttl_mode is override_origin (ignored "
+        "when respect_origin_cache_control). At least the plan's minimum (free 7200, pro 3600, business and "
+        "enterprise 1; 0 is refused on every plan); for no browser caching use browser_ttl_mode bypass. A purge does not reach "
+        "browsers. Default 3600.",
     )
     respect_origin_cache_control: bool = Field(
         default=False,
@@ -269,6 +278,14 @@ class EdgeHealthCheckSettings(Section):
 class CdnSettings(Section):
     """Cloudflare in front of the load balancer (`floyo-infra:cdn`)."""
 
+    plan: Plan = Field(
+        default="pro",
+        description="The zone's Cloudflare plan: free, pro, business or enterprise. Cache TTLs, rate limit "
+        "periods and timeouts, the managed WAF and health checks are checked against what it includes "
+        "(free includes neither the managed WAF nor health checks, so the stack needs pro or above). "
+        "Default pro; set it in each stack file to the plan the zone is on.",
+    )
+
     zone: str = Field(
         default="floyo.app",
         description="The Cloudflare zone (domain) the stack is served from. Looked up, never created. The stack "
@@ -357,14 +374,14 @@ class CdnSettings(Section):
 TIER_DEFAULTS: dict[str, dict[str, object]] = {
     "dev": {
         "api_subdomain": "api-dev",
-        "cache": {"edge_ttl_seconds": 30, "browser_ttl_seconds": 0},
+        "cache": {"edge_ttl_seconds": 3_600, "browser_ttl_mode": "bypass"},
         "auth_rate_limit": {"requests_per_period": 30, "mitigation_timeout_seconds": 60},
         "hsts": {"enabled": False, "max_age_seconds": 86_400},
         "health_check": {"interval_seconds": 300, "regions": ["ENAM"]},
     },
     "prod": {
         "api_subdomain": "api",
-        "cache": {"edge_ttl_seconds": 86_400, "browser_ttl_seconds": 3_600},
+        "cache": {"edge_ttl_seconds": 86_400, "browser_ttl_mode": "override_origin", "browser_ttl_seconds": 3_600},
         "auth_rate_limit": {"requests_per_period": 10, "mitigation_timeout_seconds": 600},
         "hsts": {"enabled": True, "max_age_seconds": HSTS_MAX_AGE},
         "health_check": {"interval_seconds": 60, "regions": ["WNAM", "ENAM", "WEU"]},

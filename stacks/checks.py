@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from stacks.base import PROJECT
+from stacks.cdn_plans import cdn_plan
 from stacks.errors import Problem
 from stacks.tenants import tenant_limits
 
@@ -58,5 +59,5 @@ def database_capacity(settings: StackSettings) -> list[Problem]:
     return problems
 
 
-CROSS_CHECKS: list[CrossCheck] = [database_capacity, tenant_limits]
+CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan, tenant_limits]
 """Every cross-section check, in the order they run."""

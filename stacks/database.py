@@ -34,8 +34,9 @@ class ProxySettings(Section):
         description="Share of `max_connections` the proxy keeps open while idle; <= max_connections_percent. Default 40.",
     )
     connection_borrow_timeout_seconds: int = Field(
-        default=30, ge=0, le=3600,
-        description="Seconds a client waits for a free pooled connection before an error. Default 30.",
+        default=30, ge=0, le=300,
+        description="Seconds a client waits for a free pooled connection before an error, 0 to 300 (the RDS "
+        "API's limit; 0 waits without limit). Default 30.",
     )
     idle_client_timeout_seconds: int = Field(
         default=1800, ge=1, le=28800,
@@ -109,7 +110,9 @@ class DatabaseSettings(Section):
     max_connections: int = Field(
         default=400, ge=50, le=5000,
         description="`max_connections` of every instance, set explicitly so the capacity check is exact. "
-        "Keep it within what the instance class's memory allows. Default: dev 400, prod 1000.",
+        "Keep it within what the instance class's memory allows. A static parameter (apply_method "
+        "pending-reboot): a change reaches running instances only at their next reboot, never by `pulumi up` "
+        "alone. Default: dev 400, prod 1000.",
     )
     reserved_connections: int = Field(
         default=20, ge=5, le=500,
@@ -133,15 +136,6 @@ class DatabaseSettings(Section):
     log_retention_days: int = Field(
         default=14, description="Days the exported PostgreSQL logs are kept in CloudWatch. Default: dev 14, prod 90."
     )
-    admin_host: str | None = Field(
-        default=None,
-        description="Host the postgresql provider connects to instead of the writer endpoint, e.g. 127.0.0.1 "
-        "when an operator runs a tunnel (see README, Data tier). Default: the writer endpoint.",
-    )
-    admin_port: int = Field(
-        default=5432, ge=1, le=65535, description="Port for `admin_host` (the tunnel's local port). Default 5432."
-    )
-
     @field_validator("engine_version")
     @classmethod
     def _version(cls, value: str) -> str:
@@ -239,13 +233,6 @@ class DatabaseSettings(Section):
     @classmethod
     def _retention(cls, value: int) -> int:
         return check_retention(value)
-
-    @field_validator("admin_host")
-    @classmethod
-    def _admin_host(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]{1,253}|\[?[0-9a-fA-F:]+\]?", value):
-            raise ValueError("must be a host name or IP address, e.g. 127.0.0.1")
-        return value
 
     @property
     def major_version(self) -> str:

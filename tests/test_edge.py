@@ -65,8 +65,10 @@ def test_static_paths_are_cached_with_the_stack_ttls(plan: Plan, stack: str) -> 
         decided = decide(plan, Request(s.api_host, path))
         assert decided.get("cache") is True, path
         assert decided["edgeTtl"] == {"mode": "override_origin", "default": s.cache.edge_ttl_seconds}
-        assert decided["browserTtl"] == {"mode": "override_origin", "default": s.cache.browser_ttl_seconds}
-    assert {"dev": 30, "prod": 86_400}[stack] == s.cache.edge_ttl_seconds
+        browser = {"dev": {"mode": "bypass"},
+                   "prod": {"mode": "override_origin", "default": s.cache.browser_ttl_seconds}}[stack]
+        assert decided["browserTtl"] == browser
+    assert {"dev": 3_600, "prod": 86_400}[stack] == s.cache.edge_ttl_seconds
 
 
 def test_signed_in_and_websocket_requests_bypass(plan: Plan, stack: str) -> None:
@@ -230,7 +232,9 @@ def test_load_balancer_takes_traffic_from_cloudflare_only(plan: Plan) -> None:
     prefix_list = one(plan, PREFIX_LIST)
     assert {r["prefixListId"] for r in rules} == {prefix_list.id}
     assert sorted(e["cidr"] for e in prefix_list.inputs["entries"]) == sorted(CLOUDFLARE_IPV4)
-    assert {(r["fromPort"], r["toPort"]) for r in rules} == {(443, 443), (80, 80)}
+    # HTTPS only: the zone's always_use_https redirects at the edge, so port 80 never reaches the origin
+    # (and a second prefix-list reference would count max_entries more rules against the group's quota).
+    assert {(r["fromPort"], r["toPort"]) for r in rules} == {(443, 443)}
 
 
 def test_dev_may_open_the_origin_for_debugging() -> None:
@@ -313,7 +317,9 @@ def test_edge_prod_guardrails(changes: dict[str, Any], path: str) -> None:
 
 def test_tier_defaults() -> None:
     dev, prod = cdn("dev"), cdn("prod")
-    assert dev.cache.edge_ttl_seconds < 60 <= prod.cache.edge_ttl_seconds
+    # dev caches as briefly as its Pro zone allows (1 h) and keeps nothing in browsers
+    assert dev.cache.edge_ttl_seconds == 3_600 < prod.cache.edge_ttl_seconds
+    assert (dev.cache.browser_ttl_mode, prod.cache.browser_ttl_mode) == ("bypass", "override_origin")
     assert (dev.hsts.enabled, prod.hsts.enabled) == (False, True)
     assert dev.allow_direct_origin_access is False
     assert prod.auth_rate_limit.requests_per_period <= dev.auth_rate_limit.requests_per_period

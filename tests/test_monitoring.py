@@ -353,14 +353,17 @@ def test_postgres_alarms_one_replica_lag_per_reader(readers: list[str]) -> None:
     assert connections.expression == "100 * connections / 1000"
 
 
-def test_redis_alarms_per_node_and_group_hit_rate() -> None:
+def test_redis_alarms_per_node_hit_rate_and_group_evictions() -> None:
     t = thresholds("dev")
     specs = redis_alarms(t, member_cluster_ids=["floyo-dev-cache-001", "floyo-dev-cache-002"])
     per_node = {s.metrics[0].name for s in specs if len(s.metrics) == 1}
     assert per_node == {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "CurrConnections", "ReplicationLag"}
-    hit = next(s for s in specs if s.key == "redis-hit-rate-low")
-    assert {m.name for m in hit.metrics} == {"CacheHits", "CacheMisses"} and len(hit.metrics) == 4
-    assert hit.comparison == "LessThanThreshold" and hit.threshold == t.cache_hit_rate_percent
+    # per node since a group-wide rate would read 2 metrics per node, over CloudWatch's 10 at 5 replicas
+    for index, member in enumerate(["floyo-dev-cache-001", "floyo-dev-cache-002"]):
+        hit = next(s for s in specs if s.key == f"redis-hit-rate-low-{index}")
+        assert {m.name for m in hit.metrics} == {"CacheHits", "CacheMisses"} and len(hit.metrics) == 2
+        assert {str(m.dimensions["CacheClusterId"]) for m in hit.metrics} == {member}
+        assert hit.comparison == "LessThanThreshold" and hit.threshold == t.cache_hit_rate_percent
     evictions = next(s for s in specs if s.key == "redis-evictions")
     assert {str(m.dimensions["CacheClusterId"]) for m in evictions.metrics} == {"floyo-dev-cache-001",
                                                                                 "floyo-dev-cache-002"}

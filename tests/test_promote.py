@@ -90,7 +90,10 @@ def test_prod_diff_after_promotion_is_the_release_and_nothing_else(stacks: Path)
     changed = [line.strip() for line in out.splitlines() if line.strip().startswith("~ ")]
     assert changed[0].startswith("~ aws:ecs/taskDefinition:TaskDefinition  backend-task")
     assert all(c.split(":")[0] in ("~ app_version", "~ backend_image") for c in changed[1:]), changed
-    props = [line.strip() for line in out.split("backend-task", 1)[1].split("outputs:")[0].splitlines() if line.strip()]
+    flag, _, rest = out.split("backend-task", 1)[1].partition("\n")
+    # a task definition cannot be updated in place: the release registers a new revision (ops/replacement.py)
+    assert "replaced (delete + create) because `containerDefinitions` changed" in flag
+    props = [line.strip() for line in rest.split("outputs:")[0].splitlines() if line.strip()]
     assert props and all(p.startswith("containerDefinitions[backend].") for p in props), props
     assert any(p.startswith("containerDefinitions[backend].image: ") for p in props)
     assert "dry run" in out
