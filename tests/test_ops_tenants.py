@@ -146,7 +146,7 @@ def test_a_large_diff_is_summarized_dangerous_first() -> None:
     text = render(diff_plans("dev", plan(["gone"]), plan(many)))
     lines = text.splitlines()
     assert lines[0] == "offline diff of stack 'dev' (summarized: 82 resources changed)"
-    assert lines[1].startswith("DANGEROUS (1): ") and "tenants-gone" in lines[1]  # the removed schema
+    assert lines[1].startswith("DANGEROUS (2): ") and "tenants-gone" in lines[1]  # the removed role and schema
     assert "     40 to add    postgresql:index/role:Role" in lines and len(lines) == 6
     few = render(diff_plans("dev", plan(many), plan([*many, "newco"])))  # 40 tenants plus one: in full
     assert "+ postgresql:index/schema:Schema  tenants-newco" in few and "summarized" not in few
