@@ -54,6 +54,20 @@ def _promote(args: argparse.Namespace) -> int:
                    check_deployed=args.check_deployed)
 
 
+def _tenants(args: argparse.Namespace) -> int:
+    from ops.tenants import TenantsError, run
+
+    try:
+        lines = run(args.stack, args.action, args.slug, connection_limit=args.connection_limit,
+                    statement_timeout_ms=args.statement_timeout_ms, flags=args.flag, stack_dir=args.stack_dir,
+                    show_diff=not args.no_diff)
+    except TenantsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
 def _tunnel(args: argparse.Namespace) -> int:
     from ops.shell import SubprocessRunner
     from ops.tunnel import TunnelError, tunnel
@@ -146,6 +160,20 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("--stack-dir", type=Path, default=None,
                          help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
     promote.set_defaults(run=_promote)
+
+    tenants = commands.add_parser("tenants", help="list/add/remove/drop a stack's tenants (edits Pulumi.<stack>.yaml)")
+    tenants.add_argument("stack", help="stack name: edits Pulumi.<stack>.yaml")
+    tenants.add_argument("action", choices=["list", "add", "remove", "drop"],
+                         help="drop: two steps, first arms drop_schema, a later run removes the entry")
+    tenants.add_argument("slug", nargs="?", help="the tenant (all actions but list)")
+    tenants.add_argument("--connection-limit", type=int, help="add: the tenant's connection limit")
+    tenants.add_argument("--statement-timeout-ms", type=int, help="add: the tenant's statement timeout")
+    tenants.add_argument("--flag", action="append", default=[], metavar="NAME=true|false",
+                         help="add: a feature flag of the tenant (repeatable)")
+    tenants.add_argument("--no-diff", action="store_true", help="skip planning the offline diff")
+    tenants.add_argument("--stack-dir", type=Path, default=None,
+                         help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
+    tenants.set_defaults(run=_tenants)
 
     tunnel = commands.add_parser(
         "tunnel", help="run a command with the stack's database reachable on 127.0.0.1 (SSM port forward)",

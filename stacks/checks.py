@@ -14,6 +14,7 @@ from stacks.base import PROJECT
 from stacks.cdn_plans import cdn_plan
 from stacks.errors import Problem
 from stacks.program_env import is_reserved, reserved_summary
+from stacks.tenants import tenant_limits
 
 if TYPE_CHECKING:
     from stacks.settings import StackSettings
@@ -84,5 +85,5 @@ def backend_env_names(settings: StackSettings) -> list[Problem]:
     return problems
 
 
-CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan, backend_env_names]
+CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan, backend_env_names, tenant_limits]
 """Every cross-section check, in the order they run."""

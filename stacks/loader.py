@@ -38,13 +38,19 @@ def parse_value(value: Any) -> Any:
     return value
 
 
-def _path(loc: tuple[int | str, ...], project: str = PROJECT) -> str:
+def _path(loc: tuple[int | str, ...], project: str = PROJECT, raw: Any = None) -> str:
+    """`floyo-infra:backend.cpu`; a list item with a `slug` (a tenant) is named by it: `tenants[acme].x`."""
     text = project + ":"
+    node = raw
     for i, part in enumerate(loc):
         if isinstance(part, int):
-            text += f"[{part}]"
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            slug = item.get("slug") if isinstance(item, Mapping) else None
+            text += f"[{slug}]" if isinstance(slug, str) and slug else f"[{part}]"
+            node = item
         else:
             text += ("." if i else "") + part
+            node = node.get(part) if isinstance(node, Mapping) else None
     return text
 
 
@@ -185,10 +191,11 @@ def _message(text: str) -> str:
 
 def problems_of(
     error: ValidationError, masks: Callable[[tuple[int | str, ...]], bool] | Collection[str],
-    root: type[BaseModel] = StackSettings, project: str = PROJECT,
+    root: type[BaseModel] = StackSettings, project: str = PROJECT, raw: Any = None,
 ) -> list[Problem]:
     """One `Problem` per pydantic error of validating `root` (a project's settings model). `masks` says which
-    paths hold secrets: a predicate, or the names of secret top-level sections (plus `SecretStr` fields)."""
+    paths hold secrets: a predicate, or the names of secret top-level sections (plus `SecretStr` fields); `raw` the
+    given settings, so a tenant is named by its slug."""
     if not callable(masks):
         sections = set(masks)
         masks = lambda loc: bool(loc) and (str(loc[0]) in sections or _is_secret_field(loc, root))  # noqa: E731
@@ -207,7 +214,7 @@ def problems_of(
             allowed = f"unknown key; valid keys here: {known}"
         elif item["type"] == "literal_error":
             allowed = allowed.replace("Input should be", "allowed:")
-        problems.append(Problem(_path(loc, project), given, allowed))
+        problems.append(Problem(_path(loc, project, raw), given, allowed))
     return problems
 
 
@@ -247,7 +254,7 @@ def load_settings(
         settings = StackSettings.model_validate(with_profile(tier, raw), context={"tier": tier})
     except ValidationError as exc:
         refused = {p.path for p in problems}  # a refused `secure:` value needs no second message
-        raise SettingsError(stack, problems + [p for p in problems_of(exc, secrets.masks) if p.path not in refused]) from None
+        raise SettingsError(stack, problems + [p for p in problems_of(exc, secrets.masks, raw=raw) if p.path not in refused]) from None
     problems += [p for check in CROSS_CHECKS for p in check(settings)]
     if problems:
         raise SettingsError(stack, problems)

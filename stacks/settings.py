@@ -16,7 +16,7 @@ from stacks.database import DatabaseSettings
 from stacks.db_access import DbAccessSettings
 from stacks.monitoring import MonitoringSettings
 from stacks.network import NetworkSettings
-from stacks.tenants import TenantSettings
+from stacks.tenants import TenantDefaults, TenantSettings
 
 
 class PromoteSettings(Section):
@@ -71,7 +71,11 @@ class StackSettings(Section):
         default_factory=AccountSettings, description="The account baseline, account-level alerts, budget.")
     tenants: list[TenantSettings] = Field(
         default_factory=list,
-        description="Tenants, each with its own schema and login role; slugs unique. Adding one is one line. Default none."
+        description="Tenants, each with its own schema and role, reached through the tenant gateway; slugs unique. "
+        "Adding one is one line (or `python -m ops tenants STACK add SLUG`). Default none."
+    )
+    tenant_defaults: TenantDefaults = Field(
+        default_factory=TenantDefaults, description="Per-tenant limits and flags by default, and the gateway's limits."
     )
 
     @field_validator("tenants")

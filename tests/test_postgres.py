@@ -100,7 +100,7 @@ def test_proxy_requires_tls_and_pools_reads(plan: Plan, stack: str) -> None:
     master = one(plan, CLUSTER)
     auths = proxy["auths"]
     assert all(a["authScheme"] == "SECRETS" and a["secretArn"].startswith("arn:aws:secretsmanager:") for a in auths)
-    assert len(auths) == 4  # master + migrator + backend rw + backend ro
+    assert len(auths) == 5  # master + migrator + backend rw + backend ro + tenant gateway
     assert any("rds!cluster" in a["secretArn"] for a in auths)
     endpoint = one(plan, "aws:rds/proxyEndpoint:ProxyEndpoint").inputs
     assert endpoint["targetRole"] == "READ_ONLY" and endpoint["dbProxyName"] == proxy["name"]
