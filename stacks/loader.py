@@ -254,7 +254,8 @@ def load_settings(
         settings = StackSettings.model_validate(with_profile(tier, raw), context={"tier": tier})
     except ValidationError as exc:
         refused = {p.path for p in problems}  # a refused `secure:` value needs no second message
-        raise SettingsError(stack, problems + [p for p in problems_of(exc, secrets.masks, raw=raw) if p.path not in refused]) from None
+        found = problems_of(exc, secrets.masks, raw=raw)
+        raise SettingsError(stack, problems + [p for p in found if p.path not in refused]) from None
     problems += [p for check in CROSS_CHECKS for p in check(settings)]
     if problems:
         raise SettingsError(stack, problems)
