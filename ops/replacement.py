@@ -160,6 +160,8 @@ REPLACEMENT: dict[str, Rule] = {
     "postgresql:index/database:Database": forces(
         "template", "encoding", "lcCollate", "lcCtype", source=TF_PG + "resource_postgresql_database.go (name: RENAME)"),
     "postgresql:index/schema:Schema": forces("database", source=TF_PG + "resource_postgresql_schema.go (name: RENAME)"),
+    "postgresql:index/grantRole:GrantRole": every_input(
+        source=TF_PG + "resource_postgresql_grant_role.go (role, grant_role, with_admin_option: ForceNew; no update)"),
     "postgresql:index/role:Role": none(TF_PG + "resource_postgresql_role.go (no ForceNew; name: RENAME)"),
     "postgresql:index/grant:Grant": forces(
         "role", "database", "schema", "objectType", "objects", "columns", "withGrantOption",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 PROGRAM_SECRETS: tuple[str, ...] = (
-    "DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL", "REDIS_AUTH_TOKEN", "SENTRY_DSN",
+    "DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL", "REDIS_URL", "REDIS_AUTH_TOKEN", "SENTRY_DSN",
 )
 """Secret references (`secrets` of the container definition) the program sets."""
 
@@ -20,7 +20,7 @@ PROGRAM_ENV: tuple[str, ...] = (
     "DATABASE_HOST", "DATABASE_READ_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SSLMODE",
     "DATABASE_POOL_SIZE", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS",
     "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
-    "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "SENTRY_ENVIRONMENT",
+    "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "SENTRY_ENVIRONMENT", "TENANT_SETTINGS",
 )
 """Plain variables the program sets."""
 
