@@ -63,6 +63,12 @@ class PlannedResource:
     protect: bool
     retain_on_delete: bool = False
     delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    """Resource option `ignore_changes` (property names as the engine receives them)."""
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """Resource option `custom_timeouts` (create/update/delete, where set)."""
+    state: dict[str, Any] = field(default_factory=dict)
+    """What the (mocked) provider answered: inputs plus computed attributes such as `arn`."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
@@ -104,6 +110,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=list(request.ignoreChanges),
+                state=_plain(json_format.MessageToDict(response.object)),
+                custom_timeouts={k: v for k in ("create", "update", "delete")
+                                 if (v := getattr(request.customTimeouts, k, ""))},
             ))
         return response
 
