@@ -23,7 +23,15 @@ from components.aws_context import aws_context
 from components.backend import BackendService, BackendServiceArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
 from components.dashboard import Dashboard, DashboardArgs, DeploymentView
-from components.database_objects import BACKEND_RO, BACKEND_RW, MIGRATOR, DatabaseObjects, DatabaseObjectsArgs
+from components.database_objects import (
+    BACKEND_RO,
+    BACKEND_RW,
+    MIGRATOR,
+    DatabaseObjects,
+    DatabaseObjectsArgs,
+    skip_preview_credentials,
+)
+from components.db_access import DbAccess, DbAccessArgs
 from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
@@ -79,10 +87,17 @@ postgres = Postgres("db", PostgresArgs(
     protect=prod,
     logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True)],
 ))
+# The deploy reaches the writer through an SSM port forward via this host (README, Reaching the database).
+db_access = DbAccess("db-access", DbAccessArgs(
+    settings=settings.db_access, context=ctx, vpc_id=network.vpc_id, subnet_id=network.private_subnet_ids[0],
+    database_security_group_id=groups.database.id, volume_key_arn=data_key.arn,
+    endpoint_security_group_id=network.endpoint_security_group_id,
+))
 db_objects = DatabaseObjects("dbo", DatabaseObjectsArgs(
-    settings=settings.database, writer_endpoint=postgres.endpoint, port=postgres.port,
+    settings=settings.database, tunnel_port=settings.db_access.local_port,
     master_secret_arn=postgres.master_secret_arn,
-    login_passwords={user: login.password for user, login in postgres.logins.items()}, protect=prod,
+    login_passwords={user: login.password for user, login in postgres.logins.items()},
+    depends_on=[postgres.writer, *db_access.path], read_credentials=not skip_preview_credentials(), protect=prod,
 ))
 Tenants("tenants", TenantsArgs(
     tenants=settings.tenants, database=db_objects.database_name, provider=db_objects.provider,
@@ -185,6 +200,7 @@ pulumi.export("service_url", f"https://{settings.cdn.api_host}")
 pulumi.export("load_balancer_dns_name", lb.dns_name)
 pulumi.export("ecs_cluster_name", backend.cluster_name)
 pulumi.export("ecs_service_name", backend.service_name)
+pulumi.export("ecs_task_definition_arn", backend.task_definition.arn)  # `ops deploy` checks the rollout used it
 pulumi.export("backend_log_group", backend.log_group.name)
 pulumi.export("ecr_repository_url", image_repository_url(settings.backend.image))  # the shared repo it pulls from
 pulumi.export("vpc_id", network.vpc_id)
@@ -195,6 +211,7 @@ pulumi.export("edge_health_check_id", edge.health_check_id)
 pulumi.export("backend_image", settings.backend.image)  # `ops promote --check-deployed` compares these
 pulumi.export("app_version", settings.backend.app_version)
 pulumi.export("database_writer_endpoint", postgres.endpoint)
+pulumi.export("database_access_instance_id", db_access.instance_id)  # `ops tunnel` forwards through it
 pulumi.export("database_reader_endpoint", postgres.reader_endpoint)
 pulumi.export("database_proxy_endpoint", postgres.proxy_endpoint)
 pulumi.export("database_proxy_read_only_endpoint", postgres.proxy_read_only_endpoint)

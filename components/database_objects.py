@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -33,22 +35,53 @@ TABLE_RW = ["SELECT", "INSERT", "UPDATE", "DELETE"]
 SEQUENCE_RW = ["USAGE", "SELECT", "UPDATE"]
 
 
+TUNNEL_HOST = "127.0.0.1"
+"""Where the postgresql provider always connects: the local end of `python -m ops tunnel` (an SSM port
+forward through the access host to the writer). The same on a laptop and in CI, so the provider's
+configuration never changes between runs (`sslmode=require` still encrypts end to end to Aurora)."""
+SKIP_PREVIEW_CREDENTIALS = "FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS"
+"""Environment variable: when `1` and the run is a preview, the master secret is not read and the provider's
+credentials stay unknown (for PR previews under a role that may not read the secret)."""
+
+
 @dataclass(frozen=True)
 class DatabaseObjectsArgs:
     """Arguments of `DatabaseObjects`."""
 
     settings: DatabaseSettings
-    """The stack's `database` settings (database name, admin host/port override, engine version)."""
-    writer_endpoint: pulumi.Input[str]
-    """The cluster's writer endpoint: where the provider connects unless `admin_host` is set."""
-    port: pulumi.Input[int]
-    """The cluster's port."""
+    """The stack's `database` settings (database name, engine version)."""
+    tunnel_port: int
+    """Local port of the tunnel (`db_access.local_port`): the provider connects to `TUNNEL_HOST` on it."""
     master_secret_arn: pulumi.Input[str]
     """The RDS-managed master secret; the provider's credentials are read from it at deploy time."""
     login_passwords: Mapping[str, pulumi.Input[str]]
     """Login role name -> its generated password (secret Outputs): migrator and the backend's logins."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What must exist before the provider connects: the writer instance (the cluster endpoint exists before
+    any instance does) and the access path (host and security group rules). Default none."""
+    read_credentials: bool = True
+    """Read the master secret. Default true; false only for previews under a role that may not read it
+    (`SKIP_PREVIEW_CREDENTIALS`): the credentials are then unknown and the engine skips the provider's diffs."""
     protect: bool = False
     """Pulumi `protect` on the application database. Default false; prod passes true."""
+
+
+def skip_preview_credentials() -> bool:
+    """True for a preview run with `FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS=1`; outside previews it is ignored.
+    Set it only for `pulumi preview` under a read-only role, never for `pulumi refresh`: a refresh (even
+    `--preview-only`) with unknown provider credentials cannot read the database's objects."""
+    return pulumi.runtime.is_dry_run() and os.environ.get(SKIP_PREVIEW_CREDENTIALS) == "1"
+
+
+def _unknown_secret() -> pulumi.Output[str]:
+    """A secret Output whose value is unknown, as a resource output is during a preview."""
+    value: asyncio.Future[str] = asyncio.get_event_loop().create_future()
+    value.set_result("")
+    known: asyncio.Future[bool] = asyncio.get_event_loop().create_future()
+    known.set_result(False)
+    secret: asyncio.Future[bool] = asyncio.get_event_loop().create_future()
+    secret.set_result(True)
+    return pulumi.Output(set(), value, known, secret)
 
 
 class DatabaseObjects(pulumi.ComponentResource):
@@ -62,9 +95,11 @@ class DatabaseObjects(pulumi.ComponentResource):
     PUBLIC loses CONNECT on the database and USAGE on `public`, so a role sees only what it
     is granted. The database itself is never dropped by Pulumi (`retain_on_delete`).
 
-    The provider connects to the writer (or `admin_host`:`admin_port`, for a tunnel) with the
-    master user's credentials, read from the RDS-managed secret during `pulumi up`: whoever
-    runs it needs network reach to the writer and read access to that secret.
+    The provider connects to `TUNNEL_HOST`:`tunnel_port`, the local end of an SSM port forward to the
+    writer (`python -m ops tunnel STACK -- pulumi up`), with the master user's credentials read from the
+    RDS-managed secret while the program runs: whoever runs it needs the tunnel (ssm:StartSession) and read
+    access to that secret. Refresh and destroy must run the program (`--run-program`) so they use the
+    current password, not the one in state (RDS rotates it every 7 days).
     """
 
     admin_provider: postgresql.Provider
@@ -76,19 +111,20 @@ class DatabaseObjects(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseObjectsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("floyo:data:DatabaseObjects", name, None, opts)
         s = args.settings
-        master = aws.secretsmanager.get_secret_version_output(
-            secret_id=args.master_secret_arn, opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-        credentials = pulumi.Output.secret(master.secret_string).apply(json.loads)
-        connection = {
-            "host": s.admin_host or args.writer_endpoint,
-            "port": s.admin_port if s.admin_host else args.port,
-            "username": pulumi.Output.secret(credentials.apply(lambda c: str(c["username"]))),
-            "password": pulumi.Output.secret(credentials.apply(lambda c: str(c["password"]))),
-        }
+        if args.read_credentials:
+            master = aws.secretsmanager.get_secret_version_output(
+                secret_id=args.master_secret_arn, opts=pulumi.InvokeOutputOptions(parent=self),
+            )
+            credentials = pulumi.Output.secret(master.secret_string).apply(json.loads)
+            username = pulumi.Output.secret(credentials.apply(lambda c: str(c["username"])))
+            password = pulumi.Output.secret(credentials.apply(lambda c: str(c["password"])))
+        else:
+            username, password = _unknown_secret(), _unknown_secret()
+        connection = {"host": TUNNEL_HOST, "port": args.tunnel_port, "username": username, "password": password}
+        provider_opts = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
         self.admin_provider = postgresql.Provider(
             f"{name}-admin", database="postgres", sslmode="require", superuser=False, connect_timeout=15,
-            expected_version=s.engine_version, **connection, opts=pulumi.ResourceOptions(parent=self),
+            expected_version=s.engine_version, **connection, opts=provider_opts,
         )
         self.database = postgresql.Database(
             f"{name}-database",
@@ -107,7 +143,7 @@ class DatabaseObjects(pulumi.ComponentResource):
         # but dropping one reassigns what it owns in this database, so it must connect here).
         self.provider = postgresql.Provider(
             f"{name}-app", database=self.database.name, sslmode="require", superuser=False, connect_timeout=15,
-            expected_version=s.engine_version, **connection, opts=pulumi.ResourceOptions(parent=self),
+            expected_version=s.engine_version, **connection, opts=provider_opts,
         )
         self._roles(name, args)
         self.register_outputs({"database_name": self.database_name})

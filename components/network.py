@@ -11,8 +11,9 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext, assume_role_policy, policy_json
 from stacks.network import NetworkSettings
 
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "kms", "sts")
-"""Interface endpoints in the private subnets: what Fargate tasks call on every start."""
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "kms", "sts", "ssmmessages", "ec2messages")
+"""Interface endpoints in the private subnets: what Fargate tasks call on every start, and the three
+Session Manager needs (ssm, ssmmessages, ec2messages) so the database access host reaches SSM without NAT."""
 
 
 @dataclass(frozen=True)

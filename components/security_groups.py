@@ -28,6 +28,22 @@ def edge_entries(cidrs: Sequence[str], max_entries: int) -> list[aws.ec2.Managed
     return [aws.ec2.ManagedPrefixListEntryArgs(cidr=c, description="edge") for c in cidrs]
 
 
+def peer_rules(
+    name: str, sg_id: pulumi.Input[str], peer_id: pulumi.Input[str], port: int, why: str, opts: pulumi.ResourceOptions,
+) -> tuple[aws.vpc.SecurityGroupIngressRule, aws.vpc.SecurityGroupEgressRule]:
+    """TCP `port` into group `sg_id` from group `peer_id` (`<name>-in`), and the matching egress from the peer
+    to the group (`<name>-out`): each rule names the other group, never a CIDR."""
+    ingress = aws.vpc.SecurityGroupIngressRule(
+        f"{name}-in", security_group_id=sg_id, referenced_security_group_id=peer_id,
+        ip_protocol="tcp", from_port=port, to_port=port, description=why, opts=opts,
+    )
+    egress = aws.vpc.SecurityGroupEgressRule(
+        f"{name}-out", security_group_id=peer_id, referenced_security_group_id=sg_id,
+        ip_protocol="tcp", from_port=port, to_port=port, description=why, opts=opts,
+    )
+    return ingress, egress
+
+
 @dataclass(frozen=True)
 class SecurityGroupsArgs:
     """Arguments of `TierSecurityGroups`."""
@@ -81,15 +97,7 @@ class TierSecurityGroups(pulumi.ComponentResource):
         self.cache = group("cache", "ElastiCache: Redis from the backend tasks only")
 
         def allow(rule: str, sg: aws.ec2.SecurityGroup, peer: aws.ec2.SecurityGroup, port: int, why: str) -> None:
-            """Ingress to `sg` from `peer` and the matching egress from `peer` to `sg`."""
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-{rule}-in", security_group_id=sg.id, referenced_security_group_id=peer.id,
-                ip_protocol="tcp", from_port=port, to_port=port, description=why, opts=child,
-            )
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{rule}-out", security_group_id=peer.id, referenced_security_group_id=sg.id,
-                ip_protocol="tcp", from_port=port, to_port=port, description=why, opts=child,
-            )
+            peer_rules(f"{name}-{rule}", sg.id, peer.id, port, why, child)
 
         allow("lb-to-service", self.service, self.lb, args.service_port, "load balancer to backend")
         allow("service-to-proxy", self.proxy, self.service, POSTGRES_PORT, "backend to RDS Proxy")

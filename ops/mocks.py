@@ -35,6 +35,7 @@ _ID_PREFIX = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
     "aws:ec2/managedPrefixList:ManagedPrefixList": "pl-",
+    "aws:ec2/instance:Instance": "i-", "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
 }
 
 
@@ -262,6 +263,26 @@ class FloyoMocks(pulumi.runtime.Mocks):
         dashboard = state.get("dashboardName", name)
         state["dashboardArn"] = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{dashboard}"
         return dashboard
+
+    def _shape_launchtemplate(self, name: str, state: dict[str, Any], rid: str) -> str:
+        state["arn"] = f"arn:aws:ec2:{self.region}:{ACCOUNT_ID}:launch-template/{rid}"
+        state["latestVersion"] = 1
+        state["defaultVersion"] = 1
+        return rid
+
+    def _shape_instance(self, name: str, state: dict[str, Any], rid: str) -> str:
+        state["arn"] = f"arn:aws:ec2:{self.region}:{ACCOUNT_ID}:instance/{rid}"
+        state["ami"] = "ami-" + _hex("ami" + name, 17)  # what EC2 resolved the launch template's parameter to
+        state["privateIp"] = "10.40.16." + str(int(_hex(name, 2), 16) % 250 + 4)
+        state["publicIp"] = ""  # private subnet, associatePublicIpAddress false
+        state["instanceState"] = "running"
+        return rid
+
+    def _shape_instanceprofile(self, name: str, state: dict[str, Any], rid: str) -> str:
+        profile = state.get("name") or f"{name}-{_hex(name, 7)}"
+        state["name"] = profile
+        state["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{profile}"
+        return profile
 
     def _shape_healthcheck(self, name: str, state: dict[str, Any], rid: str) -> str:
         check = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-{_hex(name + '2', 4)}-{_hex(name + '3', 4)}-{_hex(name + '4', 12)}"

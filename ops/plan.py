@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import runpy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +13,9 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -20,6 +25,8 @@ from ops.stackfile import ROOT, StackConfig, read_stack_config
 PROJECT = "floyo-infra"
 SECRET = "[secret]"
 UNKNOWN = "[unknown until apply]"
+PLAN_LOG_ENV = "FLOYO_PLAN_LOG"
+"""If set, the path of a file that gets one line per plan run (the benchmark counts the suite's plans)."""
 
 _SIG = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -69,11 +76,16 @@ class PlannedResource:
     """Resource option `custom_timeouts` (create/update/delete, where set)."""
     state: dict[str, Any] = field(default_factory=dict)
     """What the (mocked) provider answered: inputs plus computed attributes such as `arn`."""
+    provider: str = ""
+    """The explicit provider's URN (without its `::id`), or "" for the default provider."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> the URNs its value came from (the request's `propertyDependencies`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
-                "protect": self.protect, "retain_on_delete": self.retain_on_delete}
+                "property_dependencies": self.property_dependencies,
+                "protect": self.protect, "retain_on_delete": self.retain_on_delete, "provider": self.provider}
 
 
 @dataclass
@@ -114,6 +126,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 state=_plain(json_format.MessageToDict(response.object)),
                 custom_timeouts={k: v for k in ("create", "update", "delete")
                                  if (v := getattr(request.customTimeouts, k, ""))},
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
+                property_dependencies={key: sorted(set(deps.urns)) for key, deps in
+                                       sorted(request.propertyDependencies.items()) if deps.urns},
             ))
         return response
 
@@ -130,22 +145,56 @@ async def _resolve_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def _no_stack_trace() -> Any:
+    """Stands in for the SDK's per-resource call-stack capture during an offline plan (see `mock_runtime`)."""
+    return _EMPTY_STACK_TRACE
+
+
+_EMPTY_STACK_TRACE = source_pb2.StackTrace()
+
+
+@contextmanager
+def mock_runtime(stack: str, region: str, plan: Plan) -> Iterator[None]:
+    """The SDK's mock runtime, recording every registration into `plan`.
+
+    The SDK captures the Python call stack of every resource it registers (`traceback.extract_stack`,
+    which also reads each frame's source line) and sends it as the request's `sourcePosition` and
+    `stackTrace`: the engine only uses them to point error messages at user code. The SDK has no switch
+    for it, so while the offline plan runs its capture returns an empty trace; the plan never reads those
+    two fields, and what it records (type, name, parent, inputs, dependencies, options) is unchanged.
+    """
+    pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=True)
+    mocks = FloyoMocks(region)
+    pulumi.runtime.set_mocks(mocks, PROJECT, stack, preview=True, monitor=RecordingMonitor(mocks, plan))
+    capture = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = _no_stack_trace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = capture
+
+
+def _log_plan(stack: str) -> None:
+    log = os.environ.get(PLAN_LOG_ENV)
+    if log:
+        with open(log, "a", encoding="utf-8") as f:  # one short append per plan: atomic across processes
+            f.write(stack + "\n")
+
+
 def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py") -> Plan:
     """Run `program` for `config` under mocks. Raises what the program raises."""
+    _log_plan(config.stack)
     plan = Plan(PROJECT, config.stack)
-    pulumi_settings.reset_options(project=PROJECT, stack=config.stack, preview=True)
-    mocks = FloyoMocks(config.region)
-    pulumi.runtime.set_mocks(mocks, PROJECT, config.stack, preview=True,
-                             monitor=RecordingMonitor(mocks, plan))
-    pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
+    with mock_runtime(config.stack, config.region, plan):
+        pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
 
-    def run_program() -> None:
-        runpy.run_path(str(program), run_name="__main__")
+        def run_program() -> None:
+            runpy.run_path(str(program), run_name="__main__")
 
-    _sync_await(run_pulumi_func(run_program))
-    root = pulumi_settings.get_root_resource()
-    exported = getattr(root, "outputs", {}) if root is not None else {}
-    plan.outputs = _sync_await(_resolve_outputs(dict(exported)))
+        _sync_await(run_pulumi_func(run_program))
+        root = pulumi_settings.get_root_resource()
+        exported = getattr(root, "outputs", {}) if root is not None else {}
+        plan.outputs = _sync_await(_resolve_outputs(dict(exported)))
     return plan
 
 

@@ -136,15 +136,6 @@ class DatabaseSettings(Section):
     log_retention_days: int = Field(
         default=14, description="Days the exported PostgreSQL logs are kept in CloudWatch. Default: dev 14, prod 90."
     )
-    admin_host: str | None = Field(
-        default=None,
-        description="Host the postgresql provider connects to instead of the writer endpoint, e.g. 127.0.0.1 "
-        "when an operator runs a tunnel (see README, Data tier). Default: the writer endpoint.",
-    )
-    admin_port: int = Field(
-        default=5432, ge=1, le=65535, description="Port for `admin_host` (the tunnel's local port). Default 5432."
-    )
-
     @field_validator("engine_version")
     @classmethod
     def _version(cls, value: str) -> str:
@@ -242,13 +233,6 @@ class DatabaseSettings(Section):
     @classmethod
     def _retention(cls, value: int) -> int:
         return check_retention(value)
-
-    @field_validator("admin_host")
-    @classmethod
-    def _admin_host(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]{1,253}|\[?[0-9a-fA-F:]+\]?", value):
-            raise ValueError("must be a host name or IP address, e.g. 127.0.0.1")
-        return value
 
     @property
     def major_version(self) -> str:

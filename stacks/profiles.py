@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stacks import backend, cache, cdn, database, monitoring, network
+from stacks import backend, cache, cdn, database, db_access, monitoring, network
 from stacks.base import Tier
 
 SECTION_DEFAULTS: dict[str, Mapping[str, Mapping[str, Any]]] = {
@@ -13,6 +13,7 @@ SECTION_DEFAULTS: dict[str, Mapping[str, Mapping[str, Any]]] = {
     "backend": backend.TIER_DEFAULTS,
     "cdn": cdn.TIER_DEFAULTS,
     "database": database.TIER_DEFAULTS,
+    "db_access": db_access.TIER_DEFAULTS,
     "cache": cache.TIER_DEFAULTS,
     "monitoring": monitoring.TIER_DEFAULTS,
 }

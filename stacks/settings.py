@@ -11,6 +11,7 @@ from stacks.base import Section, Tier
 from stacks.cache import CacheSettings
 from stacks.cdn import CdnSettings
 from stacks.database import DatabaseSettings
+from stacks.db_access import DbAccessSettings
 from stacks.monitoring import MonitoringSettings
 from stacks.network import NetworkSettings
 from stacks.tenants import TenantSettings
@@ -29,6 +30,9 @@ class StackSettings(Section):
     backend: BackendSettings = Field(description="The FastAPI service. `backend.image` is required.")
     cdn: CdnSettings = Field(default_factory=CdnSettings, description="Cloudflare edge.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Aurora PostgreSQL.")
+    db_access: DbAccessSettings = Field(
+        default_factory=DbAccessSettings, description="The access host and tunnel the deploy reaches the database through."
+    )
     cache: CacheSettings = Field(default_factory=CacheSettings, description="ElastiCache.")
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Alarms and tracing.")
     tenants: list[TenantSettings] = Field(

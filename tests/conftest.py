@@ -1,9 +1,29 @@
+import os
+import shutil
+import tempfile
+
 import pytest
 
 from ops.plan import Plan
-from tests.planning import stack_plan
+from tests.planning import CACHE_ENV, stack_plan
 
 STACKS = ["dev", "prod"]
+_CACHE_KEY = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the session (and its xdist workers, which inherit the environment) one shared plan cache."""
+    if CACHE_ENV not in os.environ and not hasattr(config, "workerinput"):
+        directory = tempfile.mkdtemp(prefix="floyo-plans-")
+        os.environ[CACHE_ENV] = directory
+        config.stash[_CACHE_KEY] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    directory = config.stash.get(_CACHE_KEY, None)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.environ.pop(CACHE_ENV, None)
 
 
 @pytest.fixture(params=STACKS)

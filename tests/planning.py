@@ -1,10 +1,21 @@
-"""Helpers for tests: plan a stack (optionally with config changes) and query the result."""
+"""Helpers for tests: plan a stack (optionally with config changes) and query the result.
+
+Each distinct config is planned once per test run. A plan is kept in memory, and also on disk under
+`$FLOYO_PLAN_CACHE` when the test session sets it (tests/conftest.py does, for the session only), so
+the pytest-xdist workers share plans: the first worker that needs a config plans it under a file lock,
+the others load the result. `plan_with` returns a fresh copy each call, as it did when it re-planned.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import os
+import pickle
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from ops.plan import Plan, PlannedResource, plan_config
@@ -13,6 +24,10 @@ from stacks import StackSettings, load_settings
 from stacks.profiles import deep_merge
 
 PREFIX = "floyo-infra:"
+CACHE_ENV = "FLOYO_PLAN_CACHE"
+"""A directory shared by one test session's processes, holding the plans already made."""
+
+_plans: dict[str, bytes] = {}
 
 
 def with_changes(stack: str, changes: Mapping[str, Any] | None = None, drop: tuple[str, ...] = ()) -> StackConfig:
@@ -32,14 +47,46 @@ def settings_for(config: StackConfig) -> StackSettings:
     return load_settings(config.stack, config.values, config.secret_keys)
 
 
+def _key(config: StackConfig) -> str:
+    text = json.dumps([config.stack, config.values, sorted(config.secret_keys)], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _planned(config: StackConfig) -> bytes:
+    """The pickled plan of `config`: from memory, from the session's shared cache, or planned now."""
+    key = _key(config)
+    if key in _plans:
+        return _plans[key]
+    shared = os.environ.get(CACHE_ENV)
+    if not shared:
+        _plans[key] = pickle.dumps(plan_config(config))
+        return _plans[key]
+    path = Path(shared) / f"{key}.pickle"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process plans a config; the others wait, then load it
+        if path.exists():
+            data = path.read_bytes()
+        else:
+            data = pickle.dumps(plan_config(config))  # a config that fails to plan raises and is not kept
+            path.with_suffix(".tmp").write_bytes(data)
+            path.with_suffix(".tmp").replace(path)
+    _plans[key] = data
+    return data
+
+
+def planned(config: StackConfig) -> Plan:
+    """The plan of `config` (a fresh copy: callers may change it), planned once per test run."""
+    return pickle.loads(_planned(config))
+
+
 @cache
 def stack_plan(stack: str) -> Plan:
     """The (cached) plan of a committed stack file."""
-    return plan_config(read_stack_config(stack))
+    return planned(read_stack_config(stack))
 
 
 def plan_with(stack: str, changes: Mapping[str, Any]) -> Plan:
-    return plan_config(with_changes(stack, changes))
+    return planned(with_changes(stack, changes))
 
 
 def one(plan: Plan, token: str, name: str | None = None) -> PlannedResource:

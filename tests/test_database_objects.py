@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ops.plan import Plan
-from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
+from tests.planning import container_definitions, one, settings_for, with_changes
 
 ROLE = "postgresql:index/role:Role"
 GRANT = "postgresql:index/grant:Grant"
@@ -20,20 +20,14 @@ def grants_to(plan: Plan, role: str) -> list[dict]:
     return [g.inputs for g in plan.of_type(GRANT) if g.inputs["role"] == role]
 
 
-def test_provider_connects_to_the_writer_with_tls_and_secret_credentials(plan: Plan) -> None:
-    cluster = one(plan, "aws:rds/cluster:Cluster")
-    writer = plan.outputs["database_writer_endpoint"]
+def test_provider_connects_through_the_tunnel_with_tls_and_secret_credentials(plan: Plan) -> None:
+    # The writer is reached through `ops tunnel` (an SSM port forward to the writer endpoint, see
+    # tests/test_ops_tunnel.py); the provider itself always points at the tunnel's local end.
     for provider in plan.of_type("pulumi:providers:postgresql"):
-        assert provider.inputs["host"] == writer and writer.startswith(cluster.inputs["clusterIdentifier"] + ".cluster-")
+        assert provider.inputs["host"] == "127.0.0.1"
         assert provider.inputs["sslmode"] == "require"
         assert provider.inputs["username"] == "[secret]" and provider.inputs["password"] == "[secret]"
         assert provider.inputs["superuser"] == "false"  # RDS's master is not a superuser
-
-
-def test_admin_host_override_for_a_tunnel() -> None:
-    plan = plan_with("dev", {"database": {"admin_host": "127.0.0.1", "admin_port": 15432}})
-    for provider in plan.of_type("pulumi:providers:postgresql"):
-        assert (provider.inputs["host"], provider.inputs["port"]) == ("127.0.0.1", "15432")
 
 
 def test_database_is_never_dropped_by_pulumi(plan: Plan, stack: str) -> None:

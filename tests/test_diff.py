@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.diff import GITHUB_COMMENT_LIMIT, MARKER, compare, diff_plans, render_markdown
+from ops.diff import GITHUB_COMMENT_LIMIT, MARKER, compare, diff_plans, render_markdown, render_text
 from ops.stackfile import ROOT
 
 PROJECT_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "ops", "stacks", "components"]
@@ -27,10 +27,8 @@ def ops(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ops", *args], cwd=repo, capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git repo with two commits: the project as is, then a change with a cpu bump and a bucket rename."""
-    path = tmp_path_factory.mktemp("repo")
+def project_repo(path: Path) -> Path:
+    """A git repo at `path` holding the project as one commit."""
     for name in PROJECT_FILES:
         src = ROOT / name
         if src.is_dir():
@@ -40,6 +38,13 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git(path, "init", "-q", "-b", "main")
     git(path, "add", ".")
     git(path, "commit", "-qm", "base")
+    return path
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repo with two commits: the project as is, then a change with a cpu bump and a bucket rename."""
+    path = project_repo(tmp_path_factory.mktemp("repo"))
     dev = path / "Pulumi.dev.yaml"
     bigger = "  floyo-infra:backend:\n    cpu: 1024\n    memory: 2048\n"
     dev.write_text(dev.read_text().replace("  floyo-infra:backend:\n", bigger))
@@ -120,9 +125,13 @@ def test_base_without_the_stack_is_empty(repo: Path) -> None:
     assert "0 to change, 0 to remove" in result.stdout
 
 
-def test_bad_revision_is_a_clean_error_and_leaves_no_worktree(repo: Path) -> None:
+def test_bad_revision_still_shows_the_head_plan_and_leaves_no_worktree(repo: Path) -> None:
+    # Was: exit 2 with "unknown git revision" on stderr. Now an unplannable base is reported and the
+    # working tree's plan summarised (exit 0); exit 2 is kept for a working tree that cannot be planned.
     result = ops(repo, "diff", "dev", "--base", "no-such-rev")
-    assert result.returncode == 2 and "unknown git revision" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "base could not be planned: unknown git revision 'no-such-rev'" in result.stdout
+    assert "aws:ec2/vpc:Vpc: 1" in result.stdout and "Traceback" not in result.stdout + result.stderr
     assert git(repo, "worktree", "list").count("\n") == 1
 
 
@@ -133,9 +142,11 @@ def _plan(*resources: dict) -> dict:
     return {"resources": list(resources), "outputs": {}}
 
 
-def _res(token: str, name: str, inputs: dict, parent: str = "urn:pulumi:dev::floyo-infra::pulumi:pulumi:Stack::s") -> dict:
+def _res(token: str, name: str, inputs: dict, parent: str = "urn:pulumi:dev::floyo-infra::pulumi:pulumi:Stack::s",
+         **options: bool) -> dict:
     return {"urn": f"urn:pulumi:dev::floyo-infra::{token}::{name}", "type": token, "name": name, "parent": parent,
-            "inputs": inputs, "protect": False}
+            "inputs": inputs, "protect": options.get("protect", False),
+            "retain_on_delete": options.get("retain_on_delete", False)}
 
 
 def test_replace_triggering_property_flags_a_kms_key_replacement() -> None:
@@ -178,3 +189,63 @@ def test_markdown_truncates_under_the_limit_and_keeps_marker_and_summary() -> No
     small = render_markdown(diff, max_chars=3000)
     assert len(small) <= 3000 and small.startswith(MARKER.format(stack="dev"))
     assert "400 replaced" in small and "more dangerous change(s)" in small
+
+
+def test_an_added_iam_resource_is_shown_element_by_element() -> None:
+    arns = [f"arn:aws:secretsmanager:us-east-1:123456789012:secret:floyo-dev-{n}-AbCdEf" for n in ("db", "cache")]
+    statement = {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": arns}
+    added = "arn:aws:secretsmanager:us-east-1:123456789012:secret:floyo-dev-sentry-XyZ123"
+    before = {"policy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})}
+    after = {"policy": json.dumps({"Version": "2012-10-17", "Statement": [{**statement, "Resource": [*arns, added]}]})}
+    assert [(c.path, c.before, c.after) for c in compare(before, after)] == [
+        ("policy.Statement[0].Resource[2]", None, added)]
+    # one resource that becomes two: the scalar is the first element of the list
+    single = {"policy": json.dumps({"Version": "2012-10-17", "Statement": [{**statement, "Resource": arns[0]}]})}
+    assert [(c.path, c.after) for c in compare(single, before)] == [("policy.Statement[0].Resource[1]", arns[1])]
+    token = "aws:iam/rolePolicy:RolePolicy"
+    text = render_text(diff_plans("dev", _plan(_res(token, "p", before)), _plan(_res(token, "p", after))))
+    assert f'policy.Statement[0].Resource[2]: (absent) -> "{added}"' in text
+
+
+def test_numbers_print_as_written() -> None:
+    token = "aws:cloudwatch/logGroup:LogGroup"  # the wire format carries numbers as doubles
+    diff = diff_plans("dev", _plan(_res(token, "logs", {"retentionInDays": 30.0})),
+                      _plan(_res(token, "logs", {"retentionInDays": 90.0})))
+    assert "retentionInDays: 30 -> 90" in render_text(diff)
+    assert diff.as_json()["changes"][0]["properties"][0]["after"] == 90
+    assert "90.0" not in render_markdown(diff)
+
+
+def test_losing_protection_or_retain_on_delete_is_dangerous() -> None:
+    cluster, lb = "aws:rds/cluster:Cluster", "aws:lb/loadBalancer:LoadBalancer"
+    before = _plan(_res(cluster, "db", {"deletionProtection": True}, protect=True),
+                   _res(lb, "alb", {"enableDeletionProtection": True}),
+                   _res("postgresql:index/database:Database", "app", {"name": "floyo"}, retain_on_delete=True))
+    after = _plan(_res(cluster, "db", {"deletionProtection": False}),
+                  _res(lb, "alb", {"enableDeletionProtection": False}),
+                  _res("postgresql:index/database:Database", "app", {"name": "floyo"}))
+    reasons = {c.name: c.danger_reason() for c in diff_plans("prod", before, after).dangerous}
+    assert "`protect` lifted" in reasons["db"] and "deletion protection turned off" in reasons["db"]
+    assert "deletion protection turned off" in reasons["alb"]
+    assert "`retain_on_delete` lost" in reasons["app"]
+
+
+def test_deleting_or_replacing_what_carries_traffic_is_dangerous() -> None:
+    dns, cert = "cloudflare:index/dnsRecord:DnsRecord", "aws:acm/certificate:Certificate"
+    before = _plan(_res(dns, "api", {"type": "CNAME", "zoneId": "z"}), _res(cert, "tls", {"domainName": "a.floyo.app"}))
+    after = _plan(_res(dns, "api", {"type": "A", "zoneId": "z"}))
+    reasons = {c.name: c.danger_reason() for c in diff_plans("prod", before, after).dangerous}
+    assert "`type` changed" in reasons["api"] and "deleted: the TLS certificate" in reasons["tls"]
+
+
+def test_markdown_cuts_inside_a_block_and_states_its_budget() -> None:
+    parent = "urn:pulumi:dev::floyo-infra::pulumi:pulumi:Stack$floyo:x:Thing::big"
+    token = "aws:cloudwatch/dashboard:Dashboard"
+    before = _plan(_res(token, "d", {"dashboardBody": json.dumps({f"w{i}": i for i in range(2000)})}, parent))
+    after = _plan(_res(token, "d", {"dashboardBody": json.dumps({f"w{i}": i + 1 for i in range(2000)})}, parent))
+    diff = diff_plans("dev", before, after)
+    body = render_markdown(diff, max_chars=8000)
+    assert len(body) <= 8000
+    assert "dashboardBody.w0: 0 -> 1" in body  # the one block is cut short, not dropped
+    assert "more line(s) cut to fit" in body and "budget of 8000 characters" in body
+    assert "`aws:cloudwatch/dashboard:Dashboard: ~1`" in body  # counts per type

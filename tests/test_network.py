@@ -75,6 +75,8 @@ def test_tier_rules_name_their_peer_group(plan: Plan) -> None:
         (groups["service"], groups["proxy"], 5432),
         (groups["proxy"], groups["database"], 5432),
         (groups["service"], groups["cache"], 6379),
+        # the deploy's tunnel (components/db_access.py): the access host's own group, to the writer
+        (one(plan, "aws:ec2/securityGroup:SecurityGroup", "db-access-sg").id, groups["database"], 5432),
     }
     # The data tier may not start connections anywhere.
     for tier in ("database", "cache"):

@@ -65,6 +65,11 @@ def test_every_resource_is_inside_a_component(plan: Plan) -> None:
             assert res.parent in components, f"{res.type} {res.name} is not parented to a component"
 
 
+INSTANCE_ROLES = {"db-access-role"}
+"""EC2 instance-profile roles: EC2 vends their credentials itself and iam:PassRole decides who may attach
+them, so their trust names only ec2.amazonaws.com (see components/db_access.py)."""
+
+
 def test_service_roles_trust_only_this_account(plan: Plan) -> None:
     roles = plan.of_type("aws:iam/role:Role")
     assert roles
@@ -72,4 +77,9 @@ def test_service_roles_trust_only_this_account(plan: Plan) -> None:
         trust = json.loads(role.inputs["assumeRolePolicy"])
         for statement in trust["Statement"]:
             assert "Service" in statement["Principal"], role.name
+            if role.name in INSTANCE_ROLES:
+                assert statement == {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                     "Action": "sts:AssumeRole"}, role.name
+                continue
             assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT_ID, role.name
+    assert {r.name for r in roles} >= INSTANCE_ROLES

@@ -1,0 +1,170 @@
+"""`python -m ops deploy`: the phases of a first and a later deploy, the exclusion set, the rollout check."""
+
+from __future__ import annotations
+
+import pytest
+
+import ops.deploy
+from ops.deploy import (
+    DeployError,
+    Phase,
+    database_object_urns,
+    dependents,
+    deploy,
+    deploy_phases,
+    service_urns,
+    verify_rollout,
+)
+from ops.plan import Plan, PlannedResource
+from tests.fake_runner import FakeRunner
+from tests.planning import stack_plan
+
+INSTANCE = "i-0123456789abcdef0"
+WRITER = "floyo-dev.cluster-abc.us-east-1.rds.amazonaws.com"
+TASK = "arn:aws:ecs:us-east-1:123456789012:task-definition/floyo-dev-backend:7"
+OLD_TASK = "arn:aws:ecs:us-east-1:123456789012:task-definition/floyo-dev-backend:6"
+DEPLOYED = {"database_access_instance_id": INSTANCE, "database_writer_endpoint": WRITER,
+            "ecs_cluster_name": "floyo-dev", "ecs_service_name": "backend", "ecs_task_definition_arn": TASK}
+UP = ("pulumi", "up", "--stack", "dev", "--yes", "--non-interactive", "--diff")
+OUTPUTS = ("run", ("pulumi", "stack", "output", "--json", "--stack", "dev"))
+
+
+def deployment(task: str, state: str, status: str = "PRIMARY") -> dict:
+    return {"status": status, "taskDefinition": task, "rolloutState": state, "runningCount": 1, "desiredCount": 2}
+
+
+COMPLETED = [[deployment(TASK, "COMPLETED")]]
+
+
+def expected_database_objects(plan: Plan) -> set[str]:
+    """Everything the postgresql provider manages, and the providers themselves."""
+    return {r.urn for r in plan.resources if r.type.startswith("postgresql:") or r.type == "pulumi:providers:postgresql"}
+
+
+def excluded(argv: tuple[str, ...]) -> set[str]:
+    return {argv[i + 1] for i, arg in enumerate(argv) if arg == "--exclude"}
+
+
+@pytest.fixture(scope="module")
+def dev() -> Plan:
+    return stack_plan("dev")
+
+
+def test_bootstrap_excludes_exactly_the_database_objects(plan: Plan) -> None:
+    urns = database_object_urns(plan)
+    assert urns == expected_database_objects(plan)
+    assert len(urns) > 20
+    assert not [u for u in urns if "aws:" in u.rsplit("::", 2)[-2]]  # the access host and the cluster are built
+
+
+def test_service_set_is_the_service_and_what_needs_it(plan: Plan) -> None:
+    service = service_urns(plan)
+    (ecs,) = plan.of_type("aws:ecs/service:Service")
+    assert ecs.urn in service
+    needs = [r.urn for r in plan.resources if ecs.urn in r.dependencies]
+    assert needs and set(needs) <= service  # e.g. its autoscaling target, alarms on it
+    for kept in ("aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/cluster:Cluster", "aws:rds/cluster:Cluster"):
+        assert not {r.urn for r in plan.of_type(kept)} & service, kept
+    assert not service & database_object_urns(plan)
+
+
+def test_first_deploy_bootstraps_then_runs_everything_through_the_tunnel(dev: Plan) -> None:
+    runner = FakeRunner(outputs=[{}, DEPLOYED], deployments=COMPLETED)
+    assert deploy("dev", runner, dev) == 0
+    commands = runner.commands()
+    bootstrap, without_service = commands[1][1], commands[5][1]
+    for up in (bootstrap, without_service):
+        assert up[:len(UP)] == UP and up[-1] == "--exclude-dependents"
+    assert excluded(bootstrap) == expected_database_objects(dev) | service_urns(dev)
+    assert excluded(without_service) == service_urns(dev)
+    session = next(c for c in commands if c[0] == "start")[1]
+    assert session[:3] == ("aws", "ssm", "start-session") and INSTANCE in session and WRITER in session[-1]
+    assert commands == [
+        OUTPUTS,                      # no access host yet: first deploy
+        ("run", bootstrap),           # phase 1, no tunnel: no database objects, no service
+        OUTPUTS,                      # the host and the writer now exist
+        ("run", ("aws", "ssm", "describe-instance-information", "--region", "us-east-1", "--filters",
+                 f"Key=InstanceIds,Values={INSTANCE}", "--query", "InstanceInformationList[0].PingStatus",
+                 "--output", "text")),
+        ("start", session),
+        ("run", without_service),     # phase 2: the database objects through the tunnel
+        ("run", UP),                  # phase 3: the whole stack (the service, whose tasks can now log in)
+        ("stop",),
+        OUTPUTS,
+        ("run", ("aws", "ecs", "describe-services", "--region", "us-east-1", "--cluster", "floyo-dev",
+                 "--services", "backend", "--query", "services[0].deployments", "--output", "json")),
+    ]
+
+
+def test_later_deploys_skip_the_bootstrap(dev: Plan) -> None:
+    runner = FakeRunner(outputs=[DEPLOYED], deployments=COMPLETED)
+    assert deploy("dev", runner, dev) == 0
+    ups = [c[1] for c in runner.commands() if c[0] == "run" and c[1][:2] == ("pulumi", "up")]
+    assert ups == [UP]
+    start = next(i for i, c in enumerate(runner.commands()) if c[0] == "start")
+    assert runner.commands().index(("run", UP)) > start
+
+
+def test_failed_bootstrap_stops_before_any_tunnel(dev: Plan) -> None:
+    runner = FakeRunner(outputs=[{}], codes={"pulumi up": 255})
+    with pytest.raises(DeployError, match="phase bootstrap failed"):
+        deploy("dev", runner, dev)
+    assert not any(c[0] == "start" for c in runner.log)
+    assert len([c for c in runner.log if c[0] == "run" and c[1][:2] == ("pulumi", "up")]) == 1
+
+
+def test_failed_up_closes_the_tunnel_and_skips_the_rollout_check(dev: Plan) -> None:
+    runner = FakeRunner(outputs=[DEPLOYED], codes={"pulumi up": 1})
+    with pytest.raises(DeployError, match="phase up failed"):
+        deploy("dev", runner, dev)
+    assert runner.log[-1] == ("stop",)
+    assert not any(c[1][:3] == ("aws", "ecs", "describe-services") for c in runner.log if c[0] == "run")
+
+
+def test_dry_run_prints_the_phases_and_runs_only_look_ups(dev: Plan, capsys: pytest.CaptureFixture[str]) -> None:
+    runner = FakeRunner(outputs=[{}], tools=["pulumi"])
+    assert deploy("dev", runner, dev, dry_run=True) == 0
+    assert runner.log == [OUTPUTS]
+    out = capsys.readouterr().out
+    assert "# phase 1/3 bootstrap" in out and "# phase 3/3 up" in out
+    assert "--exclude 'urn:pulumi:dev::floyo-infra::floyo:data:DatabaseObjects$pulumi:providers:postgresql::dbo-admin'" in out
+    assert "AWS-StartPortForwardingSessionToRemoteHost" in out and "aws ecs describe-services" in out
+
+
+def test_phases_leave_room_for_migrations_before_the_service(dev: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert [p.name for p in deploy_phases("dev", dev, bootstrap=True)] == ["bootstrap", "up-except-service", "up"]
+    assert [p.name for p in deploy_phases("dev", dev, bootstrap=False)] == ["up"]
+    migrate = Phase("migrate", "schema migrations", ("python", "-m", "ops", "migrate", "dev"), tunnel=True)
+    monkeypatch.setattr(ops.deploy, "before_service_phases", lambda stack, plan: [migrate])
+    phases = deploy_phases("dev", dev, bootstrap=False)
+    assert [p.name for p in phases] == ["up-except-service", "migrate", "up"]
+    assert excluded(phases[0].argv) == service_urns(dev) and all(p.tunnel for p in phases)
+
+
+def test_dependents_follow_providers_parents_and_dependencies() -> None:
+    def res(urn: str, parent: str = "", deps: tuple[str, ...] = (), provider: str = "") -> PlannedResource:
+        return PlannedResource(urn, "id", "t", urn, parent, True, {}, list(deps), False, provider=provider)
+
+    plan = Plan("p", "s", [res("prov"), res("a", provider="prov"), res("comp"), res("b", parent="a"),
+                           res("c", deps=("b",)), res("unrelated", deps=("comp",))])
+    assert dependents(plan, ["prov"]) == {"prov", "a", "b", "c"}
+
+
+@pytest.mark.parametrize(
+    ("answers", "error"),
+    [
+        ([[deployment(OLD_TASK, "COMPLETED"), deployment(TASK, "FAILED", "ACTIVE")]], "circuit breaker rolled back"),
+        ([[deployment(TASK, "FAILED")]], "FAILED"),
+        ([[deployment(TASK, "IN_PROGRESS")]], "still IN_PROGRESS"),
+    ],
+)
+def test_rollout_that_did_not_complete_fails_the_deploy(answers: list, error: str) -> None:
+    with pytest.raises(DeployError, match=error):
+        verify_rollout(DEPLOYED, "us-east-1", FakeRunner(deployments=answers), timeout=60)
+
+
+def test_rollout_in_progress_is_waited_for() -> None:
+    runner = FakeRunner(deployments=[[deployment(TASK, "IN_PROGRESS"), deployment(OLD_TASK, "COMPLETED", "ACTIVE")],
+                                     [deployment(TASK, "COMPLETED")]])
+    assert "rollout completed" in verify_rollout(DEPLOYED, "us-east-1", runner)
+    assert [e for e in runner.log if e[0] == "sleep"] == [("sleep", 15)]
