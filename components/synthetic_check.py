@@ -19,6 +19,8 @@ SCRIPT = Path(__file__).with_name("canary_script.js")
 HANDLER = "canary.handler"
 """Node.js Synthetics runtimes load the handler from `nodejs/node_modules/<file>.js`."""
 ZIP_ENTRY = "nodejs/node_modules/canary.js"
+MAX_NAME = 21
+"""Longest canary name the provider accepts (terraform-provider-aws synthetics/canary.go: 1-21, [0-9a-z_-])."""
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 """Every zip entry's timestamp: the same script gives the same bytes, so the same path and no diff."""
 
@@ -88,6 +90,9 @@ class SyntheticCheck(pulumi.ComponentResource):
         ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
         canary_name = f"floyo-{pulumi.get_stack()}-api"
+        if len(canary_name) > MAX_NAME:
+            raise ValueError(f"canary name {canary_name!r} is over {MAX_NAME} characters (the provider's limit): "
+                             "use a shorter stack name")
         self.bucket, bucket_ready = self._bucket(name, args)
         role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com", ctx),
                             opts=child)
