@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from components.account_alerts import AccountAlerts, AccountAlertsArgs
 from components.alarm_catalogue import (
     HEALTH_CHECK_REGION,
     ROLLBACK_ALARM_KEYS,
@@ -36,15 +37,18 @@ from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.log_data_protection import LogDataProtection, LogDataProtectionArgs
 from components.network import Network, NetworkArgs
 from components.postgres import AppLogin, Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
 from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
-from components.tenants import Tenants, TenantsArgs
+from components.tenants import GATEWAY, Tenants, TenantsArgs
 from stacks import settings_from_pulumi
 from stacks.backend import image_repository_url
+from stacks.program_env import claim
+from stacks.tenants import backend_document
 
 settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
 prod = settings.tier == "prod"
@@ -85,7 +89,8 @@ postgres = Postgres("db", PostgresArgs(
     database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
     logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, availability_zones=network.isolated_subnet_azs,
     protect=prod,
-    logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True)],
+    logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True),
+            AppLogin(GATEWAY, read_only=False)],
 ))
 # The deploy reaches the writer through an SSM port forward via this host (README, Reaching the database).
 db_access = DbAccess("db-access", DbAccessArgs(
@@ -99,9 +104,9 @@ db_objects = DatabaseObjects("dbo", DatabaseObjectsArgs(
     login_passwords={user: login.password for user, login in postgres.logins.items()},
     depends_on=[postgres.writer, *db_access.path], read_credentials=not skip_preview_credentials(), protect=prod,
 ))
-Tenants("tenants", TenantsArgs(
-    tenants=settings.tenants, database=db_objects.database_name, provider=db_objects.provider,
-    tenant_group=db_objects.tenant_group,
+Tenants("tenants", TenantsArgs(  # the backend acts as a tenant by SET ROLE through the gateway login
+    tenants=settings.tenants, defaults=settings.tenant_defaults, database=db_objects.database_name,
+    provider=db_objects.provider, gateway_password=postgres.logins[GATEWAY].password,
 ))
 cache = Redis("cache", RedisArgs(
     settings=settings.cache, subnet_ids=network.isolated_subnet_ids, security_group_id=groups.cache.id,
@@ -110,6 +115,7 @@ cache = Redis("cache", RedisArgs(
 backend_secrets.update({  # ECS reads one JSON key of each secret at task start (`<arn>:<key>::`)
     "DATABASE_URL": postgres.logins[BACKEND_RW].secret_arn.apply(lambda arn: f"{arn}:url::"),
     "DATABASE_READ_URL": postgres.logins[BACKEND_RO].secret_arn.apply(lambda arn: f"{arn}:url::"),
+    "DATABASE_TENANT_URL": postgres.logins[GATEWAY].secret_arn.apply(lambda arn: f"{arn}:url::"),
     "REDIS_URL": cache.secret_arn.apply(lambda arn: f"{arn}:url::"),
     "REDIS_AUTH_TOKEN": cache.secret_arn.apply(lambda arn: f"{arn}:auth_token::"),
 })
@@ -117,6 +123,7 @@ backend_env.update({
     "DATABASE_HOST": postgres.proxy_endpoint, "DATABASE_READ_HOST": postgres.proxy_read_only_endpoint,
     "DATABASE_PORT": "5432", "DATABASE_NAME": settings.database.database_name, "DATABASE_SSLMODE": "require",
     "DATABASE_POOL_SIZE": str(settings.backend.db_pool_size),
+    "TENANT_SETTINGS": backend_document(settings.tenant_defaults, settings.tenants),
     "REDIS_HOST": cache.primary_endpoint, "REDIS_PORT": "6379", "REDIS_TLS": "true",
 })
 
@@ -131,6 +138,7 @@ backend_env.update(telemetry.environment)
 backend_secrets.update(telemetry.secrets)
 backend_statements.extend(telemetry.statements)
 
+claim([*backend_env, *backend_secrets])  # the settings refuse exactly these names in backend.environment/secrets
 backend = BackendService("backend", BackendServiceArgs(
     settings=settings.backend, context=ctx, subnet_ids=network.private_subnet_ids,
     security_group_id=groups.service.id, target_group_arn=lb.target_group.arn,
@@ -186,6 +194,14 @@ alarms = Alarms("alarms", AlarmsArgs(
     specs=alarm_specs, topics=alerting.topics, stack_region=region, remote_topics=remote_topics,
     actions_enabled=settings.monitoring.alarms_enabled, composite=service_down(alarm_specs, region),
 ))
+# Account-level events and cost anomalies reach one stack per account; its baseline (baseline/) is read
+# through a StackReference, never the other way round. Every stack has its own budget.
+baseline = pulumi.StackReference(settings.account.baseline_stack) if settings.account.receives_account_events else None
+AccountAlerts("account-alerts", AccountAlertsArgs(
+    settings=settings.account, topics=alerting.topics,
+    anomaly_monitor_arn=baseline.require_output("anomaly_monitor_arn").apply(str) if baseline else None,
+))
+LogDataProtection("backend-pii", LogDataProtectionArgs(log_group_name=backend.log_group.name))  # GDPR masking
 dashboard = Dashboard("dashboard", DashboardArgs(
     specs=alarm_specs, region=ctx.region, composite_arn=alarms.composite.arn if alarms.composite else None,
     deployments=DeploymentView(

@@ -40,24 +40,36 @@ class AlertingArgs:
     """Pulumi `protect` on the KMS key. Default false; prod passes true."""
 
 
-def cloudwatch_key_statement(context: AwsContext) -> dict[str, Any]:
-    """Key-policy statement letting CloudWatch alarms of this account publish to encrypted topics."""
-    return {
-        "Sid": "CloudWatchAlarmsPublish",
+PUBLISHERS = {
+    "CloudWatchAlarms": "cloudwatch.amazonaws.com",
+    "EventBridgeRules": "events.amazonaws.com",
+    "Budgets": "budgets.amazonaws.com",
+    "CostAnomalyDetection": "costalerts.amazonaws.com",
+}
+"""Services that publish to the alert topics (statement id prefix -> principal), each only on behalf
+of this account (aws:SourceAccount, against the confused deputy): alarms, the account-event rules
+(components/account_alerts.py), the stack's budget and cost-anomaly subscription."""
+
+
+def publishers_key_statements(context: AwsContext) -> list[dict[str, Any]]:
+    """Key-policy statements letting each of this account's `PUBLISHERS` use the encrypted topics' key."""
+    return [{
+        "Sid": f"{sid}Publish",
         "Effect": "Allow",
-        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Principal": {"Service": service},
         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
         "Resource": "*",
         "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
-    }
+    } for sid, service in PUBLISHERS.items()]
 
 
 class Alerting(pulumi.ComponentResource):
     """SNS topics alarms notify, encrypted with their own customer-managed key.
 
     * one topic (`alerts`), or `page` and `ticket` topics when `split_severities` is on;
-    * the key policy and each topic policy let only CloudWatch alarms of this account
-      publish (plus the account itself), and refuse publishing without TLS;
+    * the key policy and each topic policy let only this account's `PUBLISHERS` (CloudWatch alarms,
+      EventBridge rules, Budgets, Cost Anomaly Detection) publish (plus the account itself), and refuse
+      publishing without TLS;
     * subscriptions: every address in `alert_emails` (each confirms once by email) and the
       secret `webhook_url` over HTTPS (the endpoint must confirm the SNS subscription).
     """
@@ -72,7 +84,7 @@ class Alerting(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         key = KmsKey(f"{name}-key", KmsKeyArgs(
             context=ctx, description=f"floyo {stack}: alert topics ({args.region or 'stack region'})",
-            alias=f"floyo-{stack}-{name}", service_statements=[cloudwatch_key_statement(ctx)],
+            alias=f"floyo-{stack}-{name}", service_statements=publishers_key_statements(ctx),
             region=args.region, protect=args.protect,
         ), opts=child)
         kinds = ["page", "ticket"] if s.split_severities else ["alerts"]
@@ -118,9 +130,9 @@ class Alerting(pulumi.ComponentResource):
              "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
                         "sns:ListSubscriptionsByTopic"],
              "Resource": topic.arn},
-            {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": topic.arn,
-             "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}},
+            *({"Sid": f"{sid}Publish", "Effect": "Allow", "Principal": {"Service": service}, "Action": "sns:Publish",
+               "Resource": topic.arn, "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}}}
+              for sid, service in PUBLISHERS.items()),
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
              "Resource": topic.arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
         ])

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, assume_role_policy, policy_json
+from components.guardduty_agent import agent_pull_statement
 from components.load_balancer import TrafficShift
 from stacks.backend import BackendSettings, ecr_image
 
@@ -321,6 +322,7 @@ class BackendService(pulumi.ComponentResource):
             {"Sid": "PullImage", "Effect": "Allow",
              "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
              "Resource": image.repository_arn},
+            agent_pull_statement(args.context.region),  # the account's GuardDuty adds its agent sidecar
             {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": pulumi.Output.concat(self.log_group.arn, ":*")},
         ]

@@ -20,8 +20,6 @@ RO_GROUP = "app_ro"
 """Group role: read the application's tables (for the readers)."""
 MIGRATOR = "migrator"
 """Login role that owns the schema objects: migrations run as it (DDL)."""
-TENANT_GROUP = "app_tenant"
-"""Group role every tenant's login role belongs to: may connect to the database, nothing more."""
 BACKEND_RW = "app_backend_rw"
 """The backend's read-write login (member of app_rw), through the proxy's default endpoint."""
 BACKEND_RO = "app_backend_ro"
@@ -90,7 +88,7 @@ class DatabaseObjects(pulumi.ComponentResource):
     ```
     migrator (login, owns the objects) --default privileges--> app_rw: DML   <- app_backend_rw (login)
                                                             \\-> app_ro: SELECT <- app_backend_ro (login)
-    app_tenant: CONNECT only <- one login role per tenant (IAM auth), owning its own schema
+    tenants: one NOLOGIN role per tenant owning its own schema, reached only by SET ROLE from the gateway (`Tenants`)
     ```
     PUBLIC loses CONNECT on the database and USAGE on `public`, so a role sees only what it
     is granted. The database itself is never dropped by Pulumi (`retain_on_delete`).
@@ -106,7 +104,6 @@ class DatabaseObjects(pulumi.ComponentResource):
     provider: postgresql.Provider
     database: postgresql.Database
     database_name: pulumi.Output[str]
-    tenant_group: pulumi.Output[str]
 
     def __init__(self, name: str, args: DatabaseObjectsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("floyo:data:DatabaseObjects", name, None, opts)
@@ -162,7 +159,6 @@ class DatabaseObjects(pulumi.ComponentResource):
         groups = {
             RW_GROUP: role("app-rw", RW_GROUP, login=False),
             RO_GROUP: role("app-ro", RO_GROUP, login=False),
-            TENANT_GROUP: role("app-tenant", TENANT_GROUP, login=False),
         }
         migrator = role("migrator", MIGRATOR, login=True, password=args.login_passwords[MIGRATOR])
         role("backend-rw", BACKEND_RW, login=True, password=args.login_passwords[BACKEND_RW],
@@ -180,9 +176,8 @@ class DatabaseObjects(pulumi.ComponentResource):
         # Nothing by default: PUBLIC may neither connect nor look into the app schema.
         grant("public-database", "public", "database", [])
         grant("public-schema", "public", "schema", [], schema=APP_SCHEMA)
-        self.tenant_group = groups[TENANT_GROUP].name
         for key, grantee in (("app-rw", groups[RW_GROUP]), ("app-ro", groups[RO_GROUP]),
-                             ("migrator", migrator), ("app-tenant", groups[TENANT_GROUP])):
+                             ("migrator", migrator)):
             grant(f"{key}-connect", grantee.name, "database", ["CONNECT"])
         grant("migrator-schema", migrator.name, "schema", ["USAGE", "CREATE"], schema=APP_SCHEMA)
         for key, group, tables, sequences in (("app-rw", groups[RW_GROUP], TABLE_RW, SEQUENCE_RW),

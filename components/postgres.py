@@ -13,6 +13,7 @@ import pulumi_random as random
 from components.aws_context import AwsContext, assume_role_policy, policy_json
 from components.final_snapshot import final_snapshot_name
 from components.kms_key import KmsKey, KmsKeyArgs
+from stacks.account import AURORA_BACKUP_TAG
 from stacks.database import DatabaseSettings
 
 ENGINE = "aurora-postgresql"
@@ -179,7 +180,7 @@ class Postgres(pulumi.ComponentResource):
                 seconds_until_auto_pause=3600 if s.min_capacity == 0 else None,
             ) if s.serverless else None,
             apply_immediately=not args.protect,
-            tags={"Name": identifier},
+            tags={"Name": identifier, AURORA_BACKUP_TAG[0]: AURORA_BACKUP_TAG[1]},  # in the baseline's backups
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, depends_on=[log_group],
                 # AWS fills in three AZs itself; and the master password is RDS's to rotate.

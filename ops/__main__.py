@@ -4,30 +4,39 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from ops.render import tree
-from ops.stackfile import UnknownStackError
+from ops.stackfile import ROOT, StackFileError, UnknownStackError, read_stack_config
 from stacks.errors import SettingsError
 
 
 def _plan(args: argparse.Namespace) -> int:
     from ops.plan import plan_stack
 
-    plan = plan_stack(args.stack, stack_dir=args.stack_dir)
+    root = ROOT / args.project if args.project else ROOT
+    plan = plan_stack(args.stack, root=root, stack_dir=args.stack_dir)
     if args.json:
         json.dump(plan.as_json(), sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
+        from ops.check import check_plan, summary
+
         print(tree(plan))
+        print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or ROOT))))
     return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ops.diff import diff_against, render_markdown, render_text
+    from ops.diff import UnknownRevisionError, diff_against, render_markdown, render_text
 
-    diff = diff_against(args.stack, args.base)
+    try:
+        diff = diff_against(args.stack, args.base)
+    except UnknownRevisionError as exc:  # a typo in --base: one message, no plan to compare with
+        print(f"error: --base: {exc}", file=sys.stderr)
+        return 2
     if args.format == "markdown":
         print(render_markdown(diff, args.max_chars, f"python -m ops diff {args.stack} --base {args.base}"))
     elif args.format == "json":
@@ -43,6 +52,20 @@ def _promote(args: argparse.Namespace) -> int:
 
     return promote(args.source, args.target, stack_dir=args.stack_dir, dry_run=args.dry_run,
                    check_deployed=args.check_deployed)
+
+
+def _tenants(args: argparse.Namespace) -> int:
+    from ops.tenants import TenantsError, run
+
+    try:
+        lines = run(args.stack, args.action, args.slug, connection_limit=args.connection_limit,
+                    statement_timeout_ms=args.statement_timeout_ms, flags=args.flag, stack_dir=args.stack_dir,
+                    show_diff=not args.no_diff)
+    except TenantsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
 
 
 def _tunnel(args: argparse.Namespace) -> int:
@@ -92,6 +115,12 @@ def _canary_gate(args: argparse.Namespace) -> int:
     return canary_gate(args.stack, runs=args.runs, timeout_seconds=args.timeout)
 
 
+def _check(args: argparse.Namespace) -> int:
+    from ops.check import main_check
+
+    return main_check(args.stack, args.json, args.format)
+
+
 def _alerts_table(args: argparse.Namespace) -> int:
     from ops.alerts_table import alerts_table, write_readme
 
@@ -114,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = commands.add_parser("plan", help="offline preview of a stack (no cloud, no Pulumi CLI)")
     plan.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.add_argument("--project", default=None,
+                      help="plan another project of the repository, by folder (e.g. baseline); default the app")
     plan.add_argument("--stack-dir", type=Path, default=None,
                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     plan.set_defaults(run=_plan)
@@ -141,6 +172,20 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("--stack-dir", type=Path, default=None,
                          help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
     promote.set_defaults(run=_promote)
+
+    tenants = commands.add_parser("tenants", help="list/add/remove/drop a stack's tenants (edits Pulumi.<stack>.yaml)")
+    tenants.add_argument("stack", help="stack name: edits Pulumi.<stack>.yaml")
+    tenants.add_argument("action", choices=["list", "add", "remove", "drop"],
+                         help="drop: two steps, first arms drop_schema, a later run removes the entry")
+    tenants.add_argument("slug", nargs="?", help="the tenant (all actions but list)")
+    tenants.add_argument("--connection-limit", type=int, help="add: the tenant's connection limit")
+    tenants.add_argument("--statement-timeout-ms", type=int, help="add: the tenant's statement timeout")
+    tenants.add_argument("--flag", action="append", default=[], metavar="NAME=true|false",
+                         help="add: a feature flag of the tenant (repeatable)")
+    tenants.add_argument("--no-diff", action="store_true", help="skip planning the offline diff")
+    tenants.add_argument("--stack-dir", type=Path, default=None,
+                         help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
+    tenants.set_defaults(run=_tenants)
 
     tunnel = commands.add_parser(
         "tunnel", help="run a command with the stack's database reachable on 127.0.0.1 (SSM port forward)",
@@ -171,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
                       help="directory of workflow files (default: .github/workflows)")
     lint.set_defaults(run=_lint_workflows)
 
+    check = commands.add_parser("check", help="run the policy pack (policy/) over the offline plan; exit 3 on MANDATORY")
+    check.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    check.add_argument("--json", action="store_true", help="print every finding as JSON")
+    check.add_argument("--format", choices=["text", "markdown"], default="text", help="text, or markdown (PR comment)")
+    check.set_defaults(run=_check)
+
     alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
     alerts.add_argument("--write", action="store_true", help="rewrite the README's alert table in place")
     alerts.set_defaults(run=_alerts_table)
@@ -189,9 +240,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (SettingsError, UnknownStackError) as exc:
+    except SettingsError as exc:  # one message naming the stack file, every bad key in it
+        stack_dir = getattr(args, "stack_dir", None) or ROOT
+        print(f"error: {stack_dir / f'Pulumi.{exc.stack}.yaml'}: {exc}", file=sys.stderr)
+        return 2
+    except (StackFileError, UnknownStackError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stays open until exit)
+        return 0
 
 
 if __name__ == "__main__":

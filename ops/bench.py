@@ -10,6 +10,7 @@ time next to the number of plans the suite ran (every `plan_config` call, in any
 line to the file named by $FLOYO_PLAN_LOG).
 
     python -m ops.bench [--stacks dev prod] [--tenants 1 50 500] [--repeat 3] [--no-suite]
+    python -m ops.bench --tenant-scale 2000   # only the tenant scaling case (see `tenant_scale`)
 """
 
 from __future__ import annotations
@@ -53,13 +54,9 @@ def _child_plan(stack: str, tenants: int | None, preload: list[str]) -> dict[str
         hasattr(importlib.import_module(module), "_touch")  # any attribute access executes a lazy module
     submodules = time.perf_counter()
     from ops.plan import plan_config
-    from ops.stackfile import StackConfig, read_stack_config
+    from ops.stackfile import read_stack_config
 
-    config = read_stack_config(stack)
-    if tenants is not None:
-        slugs = [{"slug": f"tenant_{i:04d}"} for i in range(tenants)]
-        config = StackConfig(stack, {**config.values, "floyo-infra:tenants": json.dumps(slugs)}, config.secret_keys)
-    plan = plan_config(config)
+    plan = plan_config(read_stack_config(stack) if tenants is None else _tenant_config(stack, tenants))
     end = time.perf_counter()
     return {"total": end - start, "import": imported - start, "submodules": submodules - imported,
             "resources": len(plan.resources), "modules": _provider_modules()}
@@ -91,6 +88,45 @@ def _child_floor(count: int, region: str, typed: bool = False) -> dict[str, Any]
         _sync_await(run_pulumi_func(program))
     end = time.perf_counter()
     return {"total": end - start, "import": imported - start, "resources": len(plan.resources)}
+
+
+def _tenant_config(stack: str, tenants: int) -> Any:
+    from ops.stackfile import StackConfig, read_stack_config
+
+    config = read_stack_config(stack)
+    slugs = [{"slug": f"tenant_{i:04d}"} for i in range(tenants)]
+    return StackConfig(stack, {**config.values, "floyo-infra:tenants": json.dumps(slugs)}, config.secret_keys)
+
+
+def _child_tenant_diff(stack: str, tenants: int) -> dict[str, Any]:
+    """Plan N and N+1 tenants in one process, then time only the comparison and its rendering."""
+    from ops.diff import diff_plans, render_text
+    from ops.plan import plan_config
+
+    base = plan_config(_tenant_config(stack, tenants)).as_json()
+    head = plan_config(_tenant_config(stack, tenants + 1)).as_json()
+    start = time.perf_counter()
+    text = render_text(diff_plans(stack, base, head))
+    return {"total": time.perf_counter() - start, "lines": len(text.splitlines()), "resources": len(head["resources"])}
+
+
+def tenant_scale(tenants: int, repeat: int, stack: str = "prod") -> None:
+    """The tenant case: plan `stack` with 1 and with `tenants` tenants, next to the typed floor of the same
+    resource counts; print the marginal cost per tenant over the floor's, and the time to diff N vs N+1."""
+    low = _measure(["plan", stack, "1", ""], repeat)
+    modules = ",".join(_once(["plan", stack, str(tenants), ""])["modules"])
+    high = _measure(["plan", stack, str(tenants), modules], repeat)
+    typed_low = _measure(["typed-floor", str(low["resources"])], repeat)
+    typed_high = _measure(["typed-floor", str(high["resources"])], repeat)
+    added, per = high["resources"] - low["resources"], max(tenants - 1, 1)
+    cost = (high["total"] - high["submodules"] - low["total"]) / per * 1000
+    floor = (typed_high["total"] - typed_low["total"]) / per * 1000
+    print(f"{stack}: 1 tenant {low['total']:.2f} s ({low['resources']} resources); {tenants} tenants "
+          f"{high['total']:.2f} s ({high['resources']} resources, {added / per:.1f} per tenant)")
+    print(f"per tenant: {cost:.2f} ms vs {floor:.2f} ms for as many typed floor resources "
+          f"({cost / floor:.2f}x, +{cost - floor:.2f} ms over the floor)")
+    diff = _once(["tenant-diff", stack, str(tenants)])
+    print(f"diff {tenants} -> {tenants + 1} tenants: compare + render {diff['total']:.2f} s, {diff['lines']} lines")
 
 
 def _suite() -> dict[str, Any]:
@@ -141,12 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenants", nargs="*", type=int, default=[1, 50, 500],
                         help="tenant counts to plan the prod stack with")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tenant-scale", type=int, default=None, metavar="N",
+                        help="run only the tenant scaling case with N tenants (e.g. 2000)")
     parser.add_argument("--no-suite", action="store_true", help="skip the whole-suite measurement")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
         kind, *rest = args.child
+        if kind == "tenant-diff":
+            print(json.dumps(_child_tenant_diff(rest[0], int(rest[1]))))
+            return 0
         if kind == "plan":
             stack, tenants, preload = rest[0], int(rest[1]), [m for m in rest[2].split(",") if m]
             result = _child_plan(stack, tenants if tenants >= 0 else None, preload)
@@ -155,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
+    if args.tenant_scale is not None:
+        tenant_scale(args.tenant_scale, args.repeat)
+        return 0
     if not args.no_suite:
         suite = _suite()
         stacks = ", ".join(f"{n} {s}" for s, n in suite["by_stack"].items())

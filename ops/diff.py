@@ -261,6 +261,10 @@ class DiffError(Exception):
     """The base side of the diff could not be planned (bad revision, a plan that fails there)."""
 
 
+class UnknownRevisionError(DiffError):
+    """`--base` names nothing git can resolve: an operator's typo, not a base that fails to plan."""
+
+
 @contextmanager
 def worktree_at(rev: str, repo: Path = ROOT) -> Iterator[Path]:
     """A temporary detached worktree of `rev`; removed afterwards, even on error. Yields the project dir in it."""
@@ -270,7 +274,7 @@ def worktree_at(rev: str, repo: Path = ROOT) -> Iterator[Path]:
     toplevel = Path(top.stdout.strip())
     commit = _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=repo)
     if commit.returncode != 0:
-        raise DiffError(f"unknown git revision '{rev}'")
+        raise UnknownRevisionError(f"unknown git revision '{rev}'")
     with tempfile.TemporaryDirectory(prefix="floyo-diff-") as tmp:
         tree = Path(tmp) / "base"
         added = _git("worktree", "add", "--detach", str(tree), commit.stdout.strip(), cwd=repo)
@@ -322,13 +326,16 @@ def base_plan(stack: str, rev: str, repo: Path = ROOT) -> tuple[dict[str, Any] |
 def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:
     """The diff of `stack` from git revision `rev` to the working tree of `repo`.
 
-    Raises what planning the working tree raises; a base that cannot be planned gives a
+    Raises what planning the working tree raises, and `UnknownRevisionError` when git cannot resolve
+    `rev` (nothing to compare with: exit 2); a base that resolves but cannot be planned gives a
     `Diff` with `base_error` set and the working tree's plan summarised."""
     from ops.plan import plan_stack
 
     head = as_written(plan_stack(stack, root=repo).as_json())
     try:
         base, note = base_plan(stack, rev, repo)
+    except UnknownRevisionError:
+        raise
     except DiffError as exc:
         return head_only(stack, head, rev, str(exc))
     return diff_plans(stack, base, head, base_label=rev, base_note=note)

@@ -39,6 +39,21 @@ _ID_PREFIX = {
 }
 
 
+def baseline_outputs(region: str) -> dict[str, Any]:
+    """What a baseline stack (baseline/) exports, shaped as its offline plan resolves them: the answer of a
+    `StackReference` to it. tests/test_baseline.py checks the keys against the baseline's real plan."""
+    return {
+        "image_repository_url": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/floyo-backend",
+        "image_repository_arn": f"arn:aws:ecr:{region}:{ACCOUNT_ID}:repository/floyo-backend",
+        "anomaly_monitor_arn": f"arn:aws:ce::{ACCOUNT_ID}:anomalymonitor/{_hex('monitor', 8)}-0000-4000-8000-{_hex('m', 12)}",
+        "backup_vault_arn": f"arn:aws:backup:{region}:{ACCOUNT_ID}:backup-vault:floyo-account",
+        "backup_copy_vault_arn": f"arn:aws:backup:us-west-2:{ACCOUNT_ID}:backup-vault:floyo-account-copy",
+        "trail_arn": f"arn:aws:cloudtrail:{region}:{ACCOUNT_ID}:trail/floyo-account-trail",
+        "trail_bucket": f"floyo-account-trail-{_hex('trail', 12)}",
+        "guardduty_detector_id": _hex("detector", 32),
+    }
+
+
 def _hex(seed: str, length: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
@@ -64,6 +79,8 @@ class FloyoMocks(pulumi.runtime.Mocks):
             return self._random_password(name, state)
         if token == "random:index/randomId:RandomId":
             return self._random_id(name, state)
+        if token == "pulumi:pulumi:StackReference":  # read by name (its id): the baseline's outputs
+            return name, {"name": name, "outputs": baseline_outputs(self.region), "secretOutputNames": []}
         if not token.startswith("aws:") and not token.startswith("cloudflare:"):
             return f"{name}-id" if args.custom else None, state
         if token.startswith("cloudflare:"):
@@ -71,7 +88,8 @@ class FloyoMocks(pulumi.runtime.Mocks):
         rid = _ID_PREFIX.get(token, "") + _hex(token + name, 17)
         state.setdefault("name", f"{name}-{_hex(name, 7)}")  # what Pulumi's auto-naming would pick
         physical = state["name"]
-        state.setdefault("arn", f"arn:aws:{_service(token)}:{self.region}:{ACCOUNT_ID}:{token.split(':')[-1].lower()}/{physical}")
+        region = state.get("region", self.region)  # a resource may name another region than the provider's
+        state.setdefault("arn", f"arn:aws:{_service(token)}:{region}:{ACCOUNT_ID}:{token.split(':')[-1].lower()}/{physical}")
         extra = getattr(self, "_shape_" + token.split(":")[-1].lower(), None)
         if extra is not None:
             rid = extra(name, state, rid) or rid

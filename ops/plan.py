@@ -20,7 +20,8 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from ops.mocks import FloyoMocks
-from ops.stackfile import ROOT, StackConfig, read_stack_config
+from ops.stackfile import ROOT, StackConfig, load_document, read_stack_config
+from stacks.loader import offline_secure_paths
 
 PROJECT = "floyo-infra"
 SECRET = "[secret]"
@@ -71,21 +72,31 @@ class PlannedResource:
     retain_on_delete: bool = False
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
-    """Resource option `ignore_changes` (property names as the engine receives them)."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Input name -> URNs that input was computed from (what a policy pack sees as property dependencies)."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """The state the mocks answered (inputs plus mocked ARNs/IDs); not part of `as_json`."""
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     """Resource option `custom_timeouts` (create/update/delete, where set)."""
-    state: dict[str, Any] = field(default_factory=dict)
-    """What the (mocked) provider answered: inputs plus computed attributes such as `arn`."""
     provider: str = ""
     """The explicit provider's URN (without its `::id`), or "" for the default provider."""
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    """Input name -> the URNs its value came from (the request's `propertyDependencies`)."""
 
     def as_json(self) -> dict[str, Any]:
         return {"urn": self.urn, "id": self.id, "type": self.type, "name": self.name, "parent": self.parent,
                 "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
                 "property_dependencies": self.property_dependencies,
-                "protect": self.protect, "retain_on_delete": self.retain_on_delete, "provider": self.provider}
+                "protect": self.protect, "retain_on_delete": self.retain_on_delete,
+                "delete_before_replace": self.delete_before_replace, "ignore_changes": self.ignore_changes,
+                "provider": self.provider}
+
+
+@dataclass
+class Lookup:
+    """One data-source call (invoke) the program made, and what it returned."""
+
+    token: str
+    args: dict[str, Any]
+    result: dict[str, Any]
 
 
 @dataclass
@@ -96,6 +107,7 @@ class Plan:
     stack: str
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    lookups: list[Lookup] = field(default_factory=list)
 
     def of_type(self, token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == token]
@@ -122,13 +134,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
-                ignore_changes=list(request.ignoreChanges),
-                state=_plain(json_format.MessageToDict(response.object)),
                 custom_timeouts={k: v for k in ("create", "update", "delete")
                                  if (v := getattr(request.customTimeouts, k, ""))},
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
-                property_dependencies={key: sorted(set(deps.urns)) for key, deps in
-                                       sorted(request.propertyDependencies.items()) if deps.urns},
+                ignore_changes=list(request.ignoreChanges),
+                property_dependencies={k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items() if v.urns},
+                outputs=_plain(json_format.MessageToDict(response.object)),
+            ))
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().Invoke(request)
+        if request.tok != "pulumi:pulumi:getResource":
+            self.plan.lookups.append(Lookup(
+                token=request.tok, args=_plain(json_format.MessageToDict(request.args)),
+                result=_plain(json_format.MessageToDict(getattr(response, "return"))),
             ))
         return response
 
@@ -154,7 +174,7 @@ _EMPTY_STACK_TRACE = source_pb2.StackTrace()
 
 
 @contextmanager
-def mock_runtime(stack: str, region: str, plan: Plan) -> Iterator[None]:
+def mock_runtime(stack: str, region: str, plan: Plan, project: str = PROJECT) -> Iterator[None]:
     """The SDK's mock runtime, recording every registration into `plan`.
 
     The SDK captures the Python call stack of every resource it registers (`traceback.extract_stack`,
@@ -163,9 +183,9 @@ def mock_runtime(stack: str, region: str, plan: Plan) -> Iterator[None]:
     for it, so while the offline plan runs its capture returns an empty trace; the plan never reads those
     two fields, and what it records (type, name, parent, inputs, dependencies, options) is unchanged.
     """
-    pulumi_settings.reset_options(project=PROJECT, stack=stack, preview=True)
+    pulumi_settings.reset_options(project=project, stack=stack, preview=True)
     mocks = FloyoMocks(region)
-    pulumi.runtime.set_mocks(mocks, PROJECT, stack, preview=True, monitor=RecordingMonitor(mocks, plan))
+    pulumi.runtime.set_mocks(mocks, project, stack, preview=True, monitor=RecordingMonitor(mocks, plan))
     capture = pulumi_resource._get_stack_trace
     pulumi_resource._get_stack_trace = _no_stack_trace
     try:
@@ -181,23 +201,29 @@ def _log_plan(stack: str) -> None:
             f.write(stack + "\n")
 
 
-def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py") -> Plan:
-    """Run `program` for `config` under mocks. Raises what the program raises."""
+def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py", project: str = PROJECT) -> Plan:
+    """Run `program` (of Pulumi project `project`) for `config` under mocks. Raises what the program raises."""
     _log_plan(config.stack)
-    plan = Plan(PROJECT, config.stack)
-    with mock_runtime(config.stack, config.region, plan):
+    plan = Plan(project, config.stack)
+    with mock_runtime(config.stack, config.region, plan, project):
         pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
 
         def run_program() -> None:
             runpy.run_path(str(program), run_name="__main__")
 
-        _sync_await(run_pulumi_func(run_program))
+        with offline_secure_paths(config.secure_paths):
+            _sync_await(run_pulumi_func(run_program))
         root = pulumi_settings.get_root_resource()
         exported = getattr(root, "outputs", {}) if root is not None else {}
         plan.outputs = _sync_await(_resolve_outputs(dict(exported)))
     return plan
 
 
+def project_name(root: Path) -> str:
+    """The `name` in `root`'s Pulumi.yaml (the project, and the config namespace of its settings)."""
+    return str(load_document(root / "Pulumi.yaml")["name"])
+
+
 def plan_stack(stack: str, root: Path = ROOT, stack_dir: Path | None = None) -> Plan:
     """Plan `root`'s program for the settings in `<stack_dir or root>/Pulumi.<stack>.yaml`."""
-    return plan_config(read_stack_config(stack, stack_dir or root), root / "__main__.py")
+    return plan_config(read_stack_config(stack, stack_dir or root), root / "__main__.py", project_name(root))

@@ -1,28 +1,32 @@
 """`python -m ops promote --from dev --to prod`: move a tested release to another stack.
 
-Copies exactly the **release keys** (settings declared with `stacks.base.release_field`:
-today `backend.image`, `backend.app_version`, `backend.feature_flags`) from
-`Pulumi.<from>.yaml` into `Pulumi.<to>.yaml`, editing the target with ruamel.yaml's
-round-trip mode so its comments, key order and formatting stay as they were. A key the
-source file does not set is removed from the target, so both stacks end up with the
-same effective value. Every other key is environment-specific and is never touched.
+Copies the **release keys** (settings declared with `stacks.base.release_field`: today
+`backend.image`, `backend.app_version`, `backend.feature_flags`) from `Pulumi.<from>.yaml`
+into `Pulumi.<to>.yaml`. A map release key (`feature_flags`) is promoted entry by entry: a
+flag the source adds, changes or drops is added, changed or dropped in the target, unless the
+target holds it (`floyo-infra:promote.hold: [backend.feature_flags.<name>]`), which keeps the
+target's own value. A key the source does not set is removed from the target, so both stacks
+end up with the same effective value. Every other key is environment-specific and is never
+touched.
 
-It prints the config change and the offline diff of the target stack it causes, and
-refuses (exit 1, one clear message, nothing written) when:
+The target file is edited in place as text (`ops/yaml_edit.py`): only the promoted lines
+change; comments, key order, quoting and indentation stay as they were.
+
+It prints the config change and the offline diff of the target stack it causes. When the
+release keys already match, it prints "nothing to promote" and exits 0. It refuses (exit 1,
+one clear message, nothing written) when:
 
 * the source image is a mutable tag rather than pinned by digest;
 * the source stack's settings are invalid (or the target's would become invalid);
 * a release key is a `secure:` value (ciphertexts are per stack and cannot be copied);
-* the target file has uncommitted edits (or is untracked, or not in a git repository);
-* nothing would change;
+* the source or the target file has uncommitted edits (or is untracked, or not in a git
+  repository): a promotion copies what was reviewed, and is reviewed on its own;
 * with `--check-deployed`: the `pulumi` CLI is missing, or the source stack's deployed
   outputs (`backend_image`, `app_version`) differ from its config.
 """
 
 from __future__ import annotations
 
-import copy
-import io
 import json
 import re
 import subprocess
@@ -32,15 +36,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-
 from ops.stack_outputs import ReleaseError, stack_outputs
-from ops.stackfile import ROOT, UnknownStackError, read_stack_config
-from stacks.base import PROJECT, RELEASE_MARK
+from ops.stackfile import ROOT, StackFileError, UnknownStackError, read_document_config, read_stack_config
+from ops.yaml_edit import YamlEditError, YamlText
+from stacks.base import PROJECT
 from stacks.errors import SettingsError
-from stacks.settings import StackSettings
+from stacks.settings import is_map_key, release_keys
 
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
@@ -53,27 +54,6 @@ DEPLOYED_OUTPUTS: dict[str, tuple[str, ...]] = {
 
 class RefusalError(Exception):
     """Promotion refused; the message says why and what to do."""
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    for candidate in (annotation, *(getattr(annotation, "__args__", ()) or ())):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
-
-
-def release_keys(model: type[BaseModel] = StackSettings, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Paths of every release field in the settings schema, found by walking it."""
-    found: list[tuple[str, ...]] = []
-    for name, info in model.model_fields.items():
-        extra = info.json_schema_extra
-        if isinstance(extra, dict) and extra.get(RELEASE_MARK):
-            found.append((*prefix, name))
-            continue
-        sub = _model_of(info.annotation)
-        if sub is not None and getattr(info.annotation, "__origin__", None) is None:
-            found += release_keys(sub, (*prefix, name))
-    return found
 
 
 def dotted(path: tuple[str, ...]) -> str:
@@ -92,31 +72,13 @@ def _get(config: Any, path: tuple[str, ...]) -> Any:
     return node
 
 
-def _set(config: CommentedMap, path: tuple[str, ...], value: Any) -> None:
-    key = f"{PROJECT}:{path[0]}"
-    if len(path) == 1:
-        config[key] = value
-        return
-    node = config.setdefault(key, CommentedMap())
-    for part in path[1:-1]:
-        node = node.setdefault(part, CommentedMap())
-    node[path[-1]] = value
-
-
-def _delete(config: CommentedMap, path: tuple[str, ...]) -> None:
-    node: Any = config
-    keys = [f"{PROJECT}:{path[0]}", *path[1:]]
-    for part in keys[:-1]:
-        node = node.get(part)
-        if not isinstance(node, dict):
-            return
-    if isinstance(node, dict):
-        node.pop(keys[-1], None)
-
-
 def _plain(value: Any) -> Any:
     """A ruamel node as plain JSON data (for comparing and printing)."""
     return json.loads(json.dumps(value, default=str)) if value is not _MISSING else None
+
+
+def _shown(value: Any) -> str:
+    return "(not set)" if value is _MISSING else json.dumps(_plain(value))
 
 
 def _is_secure(value: Any) -> bool:
@@ -125,13 +87,6 @@ def _is_secure(value: Any) -> bool:
     if isinstance(value, list):
         return any(_is_secure(v) for v in value)
     return False
-
-
-def _yaml() -> YAML:
-    yaml = YAML()  # round-trip: keeps comments, order, quoting
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    return yaml
 
 
 def _git_state(path: Path) -> str:
@@ -152,27 +107,25 @@ def _check_source(stack: str, stack_dir: Path, config: Any) -> None:
     image = _get(config, ("backend", "image"))
     if isinstance(image, str) and not DIGEST.search(image):
         raise RefusalError(f"{dotted(('backend', 'image'))} of '{stack}' is {image!r}, a mutable tag: only an image "
-                      "pinned by digest (<registry>/<repository>@sha256:<64 hex>) can be promoted, since a tag "
-                      "can point at different code by the time the target deploys it")
+                           "pinned by digest (<registry>/<repository>@sha256:<64 hex>) can be promoted, since a tag "
+                           "can point at different code by the time the target deploys it")
+    _load_settings_or_refuse(stack, stack_dir, f"the source stack '{stack}' has invalid settings, fix them first")
+
+
+def _load_settings_or_refuse(stack: str, stack_dir: Path, why: str) -> None:
     from stacks import load_settings
 
-    cfg = read_stack_config(stack, stack_dir)
     try:
-        load_settings(stack, cfg.values, cfg.secret_keys)
+        cfg = read_stack_config(stack, stack_dir)
+        load_settings(stack, cfg.values, cfg.secret_keys, cfg.secure_paths)
     except SettingsError as exc:
-        raise RefusalError(f"the source stack '{stack}' has invalid settings, fix them first:\n{exc}") from None
+        raise RefusalError(f"{why}:\n{exc}") from None
 
 
 def _check_result(stack: str, text: str) -> None:
-    from stacks import load_settings
-
     with tempfile.TemporaryDirectory(prefix="floyo-promote-") as tmp:
         Path(tmp, f"Pulumi.{stack}.yaml").write_text(text)
-        cfg = read_stack_config(stack, Path(tmp))
-    try:
-        load_settings(stack, cfg.values, cfg.secret_keys)
-    except SettingsError as exc:
-        raise RefusalError(f"after promotion the settings of '{stack}' would be invalid:\n{exc}") from None
+        _load_settings_or_refuse(stack, Path(tmp), f"after promotion the settings of '{stack}' would be invalid")
 
 
 def verify_deployed(stack: str, config: Any, cwd: Path = ROOT) -> str:
@@ -205,10 +158,55 @@ def promote(source: str, target: str, stack_dir: Path | None = None, dry_run: bo
     except RefusalError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    except UnknownStackError as exc:
+    except (UnknownStackError, StackFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+Edit = tuple[tuple[str, ...], Any]
+"""A release key path and its new value (`_MISSING`: remove it)."""
+
+
+def _release_edits(src: Any, dst: Any, hold: list[str]) -> tuple[list[Edit], list[str]]:
+    """What the target must change to run the source's release, and a note per held key that differs."""
+    edits: list[Edit] = []
+    held: list[str] = []
+    for path in release_keys():
+        new, old = _get(src, path), _get(dst, path)
+        if _is_secure(new) or _is_secure(old):
+            raise RefusalError(f"{dotted(path)} is a secret (`secure:`); secrets are encrypted per stack and "
+                               "cannot be copied: set it on the target with `pulumi config set --secret`")
+        pairs = [(path, new, old)]
+        if is_map_key(path) and all(v is _MISSING or isinstance(v, dict) for v in (new, old)):
+            new_map = new if isinstance(new, dict) else {}
+            old_map = old if isinstance(old, dict) else {}
+            pairs = [((*path, str(k)), new_map.get(k, _MISSING), old_map.get(k, _MISSING))
+                     for k in sorted({*new_map, *old_map}, key=str)]
+        for key, want, have in pairs:
+            if _plain(want) == _plain(have):
+                continue
+            if ".".join(key) in hold:
+                held.append(f"  held: {dotted(key)} stays {_shown(have)} (source: {_shown(want)}; "
+                            f"listed in {PROJECT}:promote.hold)")
+                continue
+            edits.append((key, want))
+    return edits, held
+
+
+def _apply(text: str, edits: list[Edit], name: str) -> str:
+    """The target file's text with `edits` made as minimal line edits."""
+    doc = YamlText(text)
+    try:
+        for path, value in edits:
+            full = ("config", f"{PROJECT}:{path[0]}", *path[1:])
+            if value is _MISSING:
+                doc.delete(full)
+            else:
+                doc.set(full, _plain(value))
+    except YamlEditError as exc:
+        raise RefusalError(f"cannot edit {name} in place: {exc}") from None
+    return doc.text
 
 
 def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed: bool) -> Iterator[str]:
@@ -218,44 +216,32 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
     for stack, path in paths.items():
         if not path.is_file():
             read_stack_config(stack, stack_dir)  # raises UnknownStackError with the known stacks
-    yaml = _yaml()
-    src_doc = yaml.load(paths[source].read_text()) or CommentedMap()
-    src = src_doc.get("config") or CommentedMap()
+    src = read_document_config(paths[source])
     _check_source(source, stack_dir, src)
-    dirty = _git_state(paths[target])
-    if dirty:
-        raise RefusalError(f"{dirty}: commit or revert them first, so the promotion is reviewed on its own")
+    for path in paths.values():
+        dirty = _git_state(path)
+        if dirty:
+            raise RefusalError(f"{dirty}: commit or revert them first, so the promotion copies what was reviewed "
+                               "and is reviewed on its own")
     if deployed:
         yield verify_deployed(source, src, stack_dir)
 
+    dst = read_document_config(paths[target])
+    hold = _get(dst, ("promote", "hold"))
+    edits, held = _release_edits(src, dst, hold if isinstance(hold, list) else [])
+    if not edits:
+        yield (f"nothing to promote: the release keys of '{target}' already equal '{source}'s "
+               f"({', '.join('.'.join(p) for p in release_keys())})")
+        yield from held
+        return
     original = paths[target].read_text()
-    doc = yaml.load(original)
-    if doc is None or not isinstance(doc.get("config"), dict):
-        raise RefusalError(f"{paths[target].name} has no `config:` mapping")
-    dst = doc["config"]
-    changes: list[str] = []
-    for path in release_keys():
-        new, old = _get(src, path), _get(dst, path)
-        if _is_secure(new) or _is_secure(old):
-            raise RefusalError(f"{dotted(path)} is a secret (`secure:`); secrets are encrypted per stack and "
-                          "cannot be copied: set it on the target with `pulumi config set --secret`")
-        if _plain(new) == _plain(old):
-            continue
-        if new is _MISSING:
-            _delete(dst, path)
-        else:
-            _set(dst, path, copy.deepcopy(new))
-        changes.append(f"  {dotted(path)}: {json.dumps(_plain(old))} -> {json.dumps(_plain(new))}")
-    if not changes:
-        raise RefusalError(f"nothing to promote: the release keys of '{target}' already equal '{source}'s "
-                      f"({', '.join('.'.join(p) for p in release_keys())})")
-    out = io.StringIO()
-    yaml.dump(doc, out)
-    text = out.getvalue()
+    text = _apply(original, edits, paths[target].name)
     _check_result(target, text)
 
-    yield f"promote {source} -> {target}: {len(changes)} release key(s) in {paths[target].name}"
-    yield from changes
+    yield f"promote {source} -> {target}: {len(edits)} release key(s) in {paths[target].name}"
+    for path, value in edits:
+        yield f"  {dotted(path)}: {_shown(_get(dst, path))} -> {_shown(value)}"
+    yield from held
     yield ""
     yield from _offline_diff(target, stack_dir, text)
     if dry_run:

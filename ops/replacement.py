@@ -201,6 +201,24 @@ REPLACEMENT: dict[str, Rule] = {
         "validationOptions", source=TF_AWS + "acm/certificate.go"),
     "aws:cloudwatch/logGroup:LogGroup": forces("logGroupClass", "name", "namePrefix", source=TF_AWS + "logs/group.go"),
     "aws:iam/role:Role": forces("name", "namePrefix", "path", source=TF_AWS + "iam/role.go"),
+    "aws:budgets/budget:Budget": forces("accountId", "name", "namePrefix", source=TF_AWS + "budgets/budget.go"),
+    "aws:cloudwatch/eventRule:EventRule": forces("eventBusName", "name", "namePrefix",
+                                                 source=TF_AWS + "events/rule.go"),
+    "aws:cloudwatch/eventTarget:EventTarget": forces("eventBusName", "rule", "targetId",
+                                                     source=TF_AWS + "events/target.go"),
+    "aws:cloudwatch/logDataProtectionPolicy:LogDataProtectionPolicy": forces(
+        "logGroupName", source=TF_AWS + "logs/data_protection_policy.go"),
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": forces(
+        "name", source=TF_AWS + "ce/anomaly_subscription.go"),
+    "aws:iam/instanceProfile:InstanceProfile": forces("name", "namePrefix", "path",
+                                                      source=TF_AWS + "iam/instance_profile.go"),
+    "aws:ec2/launchTemplate:LaunchTemplate": forces(
+        "name", "namePrefix", source=TF_AWS + "ec2/ec2_launch_template.go (other changes add a version)"),
+    "aws:ec2/instance:Instance": forces(
+        "ami", "associatePublicIpAddress", "availabilityZone", "ipv6Addresses", "keyName", "launchTemplate",
+        "placementGroup", "privateIp", "rootBlockDevice.encrypted", "rootBlockDevice.kmsKeyId", "securityGroups",
+        "subnetId", "tenancy",
+        source=TF_AWS + "ec2/ec2_instance.go (a new launch_template version: CustomizeDiff ForceNew)"),
     "aws:sns/topic:Topic": forces("fifoTopic", "name", "namePrefix", source=TF_AWS + "sns/topic.go"),
     "aws:s3/bucket:Bucket": forces("bucket", "bucketPrefix", "objectLockEnabled",
                                    source=TF_AWS + "s3/bucket.go (force_destroy updates in place)"),

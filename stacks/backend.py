@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, prod_refuses, release_field
+from stacks.base import Section, check_retention, prod_keeps_audit_logs, prod_refuses, release_field
 from stacks.deployment import DeploymentSettings, check_command
 
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
@@ -189,7 +189,9 @@ class BackendSettings(Section):
         default=True, description="Load balancer deletion protection. Default true; only dev may turn it off."
     )
     access_log_retention_days: int = Field(
-        default=90, ge=1, le=3650, description="Days load balancer access logs are kept in S3. Default 90."
+        default=365, ge=1, le=3650,
+        description="Days load balancer access logs are kept in S3. Default: dev 90, prod 365 (prod needs >= 365: "
+        "audit-relevant)."
     )
 
     @field_validator("image")
@@ -232,6 +234,7 @@ class BackendSettings(Section):
     def _retention(cls, value: int) -> int:
         return check_retention(value)
 
+    _prod_access_logs = prod_keeps_audit_logs("access_log_retention_days")
     _prod_min_tasks = prod_refuses(
         "min_tasks", lambda value: value < 2,
         "prod needs at least 2 tasks so one task or AZ failure is not an outage",
@@ -263,11 +266,11 @@ class BackendSettings(Section):
 TIER_DEFAULTS: dict[str, dict[str, object]] = {
     "dev": {
         "cpu": 512, "memory": 1024, "min_tasks": 1, "max_tasks": 2,
-        "log_retention_days": 14, "deletion_protection": False,
+        "log_retention_days": 14, "deletion_protection": False, "access_log_retention_days": 90,
     },
     "prod": {
         "cpu": 1024, "memory": 2048, "min_tasks": 3, "max_tasks": 12,
-        "log_retention_days": 90, "deletion_protection": True,
+        "log_retention_days": 90, "deletion_protection": True, "access_log_retention_days": 365,
         "deployment": {"strategy": "CANARY", "canary_percent": 10.0, "canary_interval_minutes": 10,
                        "bake_time_minutes": 10},
     },

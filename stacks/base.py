@@ -31,12 +31,25 @@ LOG_RETENTION_DAYS = (
 """The retention periods CloudWatch Logs accepts (PutRetentionPolicy)."""
 
 RELEASE_MARK = "release"
+PLACEHOLDER_MARK = "offline_placeholder"
 
 
 def release_field(default: Any = ..., **kwargs: Any) -> Any:
     """A field promoted from dev to prod by `python -m ops promote`."""
     extra = dict(kwargs.pop("json_schema_extra", None) or {})
     extra[RELEASE_MARK] = True
+    return Field(default, json_schema_extra=extra, **kwargs)
+
+
+def secret_field(default: Any = ..., *, placeholder: str = "{marker}", **kwargs: Any) -> Any:
+    """A `SecretStr` setting, set with `pulumi config set --secret`.
+
+    The offline tools cannot decrypt a `secure:` value; they substitute `placeholder` with
+    `{marker}` replaced by `offline-placeholder-secret-for-<key>`. Shape it so it passes the
+    field's own checks (an https URL for a URL field); a test holds every secret field to that.
+    """
+    extra = dict(kwargs.pop("json_schema_extra", None) or {})
+    extra[PLACEHOLDER_MARK] = placeholder
     return Field(default, json_schema_extra=extra, **kwargs)
 
 
@@ -66,6 +79,17 @@ def prod_refuses(field: str, refused: Callable[[Any], bool], why: str) -> Any:
         return value
 
     return field_validator(field)(classmethod(guard))
+
+
+AUDIT_LOG_DAYS = 365
+"""Audit-relevant logs (API calls, network flows, load balancer access, database logins) are kept at
+least this long in prod."""
+
+
+def prod_keeps_audit_logs(field: str) -> Any:
+    """Prod guardrail: the audit-relevant log retention in `field` is at least `AUDIT_LOG_DAYS`."""
+    return prod_refuses(field, lambda days: days < AUDIT_LOG_DAYS,
+                        f"prod keeps audit-relevant logs at least {AUDIT_LOG_DAYS} days")
 
 
 def check_retention(days: int) -> int:

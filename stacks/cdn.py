@@ -287,10 +287,10 @@ class CdnSettings(Section):
     )
 
     zone: str = Field(
-        default="floyo.app",
         description="The Cloudflare zone (domain) the stack is served from. Looked up, never created. The stack "
         "owns the zone-wide configuration (SSL mode, cache, WAF and rate limit rulesets, which Cloudflare allows "
-        "once per zone and phase), so two stacks must not share a zone. Default floyo.app.",
+        "once per zone and phase), so no two stack files may name the same zone. Required: no stack falls "
+        "back to production's zone.",
     )
     api_subdomain: str = Field(
         default="api",

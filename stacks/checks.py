@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from stacks.base import PROJECT
 from stacks.cdn_plans import cdn_plan
 from stacks.errors import Problem
+from stacks.program_env import is_reserved, reserved_summary
+from stacks.tenants import tenant_limits
 
 if TYPE_CHECKING:
     from stacks.settings import StackSettings
@@ -58,5 +60,30 @@ def database_capacity(settings: StackSettings) -> list[Problem]:
     return problems
 
 
-CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan]
+def backend_env_names(settings: StackSettings) -> list[Problem]:
+    """`backend.environment` and `backend.secrets` leave the program's own names alone and don't overlap.
+
+    The program sets the database and cache URLs, hosts, tracing and `FEATURE_*` variables itself
+    (`stacks/program_env.py`); a user value under the same name would be silently overridden or
+    duplicated. A name both plain and secret would reach the container twice.
+    """
+    backend = settings.backend
+    problems: list[Problem] = []
+    for key, names in (("environment", backend.environment), ("secrets", backend.secrets)):
+        taken = sorted(n for n in names if is_reserved(n))
+        if taken:
+            problems.append(Problem(
+                f"{PROJECT}:backend.{key}", f"names {taken}",
+                f"the program sets these itself; reserved names: {reserved_summary()}",
+            ))
+    both = sorted(set(backend.environment) & set(backend.secrets))
+    if both:
+        problems.append(Problem(
+            f"{PROJECT}:backend.environment", f"names {both}",
+            "also in backend.secrets: a variable is either plain or secret, not both",
+        ))
+    return problems
+
+
+CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan, backend_env_names, tenant_limits]
 """Every cross-section check, in the order they run."""

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, prod_refuses
+from stacks.base import Section, check_retention, prod_keeps_audit_logs, prod_refuses
 
 INSTANCE_FAMILIES = ("r5", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "t3", "t4g")
 """Instance families Aurora PostgreSQL 16 runs on (Aurora user guide, "Supported DB engines for DB instance
@@ -134,7 +134,8 @@ class DatabaseSettings(Section):
         default=60, description="Enhanced monitoring interval; 0 turns it off (dev only). Default: dev 60, prod 30."
     )
     log_retention_days: int = Field(
-        default=14, description="Days the exported PostgreSQL logs are kept in CloudWatch. Default: dev 14, prod 90."
+        default=14, description="Days the exported PostgreSQL logs (connections, errors) are kept in CloudWatch. "
+        "Default: dev 14, prod 365 (prod needs >= 365: audit-relevant)."
     )
     @field_validator("engine_version")
     @classmethod
@@ -234,6 +235,8 @@ class DatabaseSettings(Section):
     def _retention(cls, value: int) -> int:
         return check_retention(value)
 
+    _prod_logs = prod_keeps_audit_logs("log_retention_days")  # after the CloudWatch check
+
     @property
     def major_version(self) -> str:
         """`16` for `16.8`."""
@@ -254,7 +257,7 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "prod": {
         "serverless": False, "min_capacity": 2, "max_capacity": 16, "instance_class": "db.r7g.large",
         "reader_count": 2, "backup_retention_days": 14, "max_connections": 1000,
-        "monitoring_interval_seconds": 30, "log_retention_days": 90,
+        "monitoring_interval_seconds": 30, "log_retention_days": 365,
     },
 }
 """Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, prod_refuses, tier_of
+from stacks.base import Section, check_retention, prod_refuses, secret_field, tier_of
 from stacks.synthetics import SyntheticsSettings
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
@@ -102,8 +102,8 @@ class AlarmThresholds(Section):
 class MonitoringSettings(Section):
     """Alarms, dashboards and tracing (`floyo-infra:monitoring`)."""
 
-    webhook_url: SecretStr | None = Field(
-        default=None,
+    webhook_url: SecretStr | None = secret_field(
+        None, placeholder="https://offline-placeholder.invalid/{marker}",
         description="HTTPS endpoint subscribed to every alert topic (chat or pager integration). "
         "Secret: set it with `pulumi config set --secret`. Default none.",
     )
@@ -139,8 +139,8 @@ class MonitoringSettings(Section):
         description="ADOT collector sidecar image, pinned by version tag and/or digest (never `latest`). "
         "Default: aws-otel-collector v0.48.0 by digest.",
     )
-    sentry_dsn: SecretStr | None = Field(
-        default=None,
+    sentry_dsn: SecretStr | None = secret_field(
+        None, placeholder="https://offline-placeholder@offline-placeholder.invalid/{marker}",
         description="Sentry DSN, stored in Secrets Manager and injected as SENTRY_DSN. "
         "Secret: set it with `pulumi config set --secret`. Default none (error tracking off).",
     )

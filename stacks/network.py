@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from stacks.base import Section, check_retention, prod_refuses
+from stacks.base import Section, check_retention, prod_keeps_audit_logs, prod_refuses
 
 AZ_ID = re.compile(r"^[a-z]{2,}[0-9]+(-[a-z]+[0-9]*)?-az[0-9]+$")
 """An availability zone ID such as `use1-az1` (the same physical zone in every account,
@@ -46,7 +46,8 @@ class NetworkSettings(Section):
         "`per_az` (one per AZ). Default: dev single, prod per_az; prod must be per_az.",
     )
     flow_log_retention_days: int = Field(
-        default=30, description="Days CloudWatch keeps VPC flow logs. Default: dev 14, prod 90."
+        default=30, description="Days CloudWatch keeps VPC flow logs. Default: dev 14, prod 365 (prod needs >= 365: "
+        "audit-relevant)."
     )
     vpc_endpoints: bool = Field(
         default=True,
@@ -96,9 +97,11 @@ class NetworkSettings(Section):
     def _retention(cls, value: int) -> int:
         return check_retention(value)
 
+    _prod_flow_logs = prod_keeps_audit_logs("flow_log_retention_days")  # after the CloudWatch check
+
 
 TIER_DEFAULTS: dict[str, dict[str, object]] = {
     "dev": {"az_count": 2, "nat": "single", "flow_log_retention_days": 14},
-    "prod": {"az_count": 3, "nat": "per_az", "flow_log_retention_days": 90},
+    "prod": {"az_count": 3, "nat": "per_az", "flow_log_retention_days": 365},
 }
 """Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stacks import backend, cache, cdn, database, db_access, monitoring, network
+from stacks import account, backend, cache, cdn, database, db_access, monitoring, network, tenants
 from stacks.base import Tier
 
 SECTION_DEFAULTS: dict[str, Mapping[str, Mapping[str, Any]]] = {
@@ -16,6 +16,8 @@ SECTION_DEFAULTS: dict[str, Mapping[str, Mapping[str, Any]]] = {
     "db_access": db_access.TIER_DEFAULTS,
     "cache": cache.TIER_DEFAULTS,
     "monitoring": monitoring.TIER_DEFAULTS,
+    "account": account.TIER_DEFAULTS,
+    "tenant_defaults": tenants.TIER_DEFAULTS,
 }
 """Section name -> tier -> that section's defaults for the tier."""
 

@@ -18,8 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ops.plan import Plan, PlannedResource, plan_config
-from ops.stackfile import StackConfig, read_stack_config
+from ops.plan import Plan, PlannedResource, plan_config, project_name
+from ops.stackfile import ROOT, StackConfig, read_stack_config
 from stacks import StackSettings, load_settings
 from stacks.profiles import deep_merge
 
@@ -40,26 +40,32 @@ def with_changes(stack: str, changes: Mapping[str, Any] | None = None, drop: tup
             values[full] = json.dumps(deep_merge(json.loads(values[full]), change))
         else:
             values[full] = change if isinstance(change, str) else json.dumps(change)
-    return StackConfig(stack, values, list(base.secret_keys))
+    return StackConfig(stack, values, list(base.secret_keys), list(base.secure_paths))
 
 
 def settings_for(config: StackConfig) -> StackSettings:
-    return load_settings(config.stack, config.values, config.secret_keys)
+    return load_settings(config.stack, config.values, config.secret_keys, config.secure_paths)
 
 
-def _key(config: StackConfig) -> str:
-    text = json.dumps([config.stack, config.values, sorted(config.secret_keys)], sort_keys=True)
+def _key(config: StackConfig, root: Path = ROOT) -> str:
+    text = json.dumps([root.name, config.stack, config.values, sorted(config.secret_keys), sorted(config.secure_paths)],
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _planned(config: StackConfig) -> bytes:
-    """The pickled plan of `config`: from memory, from the session's shared cache, or planned now."""
-    key = _key(config)
+def _planned(config: StackConfig, root: Path = ROOT) -> bytes:
+    """The pickled plan of `config` for the project in `root`: from memory, from the session's shared
+    cache, or planned now."""
+    key = _key(config, root)
     if key in _plans:
         return _plans[key]
+
+    def plan_config_now() -> Plan:
+        return plan_config(config, root / "__main__.py", project_name(root))
+
     shared = os.environ.get(CACHE_ENV)
     if not shared:
-        _plans[key] = pickle.dumps(plan_config(config))
+        _plans[key] = pickle.dumps(plan_config_now())
         return _plans[key]
     path = Path(shared) / f"{key}.pickle"
     with open(path.with_suffix(".lock"), "w") as lock:
@@ -67,16 +73,16 @@ def _planned(config: StackConfig) -> bytes:
         if path.exists():
             data = path.read_bytes()
         else:
-            data = pickle.dumps(plan_config(config))  # a config that fails to plan raises and is not kept
+            data = pickle.dumps(plan_config_now())  # a config that fails to plan raises and is not kept
             path.with_suffix(".tmp").write_bytes(data)
             path.with_suffix(".tmp").replace(path)
     _plans[key] = data
     return data
 
 
-def planned(config: StackConfig) -> Plan:
+def planned(config: StackConfig, root: Path = ROOT) -> Plan:
     """The plan of `config` (a fresh copy: callers may change it), planned once per test run."""
-    return pickle.loads(_planned(config))
+    return pickle.loads(_planned(config, root))
 
 
 @cache

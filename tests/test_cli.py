@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from ops.stackfile import ROOT
 
@@ -63,3 +66,42 @@ def test_secure_values_become_marked_placeholders(tmp_path: Path) -> None:
     result = run("plan", "sec", "--stack-dir", str(tmp_path), "--json")
     assert result.returncode == 0, result.stderr
     assert "v1:AAAA" not in result.stdout
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("config:\n  aws:region: us-east-1\n  floyo-infra:tier: [dev\n", r"Pulumi\.bad\.yaml:\d+: not valid YAML"),
+    ("config:\n  - aws:region: us-east-1\n", r"Pulumi\.bad\.yaml:1: `config:` must be a mapping"),
+    ("- config\n", r"Pulumi\.bad\.yaml: must be a mapping with a `config:` key"),
+    ("config:\n  aws:region: us-east-1\n  region: us-east-1\n", r"Pulumi\.bad\.yaml:3: config key 'region' must be"),
+])
+def test_a_malformed_stack_file_is_one_message_naming_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
+    """Issue 11: YAML errors and a `config:` list gave Python tracebacks and exit 1."""
+    (tmp_path / "Pulumi.bad.yaml").write_text(text)
+    result = run("plan", "bad", "--stack-dir", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.match(r"error: " + expected, lines[0]), result.stderr
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("  aws:region: us-east-1\n", "", "aws:region: got nothing; this key is required"),
+    ("  floyo-infra:backend:\n", "  floyo-infra:backend: big\n  floyo-infra:unused:\n",
+     "floyo-infra:backend: got 'big'; must be a mapping"),
+])
+def test_wrong_shapes_name_the_file_and_key(tmp_path: Path, old: str, new: str, key: str) -> None:
+    """Issue 11: a missing `aws:region` gave a traceback; a section given as a string is named too."""
+    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    assert old in text
+    (tmp_path / "Pulumi.bad.yaml").write_text(text.replace(old, new, 1))
+    result = run("plan", "bad", "--stack-dir", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{tmp_path / 'Pulumi.bad.yaml'}: invalid settings for stack 'bad'" in result.stderr
+    assert key in result.stderr, result.stderr
+
+
+def test_an_unparsable_base_revision_is_one_message() -> None:
+    result = run("diff", "dev", "--base", "HEAD~~not a revision")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "unknown git revision 'HEAD~~not a revision'" in result.stderr

@@ -115,7 +115,8 @@ def test_no_change_and_unchanged_stack(repo: Path) -> None:
 
 
 def test_base_without_the_stack_is_empty(repo: Path) -> None:
-    shutil.copy(repo / "Pulumi.dev.yaml", repo / "Pulumi.qa.yaml")
+    # A new stack copied from dev, with its own zone (no two stack files may share one).
+    (repo / "Pulumi.qa.yaml").write_text((repo / "Pulumi.dev.yaml").read_text().replace("zone: floyo.dev", "zone: qa.floyo.dev"))
     try:
         result = ops(repo, "diff", "qa", "--base", "HEAD")
     finally:
@@ -125,13 +126,13 @@ def test_base_without_the_stack_is_empty(repo: Path) -> None:
     assert "0 to change, 0 to remove" in result.stdout
 
 
-def test_bad_revision_still_shows_the_head_plan_and_leaves_no_worktree(repo: Path) -> None:
-    # Was: exit 2 with "unknown git revision" on stderr. Now an unplannable base is reported and the
-    # working tree's plan summarised (exit 0); exit 2 is kept for a working tree that cannot be planned.
+def test_bad_revision_is_one_message_and_leaves_no_worktree(repo: Path) -> None:
+    # A revision git cannot resolve is an operator's typo: exit 2 with one message (issue 11, item 4).
+    # A revision that resolves but does not plan is reported with the head's summary (test_diff_prod).
     result = ops(repo, "diff", "dev", "--base", "no-such-rev")
-    assert result.returncode == 0, result.stderr
-    assert "base could not be planned: unknown git revision 'no-such-rev'" in result.stdout
-    assert "aws:ec2/vpc:Vpc: 1" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    assert result.returncode == 2, result.stdout
+    assert "unknown git revision 'no-such-rev'" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
     assert git(repo, "worktree", "list").count("\n") == 1
 
 

@@ -42,7 +42,7 @@ def test_flow_logs_to_encrypted_group_with_retention(plan: Plan, stack: str) -> 
     flow = one(plan, "aws:ec2/flowLog:FlowLog")
     assert flow.inputs["trafficType"] == "ALL"
     group = one(plan, "aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
-    assert group.inputs["retentionInDays"] == {"dev": 14, "prod": 90}[stack]
+    assert group.inputs["retentionInDays"] == {"dev": 14, "prod": 365}[stack]  # prod: audit-relevant, >= 365
     assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
 
 

@@ -85,7 +85,11 @@ def test_cluster_lives_in_isolated_subnets_behind_its_group(plan: Plan) -> None:
     assert one(plan, CLUSTER).inputs["vpcSecurityGroupIds"] == [database_sg]
     ingress = [r.inputs for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                if r.inputs["securityGroupId"] == database_sg]
-    assert ingress == [{**ingress[0], "referencedSecurityGroupId": proxy_sg, "fromPort": 5432, "toPort": 5432}]
+    # Exactly two peers, both named: the RDS Proxy, and the SSM access host the deploy tunnels through.
+    access_sg = one(plan, "aws:ec2/securityGroup:SecurityGroup", "db-access-sg").id
+    assert sorted((r["referencedSecurityGroupId"], r["fromPort"], r["toPort"]) for r in ingress) == sorted(
+        [(proxy_sg, 5432, 5432), (access_sg, 5432, 5432)])
+    assert not [r for r in ingress if "cidrIpv4" in r or "cidrIpv6" in r or "prefixListId" in r]
     proxy = one(plan, "aws:rds/proxy:Proxy").inputs
     assert proxy["vpcSecurityGroupIds"] == [proxy_sg] and set(proxy["vpcSubnetIds"]) == isolated
 
@@ -96,7 +100,7 @@ def test_proxy_requires_tls_and_pools_reads(plan: Plan, stack: str) -> None:
     master = one(plan, CLUSTER)
     auths = proxy["auths"]
     assert all(a["authScheme"] == "SECRETS" and a["secretArn"].startswith("arn:aws:secretsmanager:") for a in auths)
-    assert len(auths) == 4  # master + migrator + backend rw + backend ro
+    assert len(auths) == 5  # master + migrator + backend rw + backend ro + tenant gateway
     assert any("rds!cluster" in a["secretArn"] for a in auths)
     endpoint = one(plan, "aws:rds/proxyEndpoint:ProxyEndpoint").inputs
     assert endpoint["targetRole"] == "READ_ONLY" and endpoint["dbProxyName"] == proxy["name"]

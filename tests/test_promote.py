@@ -130,11 +130,14 @@ def test_refuses_uncommitted_target_edits(stacks: Path) -> None:
     assert prod.read_text().endswith("# local edit\n")
 
 
-def test_refuses_when_nothing_would_change(stacks: Path) -> None:
+def test_nothing_to_promote_is_not_a_refusal(stacks: Path) -> None:
+    """Issue 11: a no-op promotion exited 1 as if refused; it is a success that changes nothing."""
     assert promote(stacks).returncode == 0
     git(stacks, "commit", "-qam", "promoted")
     result = promote(stacks)
-    assert result.returncode == 1 and "nothing to promote" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "nothing to promote" in result.stdout and result.stderr == ""
+    assert git(stacks, "status", "--porcelain") == ""
 
 
 def test_check_deployed_compares_dev_outputs(stacks: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -170,3 +173,70 @@ def test_the_program_exports_what_check_deployed_compares(plan: Plan) -> None:
     config = load(ROOT / f"Pulumi.{plan.stack}.yaml")
     for output, path in DEPLOYED_OUTPUTS.items():
         assert plan.outputs[output] == _get(config, path)
+
+
+def test_refuses_uncommitted_source_edits(stacks: Path) -> None:
+    """Issue 11: promotion copied uncommitted edits of the source file."""
+    set_dev(stacks, "app_version: 2026.11.3", "app_version: 2026.11.4")
+    result = promote(stacks)
+    assert result.returncode == 1 and "Pulumi.dev.yaml has uncommitted edits" in result.stderr
+    assert git(stacks, "status", "--porcelain", "Pulumi.prod.yaml") == ""
+
+
+def test_the_target_changes_only_on_the_promoted_lines(stacks: Path) -> None:
+    """Issue 11: promotion re-dumped prod's YAML and re-indented unrelated lists."""
+    prod = stacks / "Pulumi.prod.yaml"
+    odd = prod.read_text().replace("    - slug: acme\n", "      - slug: acme  # first tenant\n")
+    for slug in ("globex", "initech"):
+        odd = odd.replace(f"    - slug: {slug}\n", f"      - slug: {slug}\n")
+    odd = odd.replace("      - oncall@floyo.app\n", "    - 'oncall@floyo.app'\n")
+    prod.write_text(odd)
+    git(stacks, "commit", "-qam", "odd but valid indentation")
+    set_dev(stacks, "      new_editor: true\n", "      new_editor: true\n      fast_upload: true\n")
+    git(stacks, "commit", "-qam", "new flag")
+    result = promote(stacks)
+    assert result.returncode == 0, result.stderr
+    before, after = odd.splitlines(keepends=True), prod.read_text().splitlines(keepends=True)
+    removed = [line for line in before if line not in after]
+    added = [line for line in after if line not in before]
+    assert [line.split(":")[0].strip() for line in removed] == ["image", "app_version", "new_editor"], removed
+    assert [line.split(":")[0].strip() for line in added] == ["image", "app_version", "new_editor", "fast_upload"]
+    assert added[-1] == "      fast_upload: true\n"
+    assert [line for line in after if line not in added] == [line for line in before if line not in removed]
+    assert "floyo-infra:backend.feature_flags.fast_upload: (not set) -> true" in result.stdout
+
+
+def test_a_held_flag_stays_off_in_the_target(stacks: Path) -> None:
+    """Issue 11: the whole feature_flags map was copied, so prod could not keep a flag off."""
+    prod = stacks / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text() + "  floyo-infra:promote:\n    hold: [backend.feature_flags.new_editor]\n")
+    git(stacks, "commit", "-qam", "hold new_editor")
+    set_dev(stacks, "      new_editor: true\n", "      new_editor: true\n      fast_upload: true\n")
+    git(stacks, "commit", "-qam", "new flag")
+    result = promote(stacks)
+    assert result.returncode == 0, result.stderr
+    flags = load(prod)["floyo-infra:backend"]["feature_flags"]
+    assert flags == {"new_editor": False, "fast_upload": True}
+    assert "held: floyo-infra:backend.feature_flags.new_editor stays false (source: true" in result.stdout
+    git(stacks, "commit", "-qam", "promoted")
+    again = promote(stacks)
+    assert again.returncode == 0 and "nothing to promote" in again.stdout
+
+
+def test_a_flag_dropped_in_the_source_is_dropped_in_the_target(stacks: Path) -> None:
+    set_dev(stacks, "    feature_flags:\n      new_editor: true\n", "")
+    git(stacks, "commit", "-qam", "no flags")
+    result = promote(stacks)
+    assert result.returncode == 0, result.stderr
+    backend = load(stacks / "Pulumi.prod.yaml")["floyo-infra:backend"]
+    assert "feature_flags" not in backend and backend["cpu"] == 2048
+
+
+def test_hold_names_only_release_keys() -> None:
+    from stacks import SettingsError
+    from tests.planning import settings_for, with_changes
+
+    with pytest.raises(SettingsError) as caught:
+        settings_for(with_changes("prod", {"promote": {"hold": ["backend.cpu", "backend.feature_flags.x"]}}))
+    (problem,) = caught.value.problems
+    assert problem.path == "floyo-infra:promote.hold" and "['backend.cpu'] are not release keys" in problem.allowed

@@ -63,9 +63,9 @@ def test_gradual_release_shifts_between_two_equal_target_groups(plan: Plan, stac
     first, second = ({k: v for k, v in g.inputs.items() if k not in strip} for g in groups)
     assert first == second and first["healthCheck"]["path"] == "/health" and first["deregistrationDelay"] >= 60
     advanced = lb["advancedConfiguration"]
-    arns = {g.state["arn"] for g in groups}
+    arns = {g.outputs["arn"] for g in groups}
     assert {lb["targetGroupArn"], advanced["alternateTargetGroupArn"]} == arns
-    rules = {r.state["arn"]: r for r in plan.of_type(RULE)}
+    rules = {r.outputs["arn"]: r for r in plan.of_type(RULE)}
     production = rules[advanced["productionListenerRule"]]
     test = rules[advanced["testListenerRule"]]
     assert production.inputs["conditions"] == [{"pathPattern": {"values": ["/*"]}}]
@@ -75,7 +75,7 @@ def test_gradual_release_shifts_between_two_equal_target_groups(plan: Plan, stac
         weights = {t["arn"]: t["weight"] for t in rule.inputs["actions"][0]["forward"]["targetGroups"]}
         assert weights == {lb["targetGroupArn"]: 100, advanced["alternateTargetGroupArn"]: 0}
         assert "actions" in rule.ignore_changes, "ECS rewrites the weights"
-    role = next(r for r in plan.of_type("aws:iam/role:Role") if r.state["arn"] == advanced["roleArn"])
+    role = next(r for r in plan.of_type("aws:iam/role:Role") if r.outputs["arn"] == advanced["roleArn"])
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "ecs.amazonaws.com"} and "aws:SourceAccount" in str(trust)
     attachment = one(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "api-ecs-traffic").inputs
@@ -83,7 +83,7 @@ def test_gradual_release_shifts_between_two_equal_target_groups(plan: Plan, stac
 
 
 def test_rollback_alarms_read_both_target_groups_when_gradual(plan: Plan, stack: str) -> None:
-    groups = {g.state["arn"].split(":")[-1] for g in plan.of_type("aws:lb/targetGroup:TargetGroup")}
+    groups = {g.outputs["arn"].split(":")[-1] for g in plan.of_type("aws:lb/targetGroup:TargetGroup")}
     by_key = {a.inputs["tags"]["floyo:alarm"]: a.inputs for a in plan.of_type(ALARM)}
     for key in ROLLBACK_ALARM_KEYS:
         text = json.dumps(by_key[key])
@@ -133,7 +133,7 @@ def test_only_the_migrate_execution_role_reads_the_migrator_secret(plan: Plan) -
 
 def test_migrate_outputs_for_the_command(plan: Plan) -> None:
     task = one(plan, "aws:ecs/taskDefinition:TaskDefinition", "backend-migrate")
-    assert plan.outputs["migrate_task_definition_arn"] == task.state["arn"]
+    assert plan.outputs["migrate_task_definition_arn"] == task.outputs["arn"]
     assert plan.outputs["service_security_group_id"] == service(plan)["networkConfiguration"]["securityGroups"][0]
     assert sorted(plan.outputs["private_subnet_ids"]) == sorted(service(plan)["networkConfiguration"]["subnets"])
 
@@ -171,7 +171,7 @@ def test_canary_calls_health_api_and_websocket_through_the_edge(plan: Plan, stac
 
 def test_canary_artifacts_are_private_encrypted_and_expire(plan: Plan) -> None:
     canary = one(plan, "aws:synthetics/canary:Canary").inputs
-    data_key = one(plan, "aws:kms/key:Key", "data-key").state["arn"]
+    data_key = one(plan, "aws:kms/key:Key", "data-key").outputs["arn"]
     assert canary["artifactConfig"]["s3Encryption"] == {"encryptionMode": "SSE_KMS", "kmsKeyArn": data_key}
     sse = one(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
               "synthetics-artifacts").inputs["rules"][0]["applyServerSideEncryptionByDefault"]
@@ -200,7 +200,7 @@ def test_dashboard_shows_releases(plan: Plan) -> None:
     metrics = json.dumps([w for w in body["widgets"] if w["type"] == "metric"])
     assert '"DeploymentCount"' in metrics and '"TaskSetCount"' in metrics
     alarm_strips = [w["properties"]["alarms"] for w in body["widgets"] if w["type"] == "alarm"]
-    by_key = {a.inputs["tags"]["floyo:alarm"]: a.state["arn"] for a in plan.of_type(ALARM)}
+    by_key = {a.inputs["tags"]["floyo:alarm"]: a.outputs["arn"] for a in plan.of_type(ALARM)}
     assert sorted(by_key[k] for k in ROLLBACK_ALARM_KEYS) in [sorted(a) for a in alarm_strips]
     synthetic = by_key["edge-synthetic-check-failing"]
     assert synthetic in json.dumps(body) or "SuccessPercent" in metrics

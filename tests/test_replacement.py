@@ -22,8 +22,7 @@ def test_every_declared_type_has_a_replacement_entry(plan: Plan) -> None:
 
 
 def test_missing_names_exactly_the_types_without_an_entry() -> None:
-    assert missing(["aws:ec2/vpc:Vpc", "aws:ec2/instance:Instance", "x:y/z:Z"]) == ["aws:ec2/instance:Instance",
-                                                                                   "x:y/z:Z"]
+    assert missing(["aws:ec2/vpc:Vpc", "aws:ec2/fleet:Fleet", "x:y/z:Z"]) == ["aws:ec2/fleet:Fleet", "x:y/z:Z"]
 
 
 def _sdk_inputs(token: str) -> set[str] | None:

@@ -1,0 +1,60 @@
+"""How an app stack relates to its account's baseline (`floyo-infra:account`).
+
+The baseline project (`baseline/`) owns what exists once per account and region. An app stack reads
+its outputs through a `StackReference`; the baseline never reads an app stack. Account-wide events
+(GuardDuty, Security Hub, AWS Backup, root use, IAM changes) and cost anomalies are routed by exactly
+one app stack per account, the one with `receives_account_events` (prod), to its own alert topics.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from stacks.base import Section
+
+AURORA_BACKUP_TAG = ("floyo-backup", "aurora")
+"""Tag (key, value) on an Aurora cluster that puts it in the baseline's backup selection and restore tests."""
+
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+class AccountSettings(Section):
+    """The account baseline this stack belongs to, and what account-level alerts it receives."""
+
+    baseline_stack: str = Field(
+        default="organization/floyo-baseline/main-use1",
+        description="Fully qualified name (`<org>/floyo-baseline/<stack>`) of the account's baseline stack, "
+        "read through a StackReference when `receives_account_events` is on. Default "
+        "organization/floyo-baseline/main-use1 (the DIY backends' organization name).")
+    receives_account_events: bool = Field(
+        default=True,
+        description="This stack routes the account's security, backup and cost-anomaly events to its alert "
+        "topics. Exactly one app stack per account should. Default: dev false, prod true.")
+    guardduty_min_severity: float = Field(
+        default=7.0, ge=1.0, le=8.9,
+        description="GuardDuty findings at or above this severity page (4 medium, 7 high). Default 7.")
+    monthly_budget_usd: float = Field(
+        default=2000, gt=0, le=1_000_000,
+        description="This stack's monthly cost budget in USD (resources tagged `stack=<this stack>`): a ticket "
+        "at 80% and 100% actual and at 100% forecast. Default: dev 300, prod 2000.")
+    anomaly_threshold_usd: float = Field(
+        default=100, gt=0, le=1_000_000,
+        description="Cost anomalies with a total impact at or above this many USD open a ticket (only with "
+        "receives_account_events). Default: dev 50, prod 100.")
+
+    @field_validator("baseline_stack")
+    @classmethod
+    def _qualified(cls, value: str) -> str:
+        if not _STACK_NAME.match(value):
+            raise ValueError("must be <organization>/<project>/<stack>, e.g. organization/floyo-baseline/main-use1")
+        return value
+
+
+TIER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dev": {"receives_account_events": False, "monthly_budget_usd": 300, "anomaly_threshold_usd": 50},
+    "prod": {"receives_account_events": True, "monthly_budget_usd": 2000, "anomaly_threshold_usd": 100},
+}
+"""Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

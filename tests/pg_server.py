@@ -1,0 +1,87 @@
+"""A throwaway PostgreSQL server for tests: Debian's `postgresql` package (installed by `.ci/run`),
+`initdb` on a temporary directory, `pg_ctl start` on a free loopback port, removed afterwards.
+
+PostgreSQL refuses to run as root, so as root the server runs as the package's `postgres` user
+(`runuser`); otherwise as the current user."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+MISSING = ("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): `.ci/run` installs Debian's "
+           "`postgresql` package; on a developer machine run `apt-get install -y postgresql`")
+SUPERUSER = "postgres"
+
+
+@dataclass(frozen=True)
+class Server:
+    host: str
+    port: int
+    password: str
+    version: str
+
+    def dsn(self, user: str = SUPERUSER, password: str | None = None, dbname: str = "postgres") -> str:
+        return (f"host={self.host} port={self.port} user={user} password={password or self.password} "
+                f"dbname={dbname} connect_timeout=5 sslmode=disable")
+
+
+def server_bin() -> Path | None:
+    """The newest installed server's bin directory, or None."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server() -> Iterator[Server]:
+    """Start a server (raises RuntimeError with MISSING when the package is absent)."""
+    bindir = server_bin()
+    if bindir is None:
+        raise RuntimeError(MISSING)
+    as_user: list[str] = []
+    owner = None
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam(SUPERUSER)  # created by the package
+        as_user = ["runuser", "-u", SUPERUSER, "--"]
+    top = Path(tempfile.mkdtemp(prefix="floyo-pg-"))
+    password = os.urandom(12).hex()
+    try:
+        (top / "pw").write_text(password + "\n")
+        if owner is not None:
+            for path in (top, top / "pw"):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        data, port = top / "data", _free_port()
+
+        def run(*cmd: str) -> None:
+            done = subprocess.run([*as_user, *cmd], capture_output=True, text=True, check=False, timeout=120)
+            if done.returncode != 0:
+                log = (top / "log").read_text() if (top / "log").exists() else ""
+                raise RuntimeError(f"{cmd[0]} failed: {done.stderr.strip()}\n{log}")
+
+        run(str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, f"--pwfile={top / 'pw'}", "-E", "UTF8",
+            "--locale=C.UTF-8", "--auth-local=scram-sha-256", "--auth-host=scram-sha-256")
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(top / "log"), "-w", "-t", "60", "-o",
+            f"-p {port} -k {top} -c listen_addresses=127.0.0.1 -c max_connections=40", "start")
+        version = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True,
+                                 check=False).stdout.strip()
+        try:
+            yield Server("127.0.0.1", port, password, version)
+        finally:
+            subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                           capture_output=True, check=False, timeout=60)
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
