@@ -10,18 +10,20 @@ import pulumi_cloudflare as cloudflare
 from components.account_alerts import AccountAlerts, AccountAlertsArgs
 from components.alarm_catalogue import (
     HEALTH_CHECK_REGION,
+    ROLLBACK_ALARM_KEYS,
     backend_alarms,
     edge_alarms,
     postgres_alarms,
     redis_alarms,
     service_down,
+    synthetics_alarms,
 )
-from components.alarms import Alarms, AlarmsArgs
+from components.alarms import Alarms, AlarmsArgs, alarm_name
 from components.alerting import Alerting, AlertingArgs, AlertTopics
 from components.aws_context import aws_context
 from components.backend import BackendService, BackendServiceArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
-from components.dashboard import Dashboard, DashboardArgs
+from components.dashboard import Dashboard, DashboardArgs, DeploymentView
 from components.database_objects import (
     BACKEND_RO,
     BACKEND_RW,
@@ -40,6 +42,7 @@ from components.network import Network, NetworkArgs
 from components.postgres import AppLogin, Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
+from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tenants import GATEWAY, Tenants, TenantsArgs
 from stacks import settings_from_pulumi
@@ -142,7 +145,10 @@ backend = BackendService("backend", BackendServiceArgs(
     request_count_label=pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffix),
     logs_key_arn=logs_key.arn, secret_key_arns=[data_key.arn], service_depends_on=[lb.https_listener],
     environment=backend_env, secrets=backend_secrets, task_policy_statements=backend_statements,
-    sidecars=backend_sidecars,
+    sidecars=backend_sidecars, traffic_shift=lb.traffic_shift,
+    # by name: the alarms read the service's name, so the service can't wait for them
+    rollback_alarm_names=[alarm_name(key) for key in ROLLBACK_ALARM_KEYS],
+    migrator_secret_arn=postgres.logins[MIGRATOR].secret_arn,
 ))
 
 # --- edge --------------------------------------------------------------------------------
@@ -162,10 +168,19 @@ if region != HEALTH_CHECK_REGION:  # Route 53 health-check alarms can only notif
         settings=settings.monitoring, context=ctx, region=HEALTH_CHECK_REGION, protect=prod)).topics
 public_health = PublicHealthCheck("public-health", HealthCheckArgs(
     host=settings.cdn.api_host, path=settings.cdn.health_check.path))
+synthetics = settings.monitoring.synthetics
+synthetic_check = SyntheticCheck("synthetics", SyntheticCheckArgs(
+    settings=synthetics, context=ctx, host=settings.cdn.api_host, health_path=settings.cdn.health_check.path,
+    key_arn=data_key.arn, protect=prod,
+)) if synthetics.enabled else None
 alarm_specs = [
     *edge_alarms(health_check_id=public_health.health_check_id, url=public_health.url),
+    *(synthetics_alarms(canary_name=synthetic_check.canary_name, interval_minutes=synthetics.interval_minutes,
+                        url=f"https://{settings.cdn.api_host}") if synthetic_check else []),
     *backend_alarms(thresholds, load_balancer=lb.arn_suffix, target_group=lb.target_group_arn_suffix,
-                    cluster_name=backend.cluster_name, service_name=backend.service_name),
+                    cluster_name=backend.cluster_name, service_name=backend.service_name,
+                    alternate_target_group=lb.traffic_shift.alternate_target_group.arn_suffix
+                    if lb.traffic_shift else None),
     *postgres_alarms(thresholds, cluster_id=postgres.cluster.cluster_identifier,
                      instance_ids=[i.identifier for i in (postgres.writer, *postgres.readers)],
                      reader_ids=[i.identifier for i in postgres.readers],
@@ -188,7 +203,12 @@ AccountAlerts("account-alerts", AccountAlertsArgs(
 ))
 LogDataProtection("backend-pii", LogDataProtectionArgs(log_group_name=backend.log_group.name))  # GDPR masking
 dashboard = Dashboard("dashboard", DashboardArgs(
-    specs=alarm_specs, region=ctx.region, composite_arn=alarms.composite.arn if alarms.composite else None))
+    specs=alarm_specs, region=ctx.region, composite_arn=alarms.composite.arn if alarms.composite else None,
+    deployments=DeploymentView(
+        cluster_name=backend.cluster_name, service_name=backend.service_name,
+        rollback_alarm_arns=[alarms.alarms[key].arn for key in ROLLBACK_ALARM_KEYS],
+        strategy=settings.backend.deployment.strategy),
+))
 
 # --- outputs -----------------------------------------------------------------------------
 
@@ -218,3 +238,10 @@ pulumi.export("database_login_secret_arns", {user: login.secret_arn for user, lo
 pulumi.export("cache_primary_endpoint", cache.primary_endpoint)
 pulumi.export("cache_reader_endpoint", cache.reader_endpoint)
 pulumi.export("cache_secret_arn", cache.secret_arn)
+# what `python -m ops migrate` and `python -m ops canary-gate` read (`pulumi stack output --json`)
+pulumi.export("ecs_service_name", backend.service_name)
+pulumi.export("migrate_task_definition_arn", backend.migrate_task_definition.arn if backend.migrate_task_definition else None)
+pulumi.export("private_subnet_ids", network.private_subnet_ids)
+pulumi.export("service_security_group_id", groups.service.id)
+pulumi.export("backend_log_group", backend.log_group.name)
+pulumi.export("synthetics_canary_name", synthetic_check.canary_name if synthetic_check else None)

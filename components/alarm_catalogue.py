@@ -177,18 +177,42 @@ def _bytes(value: int) -> str:
 # --- backend ---------------------------------------------------------------------------
 
 
+ROLLBACK_ALARM_KEYS: tuple[str, ...] = ("backend-target-5xx-rate", "backend-latency-p99", "backend-unhealthy-hosts")
+"""The backend alarms that roll an ECS deployment back when they fire (the service's `alarms` block):
+errors, latency and failing health checks of the tasks serving traffic."""
+
+
+def _both(metric: Metric, alternate: pulumi.Input[str] | None) -> tuple[Metric, ...]:
+    """`metric` and, with a second target group, the same metric of that group (id suffixed `b`)."""
+    if alternate is None:
+        return (metric,)
+    dims = {**metric.dimensions, "TargetGroup": alternate}
+    return metric, Metric(f"{metric.id}b", metric.namespace, metric.name, dims, metric.stat, metric.period)
+
+
 def backend_alarms(
     t: AlarmThresholds, *, load_balancer: pulumi.Input[str], target_group: pulumi.Input[str],
     cluster_name: pulumi.Input[str], service_name: pulumi.Input[str],
+    alternate_target_group: pulumi.Input[str] | None = None,
 ) -> list[AlarmSpec]:
     """Load balancer, target group and ECS service alarms.
 
     `load_balancer` and `target_group` are ARN suffixes (`app/<name>/<id>`,
     `targetgroup/<name>/<id>`), which is what the `AWS/ApplicationELB` dimensions hold.
+    With a gradual deployment strategy ECS serves from `target_group` and
+    `alternate_target_group` in turn (the new revision registers in the idle one), so the
+    rollback alarms (`ROLLBACK_ALARM_KEYS`) read both: a canary's errors must count.
     """
     elb = "AWS/ApplicationELB"
     lb = {"LoadBalancer": load_balancer}
     tg = {"LoadBalancer": load_balancer, "TargetGroup": target_group}
+    alt = alternate_target_group
+    errors = _both(Metric("errors", elb, "HTTPCode_Target_5XX_Count", tg, "Sum"), alt)
+    requests = _both(Metric("requests", elb, "RequestCount", tg, "Sum"), alt)
+    total_errors = " + ".join(f"FILL({m.id}, 0)" for m in errors) if alt else "FILL(errors, 0)"
+    total_requests = "(" + " + ".join(f"FILL({m.id}, 0)" for m in requests) + ")" if alt else "requests"
+    p99 = _both(Metric("latency", elb, "TargetResponseTime", tg, "p99"), alt)
+    unhealthy = _both(Metric("unhealthy", elb, "UnHealthyHostCount", tg, "Maximum"), alt)
     svc = {"ClusterName": cluster_name, "ServiceName": service_name}
     floor = t.min_requests_per_minute
     quiet = "notBreaching"
@@ -213,9 +237,8 @@ def backend_alarms(
             title="Backend 5xx rate high",
             description="The application answers 5xx to a share of requests. Check first: Sentry for the "
             "new error, the last deploy (roll back if it correlates), database and cache alarms.",
-            metrics=(Metric("errors", elb, "HTTPCode_Target_5XX_Count", tg, "Sum"),
-                     Metric("requests", elb, "RequestCount", tg, "Sum")),
-            expression=f"IF(requests >= {floor}, 100 * FILL(errors, 0) / requests, 0)",
+            metrics=(*errors, *requests),
+            expression=f"IF({total_requests} >= {floor}, 100 * ({total_errors}) / {total_requests}, 0)",
             comparison="GreaterThanThreshold", threshold=t.target_5xx_rate_percent,
             threshold_setting="target_5xx_rate_percent", threshold_text=_pct(t.target_5xx_rate_percent),
             evaluation_periods=5, datapoints_to_alarm=3, unit_label="% of requests", dashboard_inputs=True,
@@ -237,7 +260,7 @@ def backend_alarms(
             title="Backend p99 latency high",
             description="The slowest requests take longer than the threshold for several minutes: users "
             "see timeouts. Check first: X-Ray traces, database writer CPU and locks, proxy borrow latency.",
-            metrics=(Metric("latency", elb, "TargetResponseTime", tg, "p99"),),
+            metrics=p99, expression="MAX([latency, latencyb])" if alt else None,
             comparison="GreaterThanThreshold", threshold=t.latency_p99_seconds,
             threshold_setting="latency_p99_seconds", threshold_text=_secs(t.latency_p99_seconds),
             evaluation_periods=10, datapoints_to_alarm=8, unit_label="seconds",
@@ -248,7 +271,7 @@ def backend_alarms(
             title="Backend tasks failing health checks",
             description="At least one registered task fails the load balancer's /health check. Check "
             "first: the task's logs, its dependencies (database, cache), ECS service events.",
-            metrics=(Metric("unhealthy", elb, "UnHealthyHostCount", tg, "Maximum"),),
+            metrics=unhealthy, expression="FILL(unhealthy, 0) + FILL(unhealthyb, 0)" if alt else None,
             comparison="GreaterThanThreshold", threshold=0, threshold_setting="(fixed)", threshold_text="0",
             evaluation_periods=5, datapoints_to_alarm=3, unit_label="tasks",
             treat_missing_data=quiet,
@@ -571,3 +594,21 @@ def service_down(specs: Sequence[AlarmSpec], stack_region: str) -> CompositeSpec
         "say which. Check first: the dashboard's edge and backend rows, the last deploy.",
         members=members,
     )
+
+
+def synthetics_alarms(*, canary_name: pulumi.Input[str], interval_minutes: int, url: str) -> list[AlarmSpec]:
+    """The synthetic check (CloudWatch Synthetics canary through Cloudflare): health, an API path, a WebSocket."""
+    return [AlarmSpec(
+        key="edge-synthetic-check-failing", tier="edge", signal="availability", severity="ticket",
+        service_down=True,
+        title="Synthetic check failing",
+        description=f"The Synthetics canary calling {url} through Cloudflare (/health, an API path, a "
+        "WebSocket upgrade) failed twice running: users see errors. Check first: the canary's last run "
+        "(screenshot of the step that failed, its log), Cloudflare firewall events, the last deploy.",
+        metrics=(Metric("success", "CloudWatchSynthetics", "SuccessPercent", {"CanaryName": canary_name},
+                        "Average", period=interval_minutes * 60),),
+        comparison="LessThanThreshold", threshold=100, threshold_setting="(fixed)", threshold_text="100 %",
+        evaluation_periods=3, datapoints_to_alarm=2, unit_label="% runs passed",
+        treat_missing_data="breaching",
+        missing_data_reason="a canary that stops running is no evidence the API works",
+    )]

@@ -11,14 +11,18 @@ import pulumi_aws as aws
 
 from components.aws_context import AwsContext, assume_role_policy, policy_json
 from components.guardduty_agent import agent_pull_statement
+from components.load_balancer import TrafficShift
 from stacks.backend import BackendSettings, ecr_image
 
 CONTAINER = "backend"
 """Name of the application container in the task definition."""
+MIGRATE_CONTAINER = "migrate"
+"""Name of the container (and log stream prefix) of the one-off migrate task."""
 
-STEADY_STATE_TIMEOUT = "30m"
-"""How long `pulumi up` waits for the service to reach steady state before failing (the provider's
-default is 20m; a rollout of 12 tasks with a 60 s grace period and 120 s draining fits in 30m)."""
+STEADY_STATE_MINUTES = 30
+"""How long `pulumi up` waits for the service to reach steady state before failing, on top of the
+strategy's traffic shifting and bake time (the provider's default is 20m; a rollout of 12 tasks with
+a 60 s grace period and 120 s draining fits in 30m)."""
 
 
 def _container_dependencies(sidecars: Sequence[pulumi.Input[dict[str, Any]]]) -> list[dict[str, str]]:
@@ -82,6 +86,15 @@ class BackendServiceArgs:
     """IAM statements the application itself needs (the task role). Default none."""
     sidecars: Sequence[pulumi.Input[dict[str, Any]]] = field(default_factory=list)
     """Extra container definitions (e.g. the OpenTelemetry collector). Default none."""
+    traffic_shift: TrafficShift | None = None
+    """The load balancer's second target group, listener rules and ECS role; required when
+    `backend.deployment.strategy` is gradual. Default none (ROLLING)."""
+    rollback_alarm_names: Sequence[str] = field(default_factory=list)
+    """CloudWatch alarm names that roll a deployment back when they fire (deterministic names, so the
+    service needn't wait for alarms that themselves name the service). Default none."""
+    migrator_secret_arn: pulumi.Input[str] | None = None
+    """Secrets Manager secret of the `migrator` login (JSON key `url`); with it a `migrate` task
+    definition is declared. Default none."""
 
 
 class BackendService(pulumi.ComponentResource):
@@ -98,12 +111,18 @@ class BackendService(pulumi.ComponentResource):
     * the app container starts after its sidecars (the collector) have started;
     * target-tracking autoscaling on CPU and on requests per target;
     * an execution role that can pull the image's repository (parsed from `backend.image`), write this log group and read
-      only the named secrets, and a task role holding only what the app declares.
+      only the named secrets, and a task role holding only what the app declares;
+    * the rollout strategy from `backend.deployment` (ROLLING, or CANARY/LINEAR/BLUE_GREEN through the
+      load balancer's two target groups), with the named alarms rolling a deployment back;
+    * a `migrate` task definition: the same image digest, `backend.migrate_command`, the `migrator`
+      login's DATABASE_URL (never the app's), its own execution role and log stream prefix. Nothing
+      runs it on its own: `python -m ops migrate STACK` does, before the service update.
     """
 
     cluster: aws.ecs.Cluster
     service: aws.ecs.Service
     task_definition: aws.ecs.TaskDefinition
+    migrate_task_definition: aws.ecs.TaskDefinition | None
     log_group: aws.cloudwatch.LogGroup
     task_role: aws.iam.Role
     cluster_name: pulumi.Output[str]
@@ -135,23 +154,17 @@ class BackendService(pulumi.ComponentResource):
                 f"{name}-task", role=self.task_role.id,
                 policy=policy_json(list(args.task_policy_statements)), opts=child,
             )
-        self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=f"floyo-{pulumi.get_stack()}-backend",
-            cpu=str(s.cpu),
-            memory=str(s.memory),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=s.cpu_architecture),
-            execution_role_arn=execution_role.arn,
+        self.task_definition = self._task_definition(
+            f"{name}-task", f"floyo-{pulumi.get_stack()}-backend", args, execution_role,
+            pulumi.Output.json_dumps([self._container(args, secrets), *args.sidecars]),
             task_role_arn=self.task_role.arn,
-            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name="tmp")],
-            container_definitions=pulumi.Output.json_dumps(
-                [self._container(args, secrets), *args.sidecars]
-            ),
-            opts=child,
         )
+        if s.deployment.gradual and args.traffic_shift is None:
+            raise ValueError(f"backend.deployment.strategy {s.deployment.strategy} needs the load balancer's traffic_shift")
+        shift = args.traffic_shift
+        shift_dependencies: list[pulumi.Resource] = (
+            [shift.production_rule, shift.test_rule, shift.role_attachment] if shift and s.deployment.gradual else [])
+        timeout = f"{STEADY_STATE_MINUTES + s.deployment.rollout_minutes()}m"
         self.service = aws.ecs.Service(
             f"{name}-service",
             cluster=self.cluster.arn,
@@ -167,26 +180,100 @@ class BackendService(pulumi.ComponentResource):
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            deployment_configuration=_deployment_configuration(s),
+            alarms=aws.ecs.ServiceAlarmsArgs(
+                alarm_names=list(args.rollback_alarm_names), enable=True, rollback=True,
+            ) if args.rollback_alarm_names else None,
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.subnet_ids), security_groups=[args.security_group_id], assign_public_ip=False),
-            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
-                target_group_arn=args.target_group_arn, container_name=CONTAINER, container_port=s.container_port)],
+            load_balancers=[self._load_balancer(args)],
             wait_for_steady_state=True,
             opts=pulumi.ResourceOptions(
                 parent=self, ignore_changes=["desiredCount"],
-                # the listener before the service (ECS needs the target group in use); the execution
-                # role's policy before it, and kept until it is gone (the provider docs' delete race)
-                depends_on=[*args.service_depends_on, execution_policy],
-                custom_timeouts=pulumi.CustomTimeouts(create=STEADY_STATE_TIMEOUT, update=STEADY_STATE_TIMEOUT),
+                # the listener (and rules) before the service (ECS needs the target group in use); the
+                # execution role's policy, and the traffic role's, before it and kept until it is gone
+                # (the provider docs' delete race)
+                depends_on=[*args.service_depends_on, execution_policy, *shift_dependencies],
+                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
             ),
         )
         self.cluster_name = self.cluster.name
         self.service_name = self.service.name
+        self.migrate_task_definition = (
+            self._migrate_task(name, args) if args.migrator_secret_arn is not None else None)
         self._autoscaling(name, args)
         self.register_outputs({
             "cluster_name": self.cluster_name, "service_name": self.service_name,
             "log_group": self.log_group.name,
         })
+
+    def _load_balancer(self, args: BackendServiceArgs) -> aws.ecs.ServiceLoadBalancerArgs:
+        shift = args.traffic_shift if args.settings.deployment.gradual else None
+        return aws.ecs.ServiceLoadBalancerArgs(
+            target_group_arn=args.target_group_arn, container_name=CONTAINER,
+            container_port=args.settings.container_port,
+            advanced_configuration=aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+                alternate_target_group_arn=shift.alternate_target_group.arn,
+                production_listener_rule=shift.production_rule.arn,
+                test_listener_rule=shift.test_rule.arn,
+                role_arn=shift.role.arn,
+            ) if shift else None,
+        )
+
+    def _migrate_task(self, name: str, args: BackendServiceArgs) -> aws.ecs.TaskDefinition:
+        """The one-off migration task: same image digest, the migrator's DATABASE_URL, no port, no sidecar."""
+        s = args.settings
+        assert args.migrator_secret_arn is not None
+        secrets: dict[str, pulumi.Input[str]] = {
+            "DATABASE_URL": pulumi.Output.from_input(args.migrator_secret_arn).apply(lambda arn: f"{arn}:url::"),
+        }
+        environment: dict[str, pulumi.Input[str]] = {
+            **s.environment, "APP_VERSION": s.app_version,
+            **{k: v for k, v in args.environment.items() if k.startswith("DATABASE_")},
+        }
+        role, policy = self._execution_role(f"{name}-migrate", args, secrets)
+        container = {
+            "name": MIGRATE_CONTAINER,
+            "image": s.image,
+            "essential": True,
+            "command": list(s.migrate_command),
+            "readonlyRootFilesystem": True,
+            "linuxParameters": {"initProcessEnabled": True},
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
+            "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": self.log_group.name, "awslogs-region": args.context.region,
+                "awslogs-stream-prefix": MIGRATE_CONTAINER}},
+        }
+        # the role may pull and read the secret before `ops migrate` can start a task
+        return self._task_definition(
+            f"{name}-migrate", f"floyo-{pulumi.get_stack()}-backend-migrate", args, role,
+            pulumi.Output.json_dumps([container]), depends_on=[policy],
+        )
+
+    def _task_definition(
+        self, resource_name: str, family: str, args: BackendServiceArgs, execution_role: aws.iam.Role,
+        containers: pulumi.Output[str], task_role_arn: pulumi.Input[str] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> aws.ecs.TaskDefinition:
+        """A Fargate task definition of the backend's size and architecture, with a scratch `/tmp`."""
+        s = args.settings
+        return aws.ecs.TaskDefinition(
+            resource_name,
+            family=family,
+            cpu=str(s.cpu),
+            memory=str(s.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=s.cpu_architecture),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role_arn,
+            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name="tmp")],
+            container_definitions=containers,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
+        )
 
     def _container(self, args: BackendServiceArgs, secrets: Mapping[str, pulumi.Input[str]]) -> dict[str, Any]:
         s = args.settings
@@ -221,6 +308,7 @@ class BackendService(pulumi.ComponentResource):
     def _execution_role(
         self, name: str, args: BackendServiceArgs, secrets: Mapping[str, pulumi.Input[str]]
     ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """A task execution role: pull `backend.image`, write the log group, read exactly `secrets`."""
         child = pulumi.ResourceOptions(parent=self)
         image = ecr_image(args.settings.image)
         role = aws.iam.Role(
@@ -247,6 +335,9 @@ class BackendService(pulumi.ComponentResource):
         return role, role_policy
 
     def _autoscaling(self, name: str, args: BackendServiceArgs) -> None:
+        """CPU and requests-per-target tracking. The request label names the primary target group; during a
+        gradual release (and after it, until the next one swaps back) the alternate group may serve, so
+        the CPU policy is what keeps scaling right across releases."""
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
         target = aws.appautoscaling.Target(
@@ -278,3 +369,18 @@ class BackendService(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+
+
+def _deployment_configuration(s: BackendSettings) -> aws.ecs.ServiceDeploymentConfigurationArgs:
+    """`deployment_configuration` from `backend.deployment` (bake times are strings in the provider)."""
+    d = s.deployment
+    return aws.ecs.ServiceDeploymentConfigurationArgs(
+        strategy=d.strategy,
+        bake_time_in_minutes=str(d.bake_time_minutes) if d.gradual else None,
+        canary_configuration=aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+            canary_percent=d.canary_percent, canary_bake_time_in_minutes=str(d.canary_interval_minutes),
+        ) if d.strategy == "CANARY" else None,
+        linear_configuration=aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+            step_percent=d.linear_step_percent, step_bake_time_in_minutes=str(d.linear_interval_minutes),
+        ) if d.strategy == "LINEAR" else None,
+    )

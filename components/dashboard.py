@@ -51,15 +51,60 @@ def spec_widget(spec: AlarmSpec, region: pulumi.Input[str], x: int, y: int) -> d
     }
 
 
+@dataclass(frozen=True)
+class DeploymentView:
+    """What the dashboard's "Releases" row shows: the ECS service's deployments and rollback alarms."""
+
+    cluster_name: pulumi.Input[str]
+    service_name: pulumi.Input[str]
+    rollback_alarm_arns: Sequence[pulumi.Input[str]]
+    """The alarms that roll a deployment back (their state strip)."""
+    strategy: str
+    """`backend.deployment.strategy`, named in the row's title."""
+
+
+def deployment_widgets(view: DeploymentView, region: pulumi.Input[str], y: int) -> list[dict[str, Any]]:
+    """Deployments in flight and task counts per state (Container Insights publishes DeploymentCount and
+    TaskSetCount per service: a second deployment or task set is a release in progress, and a count that
+    drops back without the new revision serving is a rollback), next to the rollback alarms' states.
+    CloudWatch has no metric naming the primary/active task definition revisions: the text widget gives
+    the command that lists them."""
+    dims = ["ClusterName", view.cluster_name, "ServiceName", view.service_name]
+    ci = "ECS/ContainerInsights"
+    return [
+        {"type": "text", "x": 0, "y": y, "width": COLUMNS, "height": 2, "properties": {"markdown": (
+            f"## Releases ({view.strategy})\nWhich revisions serve: `aws ecs describe-services` (deployments: "
+            "PRIMARY and ACTIVE task definitions, rolloutState) and `aws ecs list-service-deployments` "
+            "(status ROLLBACK_SUCCESSFUL marks a rollback).")}},
+        {"type": "metric", "x": 0, "y": y + 2, "width": 12, "height": HEIGHT, "properties": {
+            "title": "Deployments and task sets in flight", "view": "timeSeries", "stacked": False,
+            "region": region, "period": 60,
+            "metrics": [[ci, "DeploymentCount", *dims, {"stat": "Maximum", "label": "deployments"}],
+                        [ci, "TaskSetCount", *dims, {"stat": "Maximum", "label": "task sets"}]]}},
+        {"type": "metric", "x": 12, "y": y + 2, "width": 12, "height": HEIGHT, "properties": {
+            "title": "Tasks: desired, running, pending", "view": "timeSeries", "stacked": False,
+            "region": region, "period": 60,
+            "metrics": [[ci, name, *dims, {"stat": "Maximum", "label": name}]
+                        for name in ("DesiredTaskCount", "RunningTaskCount", "PendingTaskCount")]}},
+        {"type": "alarm", "x": 0, "y": y + 2 + HEIGHT, "width": COLUMNS, "height": 2, "properties": {
+            "title": "Rollback alarms (a release rolls back while one is in ALARM)",
+            "alarms": list(view.rollback_alarm_arns)}},
+    ]
+
+
 def dashboard_body(specs: Sequence[AlarmSpec], region: pulumi.Input[str],
-                   composite_arn: pulumi.Input[str] | None = None) -> dict[str, Any]:
-    """The dashboard JSON (with Outputs inside): the composite's state, then one row block per tier."""
+                   composite_arn: pulumi.Input[str] | None = None,
+                   deployments: DeploymentView | None = None) -> dict[str, Any]:
+    """The dashboard JSON (with Outputs inside): the composite's state, releases, then one row block per tier."""
     widgets: list[dict[str, Any]] = []
     y = 0
     if composite_arn is not None:
         widgets.append({"type": "alarm", "x": 0, "y": y, "width": COLUMNS, "height": 2,
                         "properties": {"title": "Service down (composite)", "alarms": [composite_arn]}})
         y += 2
+    if deployments is not None:
+        widgets.extend(deployment_widgets(deployments, region, y))
+        y += 4 + HEIGHT
     for tier in TIERS:
         tier_specs = sorted((s for s in specs if s.tier == tier), key=lambda s: SIGNAL_ORDER.index(s.signal))
         if not tier_specs:
@@ -86,6 +131,8 @@ class DashboardArgs:
     """The stack's region (widgets of specs in another region say so themselves)."""
     composite_arn: pulumi.Input[str] | None = None
     """ARN of the composite alarm, shown as a status strip on top. Default none."""
+    deployments: DeploymentView | None = None
+    """The backend service's releases row. Default none."""
 
 
 class Dashboard(pulumi.ComponentResource):
@@ -98,7 +145,8 @@ class Dashboard(pulumi.ComponentResource):
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=f"floyo-{pulumi.get_stack()}",
-            dashboard_body=pulumi.Output.json_dumps(dashboard_body(args.specs, args.region, args.composite_arn)),
+            dashboard_body=pulumi.Output.json_dumps(
+                dashboard_body(args.specs, args.region, args.composite_arn, args.deployments)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"dashboard_name": self.dashboard.dashboard_name})

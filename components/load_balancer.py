@@ -8,8 +8,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import AwsContext, policy_json
+from components.aws_context import AwsContext, assume_role_policy, policy_json
 from stacks.backend import BackendSettings
+
+TEST_TRAFFIC_HEADER = "X-Floyo-Release-Test"
+"""Requests carrying this header (value `1`) reach the new revision while a gradual release is shifting
+traffic (ECS points the test listener rule at it before production traffic). Both revisions are the
+same, authenticated app: the header selects a version, not a privilege."""
+
+ECS_LOAD_BALANCER_POLICY = "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+"""AWS managed policy for the role ECS assumes to move traffic between the two target groups
+(ModifyListener/ModifyRule, Register/DeregisterTargets, Describe*). Kept managed: AWS updates its action
+list as ECS's traffic shifting evolves; a hand-written list that missed an action would fail a release
+half-way through a shift."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,23 @@ class LoadBalancerArgs:
     """Pulumi `protect` on the access-log bucket. Default false; prod passes true."""
 
 
+@dataclass(frozen=True)
+class TrafficShift:
+    """What a gradual ECS deployment (CANARY, LINEAR, BLUE_GREEN) needs from the load balancer:
+    the service's `load_balancers[].advanced_configuration`."""
+
+    alternate_target_group: aws.lb.TargetGroup
+    """The second target group; ECS registers the new revision here, then swaps roles."""
+    production_rule: aws.lb.ListenerRule
+    """Listener rule forwarding all production traffic; ECS rewrites its weights."""
+    test_rule: aws.lb.ListenerRule
+    """Listener rule for requests with `TEST_TRAFFIC_HEADER: 1`; ECS points it at the new revision first."""
+    role: aws.iam.Role
+    """Role ECS assumes to modify the rules and target groups."""
+    role_attachment: aws.iam.RolePolicyAttachment
+    """Its policy; the service must wait for it (and keep it until the service is gone)."""
+
+
 class LoadBalancer(pulumi.ComponentResource):
     """An internet-facing ALB that only speaks HTTPS to clients.
 
@@ -41,12 +69,19 @@ class LoadBalancer(pulumi.ComponentResource):
     * idle timeout and deregistration delay long enough for WebSockets;
     * invalid headers dropped; deletion protection from settings (on in prod);
     * access logs to a private bucket. ALB log delivery supports only SSE-S3, so this
-      one bucket uses S3-managed keys rather than a customer-managed KMS key.
+      one bucket uses S3-managed keys rather than a customer-managed KMS key;
+    * for a gradual `backend.deployment` (CANARY, LINEAR, BLUE_GREEN): a second target group with
+      the same health check and WebSocket-friendly settings, a production listener rule forwarding
+      all paths to the two groups by weight (100/0; ECS shifts the weights, so Pulumi ignores
+      them after creation), a test listener rule on `X-Floyo-Release-Test: 1`, and the role ECS
+      assumes to modify them.
     """
 
     lb: aws.lb.LoadBalancer
     target_group: aws.lb.TargetGroup
     https_listener: aws.lb.Listener
+    traffic_shift: TrafficShift | None
+    """Set when `backend.deployment.strategy` is gradual; None for ROLLING."""
     arn_suffix: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
     dns_name: pulumi.Output[str]
@@ -73,28 +108,7 @@ class LoadBalancer(pulumi.ComponentResource):
             # ELB checks it may write to the bucket when access logs are turned on ("Access Denied for bucket")
             opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy]),
         )
-        hc = s.health_check
-        self.target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
-            port=s.container_port,
-            protocol="HTTP",
-            protocol_version="HTTP1",
-            target_type="ip",
-            vpc_id=args.vpc_id,
-            deregistration_delay=s.deregistration_delay_seconds,
-            health_check=aws.lb.TargetGroupHealthCheckArgs(
-                enabled=True,
-                path=hc.path,
-                port="traffic-port",
-                protocol="HTTP",
-                matcher="200",
-                interval=hc.interval_seconds,
-                timeout=hc.timeout_seconds,
-                healthy_threshold=hc.healthy_threshold,
-                unhealthy_threshold=hc.unhealthy_threshold,
-            ),
-            opts=child,
-        )
+        self.target_group = self._target_group(f"{name}-tg", args)
         self.https_listener = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.lb.arn,
@@ -116,12 +130,73 @@ class LoadBalancer(pulumi.ComponentResource):
             )],
             opts=child,
         )
+        self.traffic_shift = self._traffic_shift(name, args) if s.deployment.gradual else None
         self.arn_suffix = self.lb.arn_suffix
         self.target_group_arn_suffix = self.target_group.arn_suffix
         self.dns_name = self.lb.dns_name
         self.access_log_bucket = bucket.bucket
         self.register_outputs({"dns_name": self.dns_name, "arn_suffix": self.arn_suffix,
                                "access_log_bucket": self.access_log_bucket})
+
+    def _target_group(self, resource_name: str, args: LoadBalancerArgs) -> aws.lb.TargetGroup:
+        """An IP target group probing `/health`, draining slowly enough for WebSockets."""
+        s = args.settings
+        hc = s.health_check
+        return aws.lb.TargetGroup(
+            resource_name,
+            port=s.container_port,
+            protocol="HTTP",
+            protocol_version="HTTP1",
+            target_type="ip",
+            vpc_id=args.vpc_id,
+            deregistration_delay=s.deregistration_delay_seconds,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                path=hc.path,
+                port="traffic-port",
+                protocol="HTTP",
+                matcher="200",
+                interval=hc.interval_seconds,
+                timeout=hc.timeout_seconds,
+                healthy_threshold=hc.healthy_threshold,
+                unhealthy_threshold=hc.unhealthy_threshold,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _traffic_shift(self, name: str, args: LoadBalancerArgs) -> TrafficShift:
+        child = pulumi.ResourceOptions(parent=self)
+        alternate = self._target_group(f"{name}-tg-alt", args)
+        weighted = [aws.lb.ListenerRuleActionArgs(
+            type="forward",
+            forward=aws.lb.ListenerRuleActionForwardArgs(target_groups=[
+                aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=self.target_group.arn, weight=100),
+                aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=alternate.arn, weight=0),
+            ]),
+        )]
+        # ECS rewrites the weights during every release: Pulumi must not put them back.
+        shifted = pulumi.ResourceOptions(parent=self, ignore_changes=["actions"])
+        test_rule, production_rule = (
+            aws.lb.ListenerRule(f"{name}-{label}", listener_arn=self.https_listener.arn, priority=priority,
+                                actions=weighted, conditions=[condition], opts=shifted)
+            for label, priority, condition in (
+                ("test-traffic", 10, aws.lb.ListenerRuleConditionArgs(
+                    http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
+                        http_header_name=TEST_TRAFFIC_HEADER, values=["1"]))),
+                ("production", 100, aws.lb.ListenerRuleConditionArgs(
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=["/*"]))),
+            )
+        )
+        role = aws.iam.Role(
+            f"{name}-ecs-traffic", assume_role_policy=assume_role_policy("ecs.amazonaws.com", args.context),
+            description="ECS shifts traffic between the backend's two target groups", opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-ecs-traffic", role=role.name,
+            policy_arn=pulumi.Output.concat("arn:", args.context.partition, ":iam::aws:policy/", ECS_LOAD_BALANCER_POLICY),
+            opts=child,
+        )
+        return TrafficShift(alternate, production_rule, test_rule, role, attachment)
 
     def _access_log_bucket(self, name: str, args: LoadBalancerArgs) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         child = pulumi.ResourceOptions(parent=self)

@@ -103,6 +103,18 @@ def _lint_workflows(args: argparse.Namespace) -> int:
 
     return lint_workflows(args.directory)
 
+def _migrate(args: argparse.Namespace) -> int:
+    from ops.migrate import migrate
+
+    return migrate(args.stack, timeout_seconds=args.timeout)
+
+
+def _canary_gate(args: argparse.Namespace) -> int:
+    from ops.canary_gate import canary_gate
+
+    return canary_gate(args.stack, runs=args.runs, timeout_seconds=args.timeout)
+
+
 def _check(args: argparse.Namespace) -> int:
     from ops.check import main_check
 
@@ -213,6 +225,17 @@ def main(argv: list[str] | None = None) -> int:
     alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
     alerts.add_argument("--write", action="store_true", help="rewrite the README's alert table in place")
     alerts.set_defaults(run=_alerts_table)
+
+    migrate = commands.add_parser("migrate", help="run the database migration task once (needs AWS credentials)")
+    migrate.add_argument("stack", help="deployed stack whose outputs name the task, subnets and security group")
+    migrate.add_argument("--timeout", type=float, default=1800, help="seconds before the task is stopped (default 1800)")
+    migrate.set_defaults(run=_migrate)
+
+    gate = commands.add_parser("canary-gate", help="wait for the synthetic check's next runs to pass (AWS credentials)")
+    gate.add_argument("stack", help="deployed stack whose output names the canary")
+    gate.add_argument("--runs", type=int, default=2, help="passing runs needed (default 2)")
+    gate.add_argument("--timeout", type=float, default=1200, help="seconds to wait for them (default 1200)")
+    gate.set_defaults(run=_canary_gate)
 
     args = parser.parse_args(argv)
     try:

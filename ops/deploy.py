@@ -8,8 +8,10 @@ tunnel needs the access host, which the same program declares. So:
    everything that depends on them excluded (`--exclude <URN>` each, computed from the offline plan);
 2. **up-except-service** (after a bootstrap, or when the hook adds phases): `pulumi up` through the
    tunnel without the ECS service, so the login roles exist before a task tries to log in;
-3. phases from `before_service_phases` (the hook for database migrations; none today);
-4. **up**: the full `pulumi up`, through the tunnel;
+3. **migrate** (`before_service_phases`): `python -m ops migrate STACK`, the one-off migration task of
+   the new image; a failure stops the deploy before the service update;
+4. **up**: the full `pulumi up`, through the tunnel (the gradual rollout with alarm rollback);
+   then **canary-gate** (`after_up_phases`): `python -m ops canary-gate STACK`;
 5. **verify**: the ECS service's PRIMARY deployment runs the task definition this deploy declared
    and its rollout COMPLETED (`aws ecs describe-services`), so a circuit-breaker rollback fails the
    deploy instead of hiding behind a green `pulumi up` and a /health answered by the old tasks.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -43,6 +46,10 @@ from ops.tunnel import (
 
 POSTGRES_PROVIDER = "pulumi:providers:postgresql"
 ECS_SERVICE = "aws:ecs/service:Service"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+MIGRATE_TASK = "backend-migrate"
+"""The `migrate` task definition's resource name (components/backend.py)."""
+CANARY = "aws:synthetics/canary:Canary"
 ACCESS_OUTPUT = "database_access_instance_id"
 """Stack output present once the access host exists (then no bootstrap phase is needed)."""
 
@@ -93,14 +100,24 @@ def pulumi_up(stack: str, exclude: Iterable[str] = ()) -> tuple[str, ...]:
 
 
 def before_service_phases(stack: str, plan: Plan) -> list[Phase]:
-    """HOOK: phases that must run after the database objects and before the ECS service rolls out, with the
-    tunnel open. None today. Database migrations go here:
-        return [Phase("migrate", "schema migrations as `migrator`", ("python", "-m", "ops", "migrate", stack),
-                      tunnel=True)]
-    `deploy_phases` runs them between a `pulumi up` that excludes the service (`service_urns`: new roles,
-    grants and the task definition are in place) and the full `pulumi up` that updates the service.
-    """
-    return []
+    """HOOK: phases that run after the database objects and the new `migrate` task definition are in place
+    and before the ECS service rolls out: the database migration (`python -m ops migrate`, a one-off
+    Fargate task of the new image as `migrator`). `deploy_phases` runs them between a `pulumi up` that
+    excludes the service (`service_urns`) and the full `pulumi up`; a failed migration stops the deploy
+    before any task of the new revision serves traffic. None when the plan declares no migrate task."""
+    if not any(r.name == MIGRATE_TASK for r in plan.of_type(TASK_DEFINITION)):
+        return []
+    return [Phase("migrate", "the schema migration as `migrator`, one-off task of the new image (ops/migrate.py)",
+                  (sys.executable, "-m", "ops", "migrate", stack), tunnel=True)]
+
+
+def after_up_phases(stack: str, plan: Plan) -> list[Phase]:
+    """The release gate after the service update: the synthetic check's next runs must pass
+    (`python -m ops canary-gate`). None when the plan declares no canary (dev may turn it off)."""
+    if not plan.of_type(CANARY):
+        return []
+    return [Phase("canary-gate", "the synthetic check's next runs pass through Cloudflare (ops/canary_gate.py)",
+                  (sys.executable, "-m", "ops", "canary-gate", stack), tunnel=False)]
 
 
 def deploy_phases(stack: str, plan: Plan, bootstrap: bool) -> list[Phase]:
@@ -120,7 +137,7 @@ def deploy_phases(stack: str, plan: Plan, bootstrap: bool) -> list[Phase]:
         ))
     phases += hooked
     phases.append(Phase("up", "the whole stack, the database objects through the tunnel", pulumi_up(stack), tunnel=True))
-    return phases
+    return phases + after_up_phases(stack, plan)
 
 
 def describe_service_command(region: str, cluster: str, service: str) -> list[str]:

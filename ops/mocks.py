@@ -200,6 +200,17 @@ class FloyoMocks(pulumi.runtime.Mocks):
                         f"{_hex(lb, 16)}/{_hex(name, 16)}")
         return state["arn"]  # a listener's id is its ARN
 
+    def _shape_listenerrule(self, name: str, state: dict[str, Any], rid: str) -> str:
+        state["arn"] = (f"arn:aws:elasticloadbalancing:{self.region}:{ACCOUNT_ID}:listener-rule/app/"
+                        f"{_hex(name + 'lb', 16)}/{_hex(name + 'l', 16)}/{_hex(name, 16)}")
+        return state["arn"]  # a listener rule's id is its ARN
+
+    def _shape_canary(self, name: str, state: dict[str, Any], rid: str) -> str:
+        canary = state.get("name", name)
+        state["arn"] = f"arn:aws:synthetics:{self.region}:{ACCOUNT_ID}:canary:{canary}"
+        state["sourceLocationArn"] = f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:layer:cwsyn-{canary}:1"
+        return canary  # a canary's id is its name
+
     def _shape_key(self, name: str, state: dict[str, Any], rid: str) -> str:
         key_id = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-{_hex(name + '2', 4)}-{_hex(name + '3', 4)}-{_hex(name + '4', 12)}"
         state["keyId"] = key_id

@@ -76,6 +76,8 @@ class PlannedResource:
     """Input name -> URNs that input was computed from (what a policy pack sees as property dependencies)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     """The state the mocks answered (inputs plus mocked ARNs/IDs); not part of `as_json`."""
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """Resource option `custom_timeouts` (create/update/delete, where set)."""
     provider: str = ""
     """The explicit provider's URN (without its `::id`), or "" for the default provider."""
 
@@ -132,6 +134,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=sorted(set(request.dependencies)), protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 delete_before_replace=bool(request.deleteBeforeReplace),
+                custom_timeouts={k: v for k in ("create", "update", "delete")
+                                 if (v := getattr(request.customTimeouts, k, ""))},
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
                 ignore_changes=list(request.ignoreChanges),
                 property_dependencies={k: sorted(set(v.urns)) for k, v in request.propertyDependencies.items() if v.urns},

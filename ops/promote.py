@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ops.stack_outputs import ReleaseError, stack_outputs
 from ops.stackfile import ROOT, StackFileError, UnknownStackError, read_document_config, read_stack_config
 from ops.yaml_edit import YamlEditError, YamlText
 from stacks.base import PROJECT
@@ -130,19 +130,10 @@ def _check_result(stack: str, text: str) -> None:
 
 def verify_deployed(stack: str, config: Any, cwd: Path = ROOT) -> str:
     """Compare `stack`'s deployed outputs with its config; returns a line to print, raises `RefusalError`."""
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        raise RefusalError("--check-deployed: cannot check what is deployed: the `pulumi` CLI is not on PATH "
-                      "(install it and log in, or leave out --check-deployed)")
-    result = subprocess.run([pulumi, "stack", "output", "--json", "--stack", stack], cwd=cwd,
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RefusalError(f"--check-deployed: `pulumi stack output --json --stack {stack}` failed: "
-                      f"{result.stderr.strip() or result.stdout.strip()}")
     try:
-        outputs = json.loads(result.stdout or "{}")
-    except json.JSONDecodeError:
-        raise RefusalError(f"--check-deployed: `pulumi stack output` did not print JSON: {result.stdout[:200]!r}") from None
+        outputs = stack_outputs(stack, (), cwd)
+    except ReleaseError as exc:
+        raise RefusalError(f"--check-deployed: cannot check what is deployed: {exc}") from None
     problems: list[str] = []
     for output, path in DEPLOYED_OUTPUTS.items():
         want = _get(config, path)

@@ -190,6 +190,11 @@ REPLACEMENT: dict[str, Rule] = {
         "customerOwnedIpv4Pool", "internal", "loadBalancerType", "name", "namePrefix",
         source=TF_AWS + "elbv2/load_balancer.go (an ALB's subnets and security groups update in place)"),
     "aws:lb/listener:Listener": forces("loadBalancerArn", source=TF_AWS + "elbv2/listener.go"),
+    "aws:lb/listenerRule:ListenerRule": forces(
+        "listenerArn", source=TF_AWS + "elbv2/listener_rule.go (priority ForceNew: false; actions, conditions update)"),
+    "aws:synthetics/canary:Canary": forces(
+        "name", source=TF_AWS + "synthetics/canary.go (Update: code by zip_file path, runtime, schedule, run_config, "
+        "artifacts; name ForceNew, 1-21 characters)"),
     "aws:lb/targetGroup:TargetGroup": forces(
         "ipAddressType", "name", "namePrefix", "port", "protocol", "protocolVersion", "targetType", "vpcId",
         source=TF_AWS + "elbv2/target_group.go"),

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from stacks.base import Section, check_retention, prod_keeps_audit_logs, prod_refuses, release_field
+from stacks.deployment import DeploymentSettings, check_command
 
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -173,6 +174,17 @@ class BackendSettings(Section):
         "at start. The value never passes through Pulumi. Default none.",
     )
     log_retention_days: int = Field(default=30, description="Days the container logs are kept. Default: dev 14, prod 90.")
+    deployment: DeploymentSettings = Field(
+        default_factory=DeploymentSettings,
+        description="Rollout strategy (ROLLING, CANARY, LINEAR, BLUE_GREEN), its shares, intervals and bake "
+        "time. Default: dev ROLLING, prod CANARY 10 % for 10 min then 10 min bake.",
+    )
+    migrate_command: list[str] = Field(
+        default_factory=lambda: ["alembic", "upgrade", "head"],
+        description="Command of the one-off `migrate` task (same image as the service, the `migrator` "
+        "login's DATABASE_URL), run by `python -m ops migrate STACK` before the service update. "
+        "Default [alembic, upgrade, head].",
+    )
     deletion_protection: bool = Field(
         default=True, description="Load balancer deletion protection. Default true; only dev may turn it off."
     )
@@ -211,6 +223,11 @@ class BackendSettings(Section):
                 f"{bad} must reference a Secrets Manager secret ARN or an SSM parameter ARN, not a value"
             )
         return value
+
+    @field_validator("migrate_command")
+    @classmethod
+    def _command(cls, value: list[str]) -> list[str]:
+        return check_command(value)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -254,6 +271,8 @@ TIER_DEFAULTS: dict[str, dict[str, object]] = {
     "prod": {
         "cpu": 1024, "memory": 2048, "min_tasks": 3, "max_tasks": 12,
         "log_retention_days": 90, "deletion_protection": True, "access_log_retention_days": 365,
+        "deployment": {"strategy": "CANARY", "canary_percent": 10.0, "canary_interval_minutes": 10,
+                       "bake_time_minutes": 10},
     },
 }
 """Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from stacks.base import Section, check_retention, prod_refuses, secret_field, tier_of
+from stacks.synthetics import SyntheticsSettings
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
 _PINNED_IMAGE = re.compile(
@@ -124,6 +125,10 @@ class MonitoringSettings(Section):
     )
     thresholds: AlarmThresholds = Field(
         default_factory=AlarmThresholds, description="Alarm thresholds; see each key.")
+    synthetics: SyntheticsSettings = Field(
+        default_factory=SyntheticsSettings,
+        description="The synthetic check through Cloudflare (health, one API path, a WebSocket) that gates "
+        "releases.")
     tracing_sample_rate: float = Field(
         default=0.1, ge=0, le=1,
         description="Fraction of root traces sampled (OTEL_TRACES_SAMPLER_ARG, parent-based). "

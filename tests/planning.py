@@ -102,6 +102,6 @@ def one(plan: Plan, token: str, name: str | None = None) -> PlannedResource:
     return found[0]
 
 
-def container_definitions(plan: Plan) -> list[dict[str, Any]]:
-    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition")
-    return json.loads(task.inputs["containerDefinitions"])
+def container_definitions(plan: Plan, task: str = "backend-task") -> list[dict[str, Any]]:
+    """Containers of the service's task definition (or of `task`, e.g. `backend-migrate`)."""
+    return json.loads(one(plan, "aws:ecs/taskDefinition:TaskDefinition", task).inputs["containerDefinitions"])

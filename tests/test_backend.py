@@ -22,10 +22,13 @@ def test_prod_runs_at_least_two_tasks_over_azs(plan: Plan, stack: str) -> None:
 
 
 def test_target_group_checks_health_path(plan: Plan) -> None:
-    hc = one(plan, "aws:lb/targetGroup:TargetGroup").inputs["healthCheck"]
-    assert hc["path"] == "/health" and hc["matcher"] == "200"
-    assert hc["healthyThreshold"] >= 2 and hc["unhealthyThreshold"] >= 2
-    assert hc["timeout"] < hc["interval"]
+    groups = plan.of_type("aws:lb/targetGroup:TargetGroup")  # two with a gradual deployment strategy
+    assert groups
+    for group in groups:
+        hc = group.inputs["healthCheck"]
+        assert hc["path"] == "/health" and hc["matcher"] == "200"
+        assert hc["healthyThreshold"] >= 2 and hc["unhealthyThreshold"] >= 2
+        assert hc["timeout"] < hc["interval"]
 
 
 def test_circuit_breaker_rolls_back(plan: Plan) -> None:
@@ -68,7 +71,7 @@ def test_container_hardening_and_logs(plan: Plan, stack: str) -> None:
 
 
 def test_fargate_size_from_settings(plan: Plan, stack: str) -> None:
-    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition").inputs
+    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition", "backend-task").inputs
     backend = settings_for(with_changes(stack)).backend
     assert (task["cpu"], task["memory"]) == (str(backend.cpu), str(backend.memory))
     assert task["requiresCompatibilities"] == ["FARGATE"] and task["networkMode"] == "awsvpc"
@@ -87,9 +90,9 @@ def test_load_balancer_suits_websockets_and_logs(plan: Plan, stack: str) -> None
     assert lb["idleTimeout"] >= 300 and lb["dropInvalidHeaderFields"] is True
     assert lb["accessLogs"]["enabled"] is True
     assert lb["enableDeletionProtection"] is (stack == "prod")
-    tg = one(plan, "aws:lb/targetGroup:TargetGroup").inputs
-    assert tg["deregistrationDelay"] >= 60
-    block = one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    for tg in plan.of_type("aws:lb/targetGroup:TargetGroup"):
+        assert tg.inputs["deregistrationDelay"] >= 60
+    block = one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "api-access-logs").inputs
     assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
 
 

@@ -72,7 +72,8 @@ def json_diff(repo: Path) -> dict:
 
 
 def test_changed_property_has_before_and_after(json_diff: dict) -> None:
-    task = [c for c in json_diff["changes"] if c["type"] == "aws:ecs/taskDefinition:TaskDefinition"]
+    task = [c for c in json_diff["changes"]
+            if c["type"] == "aws:ecs/taskDefinition:TaskDefinition" and c["name"] == "backend-task"]
     assert len(task) == 1 and task[0]["kind"] == "change"
     props = {p["path"]: (p["before"], p["after"]) for p in task[0]["properties"]}
     assert props["cpu"] == ("512", "1024")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -111,11 +112,21 @@ def test_backend_alarms_use_rates_percentiles_and_task_counts(plan: Plan) -> Non
         queries = {q["id"]: q for q in alarms[key]["metricQueries"]}
         assert queries["errors"]["metric"]["metricName"] == errors
         assert queries["requests"]["metric"]["metricName"] == "RequestCount"
-        assert "errors" in queries["result"]["expression"] and "/ requests" in queries["result"]["expression"]
+        # a rate: errors over requests (with a gradual deployment, of both target groups: `requestsb`)
+        expression = queries["result"]["expression"]
+        assert "errors" in expression and re.search(r"/ \(?(FILL\()?requests\b", expression), expression
         assert [q["id"] for q in queries.values() if q.get("returnData")] == ["result"]
     assert alarms["backend-latency-p95"]["extendedStatistic"] == "p95"
-    assert alarms["backend-latency-p99"]["extendedStatistic"] == "p99"
-    assert alarms["backend-unhealthy-hosts"]["metricName"] == "UnHealthyHostCount"
+
+    def reads(key: str) -> set[tuple[str, str]]:
+        """(metric, statistic) the alarm reads, directly or through metric math."""
+        alarm = alarms[key]
+        if alarm.get("metricQueries"):
+            return {(q["metric"]["metricName"], q["metric"]["stat"]) for q in alarm["metricQueries"] if "metric" in q}
+        return {(alarm["metricName"], alarm.get("extendedStatistic") or alarm["statistic"])}
+
+    assert reads("backend-latency-p99") == {("TargetResponseTime", "p99")}
+    assert reads("backend-unhealthy-hosts") == {("UnHealthyHostCount", "Maximum")}
     counts = {q["id"]: q["metric"]["metricName"] for q in alarms["backend-tasks-below-desired"]["metricQueries"]
               if "metric" in q}
     assert counts == {"desired": "DesiredTaskCount", "running": "RunningTaskCount"}
@@ -210,8 +221,10 @@ def test_dashboard_parses_and_graphs_only_this_stacks_resources(plan: Plan) -> N
 
 def test_dashboard_draws_every_alarm_threshold(plan: Plan) -> None:
     body = json.loads(one(plan, "aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    # every metric widget but the releases row (deployments, task counts: no alarm) draws its alarm's threshold
     lines = {(w["properties"]["title"].split(" [")[0], w["properties"]["annotations"]["horizontal"][0]["value"])
-             for w in body["widgets"] if w["type"] == "metric"}
+             for w in body["widgets"] if w["type"] == "metric" and "annotations" in w["properties"]}
+    assert len(lines) == len(plan.of_type(ALARM))
     for alarm in plan.of_type(ALARM):
         title = alarm.inputs["alarmDescription"].split(". ")[0]
         assert (title, alarm.inputs["threshold"]) in lines, title

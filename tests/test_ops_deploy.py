@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 import ops.deploy
 from ops.deploy import (
     DeployError,
-    Phase,
     database_object_urns,
     dependents,
     deploy,
@@ -27,6 +28,8 @@ DEPLOYED = {"database_access_instance_id": INSTANCE, "database_writer_endpoint":
             "ecs_cluster_name": "floyo-dev", "ecs_service_name": "backend", "ecs_task_definition_arn": TASK}
 UP = ("pulumi", "up", "--stack", "dev", "--yes", "--non-interactive", "--diff")
 OUTPUTS = ("run", ("pulumi", "stack", "output", "--json", "--stack", "dev"))
+MIGRATE = (sys.executable, "-m", "ops", "migrate", "dev")
+GATE = (sys.executable, "-m", "ops", "canary-gate", "dev")
 
 
 def deployment(task: str, state: str, status: str = "PRIMARY") -> dict:
@@ -88,7 +91,9 @@ def test_first_deploy_bootstraps_then_runs_everything_through_the_tunnel(dev: Pl
                  "--output", "text")),
         ("start", session),
         ("run", without_service),     # phase 2: the database objects through the tunnel
-        ("run", UP),                  # phase 3: the whole stack (the service, whose tasks can now log in)
+        ("run", MIGRATE),             # phase 3: the migration task of the new image, before the service
+        ("run", UP),                  # phase 4: the whole stack (the service, whose tasks can now log in)
+        ("run", GATE),                # phase 5: the synthetic check's next runs pass
         ("stop",),
         OUTPUTS,
         ("run", ("aws", "ecs", "describe-services", "--region", "us-east-1", "--cluster", "floyo-dev",
@@ -100,9 +105,11 @@ def test_later_deploys_skip_the_bootstrap(dev: Plan) -> None:
     runner = FakeRunner(outputs=[DEPLOYED], deployments=COMPLETED)
     assert deploy("dev", runner, dev) == 0
     ups = [c[1] for c in runner.commands() if c[0] == "run" and c[1][:2] == ("pulumi", "up")]
-    assert ups == [UP]
+    # every release migrates between an up without the service and the full up
+    assert len(ups) == 2 and ups[-1] == UP and excluded(ups[0]) == service_urns(dev)
     start = next(i for i, c in enumerate(runner.commands()) if c[0] == "start")
-    assert runner.commands().index(("run", UP)) > start
+    order = [runner.commands().index(("run", c)) for c in (ups[0], MIGRATE, UP, GATE)]
+    assert start < order[0] and order == sorted(order)
 
 
 def test_failed_bootstrap_stops_before_any_tunnel(dev: Plan) -> None:
@@ -115,9 +122,11 @@ def test_failed_bootstrap_stops_before_any_tunnel(dev: Plan) -> None:
 
 def test_failed_up_closes_the_tunnel_and_skips_the_rollout_check(dev: Plan) -> None:
     runner = FakeRunner(outputs=[DEPLOYED], codes={"pulumi up": 1})
-    with pytest.raises(DeployError, match="phase up failed"):
+    # the first `pulumi up` of a release is the one without the service (then the migration)
+    with pytest.raises(DeployError, match="phase up-except-service failed"):
         deploy("dev", runner, dev)
     assert runner.log[-1] == ("stop",)
+    assert not any(c[1] == MIGRATE for c in runner.log if c[0] == "run")
     assert not any(c[1][:3] == ("aws", "ecs", "describe-services") for c in runner.log if c[0] == "run")
 
 
@@ -126,19 +135,38 @@ def test_dry_run_prints_the_phases_and_runs_only_look_ups(dev: Plan, capsys: pyt
     assert deploy("dev", runner, dev, dry_run=True) == 0
     assert runner.log == [OUTPUTS]
     out = capsys.readouterr().out
-    assert "# phase 1/3 bootstrap" in out and "# phase 3/3 up" in out
+    assert "# phase 1/5 bootstrap" in out and "# phase 3/5 migrate" in out and "# phase 4/5 up" in out
+    assert "# phase 5/5 canary-gate" in out
     assert "--exclude 'urn:pulumi:dev::floyo-infra::floyo:data:DatabaseObjects$pulumi:providers:postgresql::dbo-admin'" in out
     assert "AWS-StartPortForwardingSessionToRemoteHost" in out and "aws ecs describe-services" in out
 
 
 def test_phases_leave_room_for_migrations_before_the_service(dev: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert [p.name for p in deploy_phases("dev", dev, bootstrap=True)] == ["bootstrap", "up-except-service", "up"]
-    assert [p.name for p in deploy_phases("dev", dev, bootstrap=False)] == ["up"]
-    migrate = Phase("migrate", "schema migrations", ("python", "-m", "ops", "migrate", "dev"), tunnel=True)
-    monkeypatch.setattr(ops.deploy, "before_service_phases", lambda stack, plan: [migrate])
+    assert [p.name for p in deploy_phases("dev", dev, bootstrap=True)] == [
+        "bootstrap", "up-except-service", "migrate", "up", "canary-gate"]
     phases = deploy_phases("dev", dev, bootstrap=False)
-    assert [p.name for p in phases] == ["up-except-service", "migrate", "up"]
-    assert excluded(phases[0].argv) == service_urns(dev) and all(p.tunnel for p in phases)
+    assert [p.name for p in phases] == ["up-except-service", "migrate", "up", "canary-gate"]
+    assert phases[1].argv == MIGRATE and phases[3].argv == GATE
+    assert excluded(phases[0].argv) == service_urns(dev) and all(p.tunnel for p in phases[:3])
+    # without a hook (no migrate task declared), no phase excludes the service
+    monkeypatch.setattr(ops.deploy, "before_service_phases", lambda stack, plan: [])
+    assert [p.name for p in deploy_phases("dev", dev, bootstrap=False)] == ["up", "canary-gate"]
+
+
+def test_failed_migration_stops_the_deploy_before_the_service_update(dev: Plan) -> None:
+    runner = FakeRunner(outputs=[DEPLOYED], codes={f"{sys.executable} -m": 3})
+    with pytest.raises(DeployError, match="phase migrate failed"):
+        deploy("dev", runner, dev)
+    ran = [c[1] for c in runner.log if c[0] == "run"]
+    assert MIGRATE in ran and UP not in ran and GATE not in ran
+    assert not any(c[:3] == ("aws", "ecs", "describe-services") for c in ran)
+
+
+def test_no_canary_no_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.planning import plan_with
+
+    plan = plan_with("dev", {"monitoring": {"synthetics": {"enabled": False}}})
+    assert [p.name for p in deploy_phases("dev", plan, bootstrap=False)] == ["up-except-service", "migrate", "up"]
 
 
 def test_dependents_follow_providers_parents_and_dependencies() -> None:

@@ -86,16 +86,21 @@ def test_prod_diff_after_promotion_is_the_release_and_nothing_else(stacks: Path)
     result = promote(stacks, "--dry-run")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "0 to add, 1 to change, 0 to remove" in out
+    # the service's task definition and the migrate task definition (same image), nothing else
+    assert "0 to add, 2 to change, 0 to remove" in out
     changed = [line.strip() for line in out.splitlines() if line.strip().startswith("~ ")]
-    assert changed[0].startswith("~ aws:ecs/taskDefinition:TaskDefinition  backend-task")
-    assert all(c.split(":")[0] in ("~ app_version", "~ backend_image") for c in changed[1:]), changed
-    flag, _, rest = out.split("backend-task", 1)[1].partition("\n")
-    # a task definition cannot be updated in place: the release registers a new revision (ops/replacement.py)
-    assert "replaced (delete + create) because `containerDefinitions` changed" in flag
-    props = [line.strip() for line in rest.split("outputs:")[0].splitlines() if line.strip()]
-    assert props and all(p.startswith("containerDefinitions[backend].") for p in props), props
-    assert any(p.startswith("containerDefinitions[backend].image: ") for p in props)
+    tasks = [c for c in changed if c.startswith("~ aws:ecs/taskDefinition:TaskDefinition  ")]
+    assert sorted(c.split()[2] for c in tasks) == ["backend-migrate", "backend-task"], changed
+    rest_changed = [c for c in changed if c not in tasks]
+    assert all(c.split(":")[0] in ("~ app_version", "~ backend_image") for c in rest_changed), changed
+    for task, container in (("backend-task", "backend"), ("backend-migrate", "migrate")):
+        flag, _, rest = out.split(f"TaskDefinition  {task}", 1)[1].partition("\n")
+        # a task definition cannot be updated in place: the release registers a new revision (ops/replacement.py)
+        assert "replaced (delete + create) because `containerDefinitions` changed" in flag
+        lines = [line.strip() for line in rest.split("outputs:")[0].splitlines()]
+        props = [p for p in lines[:next((i for i, p in enumerate(lines) if p.startswith("~ ")), len(lines))] if p]
+        assert props and all(p.startswith(f"containerDefinitions[{container}].") for p in props), props
+        assert any(p.startswith(f"containerDefinitions[{container}].image: ") for p in props)
     assert "dry run" in out
     assert git(stacks, "status", "--porcelain") == ""  # nothing written
 
