@@ -210,7 +210,7 @@ STAR_ONLY_ACTIONS = {
     "cloudwatch:getmetricdata", "cloudwatch:listmetrics", "logs:describeloggroups", "ec2:describe*",
     "ssm:describeinstanceinformation", "ssmmessages:*", "ec2messages:*", "sts:getcalleridentity",
     "rds:describedbclusters", "rds:describedbinstances", "elasticloadbalancing:describe*", "ecs:describe*",
-    "ecs:list*", "tag:getresources", "kms:listaliases",
+    "ecs:list*", "tag:getresources", "kms:listaliases", "s3:listallmybuckets",
 }
 POLICY_DOCUMENTS = {
     "aws:iam/rolePolicy:RolePolicy": "policy", "aws:iam/policy:Policy": "policy",
