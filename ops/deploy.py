@@ -93,10 +93,14 @@ def service_urns(plan: Plan) -> set[str]:
     return dependents(plan, (r.urn for r in plan.of_type(ECS_SERVICE)))
 
 
+POLICY_PACK = "policy/"
+"""The CrossGuard pack every `pulumi up` of a deploy runs with: a MANDATORY violation stops the update."""
+
+
 def pulumi_up(stack: str, exclude: Iterable[str] = ()) -> tuple[str, ...]:
     excluded = [arg for urn in sorted(exclude) for arg in ("--exclude", urn)]
-    return ("pulumi", "up", "--stack", stack, "--yes", "--non-interactive", "--diff", *excluded,
-            *(("--exclude-dependents",) if excluded else ()))
+    return ("pulumi", "up", "--stack", stack, "--yes", "--non-interactive", "--diff", "--policy-pack", POLICY_PACK,
+            *excluded, *(("--exclude-dependents",) if excluded else ()))
 
 
 def before_service_phases(stack: str, plan: Plan) -> list[Phase]:

@@ -26,7 +26,7 @@ TASK = "arn:aws:ecs:us-east-1:123456789012:task-definition/floyo-dev-backend:7"
 OLD_TASK = "arn:aws:ecs:us-east-1:123456789012:task-definition/floyo-dev-backend:6"
 DEPLOYED = {"database_access_instance_id": INSTANCE, "database_writer_endpoint": WRITER,
             "ecs_cluster_name": "floyo-dev", "ecs_service_name": "backend", "ecs_task_definition_arn": TASK}
-UP = ("pulumi", "up", "--stack", "dev", "--yes", "--non-interactive", "--diff")
+UP = ("pulumi", "up", "--stack", "dev", "--yes", "--non-interactive", "--diff", "--policy-pack", "policy/")
 OUTPUTS = ("run", ("pulumi", "stack", "output", "--json", "--stack", "dev"))
 MIGRATE = (sys.executable, "-m", "ops", "migrate", "dev")
 GATE = (sys.executable, "-m", "ops", "canary-gate", "dev")

@@ -6,7 +6,7 @@ connects as each login and checks what it can and cannot reach. Removing tenants
 the plan without them (a plain removal, and one armed with `drop_schema`).
 
 Debian 12's server is PostgreSQL 15; Aurora runs 16 (see README, "Tenants": what this proves).
-Skips nothing: without the server the test fails, saying that `.ci/run` installs it.
+Skips nothing: without the server the test fails, saying that `./run test` (and so `.ci/run`) installs it.
 """
 
 from __future__ import annotations
