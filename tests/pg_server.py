@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for tests: Debian's `postgresql` package (installed by `./run test`, which CI's `.ci/run` calls),
+"""A throwaway PostgreSQL server for tests: Debian's `postgresql` package (installed by `./run test`),
 `initdb` on a temporary directory, `pg_ctl start` on a free loopback port, removed afterwards.
 
 PostgreSQL refuses to run as root, so as root the server runs as the package's `postgres` user
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-MISSING = ("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): `./run test` (and so `.ci/run`) installs Debian's "
+MISSING = ("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): `./run test` installs Debian's "
            "`postgresql` package; on a developer machine run `apt-get install -y postgresql`")
 SUPERUSER = "postgres"
 

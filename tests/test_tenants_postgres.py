@@ -6,7 +6,7 @@ connects as each login and checks what it can and cannot reach. Removing tenants
 the plan without them (a plain removal, and one armed with `drop_schema`).
 
 Debian 12's server is PostgreSQL 15; Aurora runs 16 (see README, "Tenants": what this proves).
-Skips nothing: without the server the test fails, saying that `./run test` (and so `.ci/run`) installs it.
+Skips nothing: without the server the test fails, saying that `./run test` installs it.
 """
 
 from __future__ import annotations
@@ -189,5 +189,5 @@ def test_a_missing_server_fails_naming_ci_run(monkeypatch: pytest.MonkeyPatch) -
     import tests.pg_server as pg
 
     monkeypatch.setattr(pg, "server_bin", lambda: None)
-    with pytest.raises(RuntimeError, match=r"`\.ci/run` installs Debian's `postgresql` package"), pg.running_server():
+    with pytest.raises(RuntimeError, match=r"`\./run test` installs Debian's `postgresql` package"), pg.running_server():
         pass
