@@ -25,6 +25,16 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 """Every zip entry's timestamp: the same script gives the same bytes, so the same path and no diff."""
 
 
+def canary_name_for(stack: str) -> str:
+    """`floyo-<stack>-api` where it fits the provider's 21 characters (`^[0-9a-z_-]{1,21}$`); a longer stack
+    name is cut and suffixed with a hash of the whole name, so every stack name the settings accept gets a
+    stable canary name that no other stack shares."""
+    full = f"floyo-{stack}-api"
+    if len(full) <= MAX_NAME:
+        return full
+    return f"{stack[:MAX_NAME - 7]}-{hashlib.sha256(stack.encode()).hexdigest()[:6]}"
+
+
 def package(script: bytes, directory: Path | None = None) -> Path:
     """Zip the script deterministically; the file is named by its content hash, so a changed script is
     a changed `zip_file` (the provider diffs the path, not the bytes) and an unchanged one is no diff."""
@@ -89,10 +99,7 @@ class SyntheticCheck(pulumi.ComponentResource):
         s = args.settings
         ctx = args.context
         child = pulumi.ResourceOptions(parent=self)
-        canary_name = f"floyo-{pulumi.get_stack()}-api"
-        if len(canary_name) > MAX_NAME:
-            raise ValueError(f"canary name {canary_name!r} is over {MAX_NAME} characters (the provider's limit): "
-                             "use a shorter stack name")
+        canary_name = canary_name_for(pulumi.get_stack())
         self.bucket, bucket_ready = self._bucket(name, args)
         role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com", ctx),
                             opts=child)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 PROGRAM_SECRETS: tuple[str, ...] = (
-    "DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL", "REDIS_URL", "REDIS_AUTH_TOKEN", "SENTRY_DSN",
+    "DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL", "REDIS_AUTH_TOKEN", "SENTRY_DSN", "DATABASE_TENANT_URL",
 )
 """Secret references (`secrets` of the container definition) the program sets."""
 

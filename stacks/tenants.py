@@ -144,8 +144,9 @@ def tenant_limits(settings: StackSettings) -> list[Problem]:
     if not settings.tenants:
         return problems
     db, backend = settings.database, settings.backend
-    demand = backend.max_tasks * backend.db_pool_size + gateway
-    if demand > db.proxy_ceiling:
+    pools = backend.max_tasks * backend.db_pool_size
+    demand = pools + gateway
+    if pools <= db.proxy_ceiling < demand:  # pools alone over the ceiling: database_capacity names db_pool_size
         problems.append(Problem(
             f"{PROJECT}:tenant_defaults.gateway_connection_limit", str(gateway),
             f"the writer would take backend.max_tasks x db_pool_size ({backend.max_tasks * backend.db_pool_size}) "

@@ -42,11 +42,12 @@ def error_for(stack: str, changes: dict) -> SettingsError:
         ({"cache": {"node_type": "r7g.large"}}, "floyo-infra:cache.node_type", "cache.r7g.large"),
         ({"cache": {"maxmemory_policy": "lru"}}, "floyo-infra:cache.maxmemory_policy", "allkeys-lru"),
         ({"cache": {"replicas": 6}}, "floyo-infra:cache.replicas", "less than or equal to 5"),
-        ({"tenants": [{"slug": "public"}]}, "floyo-infra:tenants[0].slug", "reserved"),
-        ({"tenants": [{"slug": "pg_catalog2"}]}, "floyo-infra:tenants[0].slug", "pg_"),
-        ({"tenants": [{"slug": "acme"}, {"slug": "app_rw"}]}, "floyo-infra:tenants[1].slug", "app_"),
+        ({"tenants": [{"slug": "public"}]}, "floyo-infra:tenants[public].slug", "reserved"),
+        ({"tenants": [{"slug": "pg_catalog2"}]}, "floyo-infra:tenants[pg_catalog2].slug", "pg_"),
+        ({"tenants": [{"slug": "acme"}, {"slug": "app_rw"}]}, "floyo-infra:tenants[app_rw].slug", "app_"),
         ({"tenants": [{"slug": "acme"}, {"slug": "acme"}]}, "floyo-infra:tenants", "duplicate tenant slugs ['acme']"),
-        ({"tenants": [{"slug": "acme", "drop": True}]}, "floyo-infra:tenants[0].drop", "valid keys here: drop_schema"),
+        ({"tenants": [{"slug": "acme", "drop": True}]}, "floyo-infra:tenants[acme].drop",
+         "valid keys here: connection_limit, drop_schema"),
     ],
 )
 def test_bad_value_is_named(stack: str, changes: dict, path: str, hint: str) -> None:
@@ -92,9 +93,10 @@ def test_capacity_check_rejects_a_too_large_pool(stack: str) -> None:
     message = str(err)
     assert f"backend.max_tasks ({tasks}) x db_pool_size (200) = {tasks * 200}" in message
     assert f"proxy's ceiling of {ceiling}" in message and f"database.max_connections {db.max_connections}" in message
-    assert f"db_pool_size <= {ceiling // tasks}" in message
-    # The largest pool the message suggests is accepted.
-    settings_for(with_changes(stack, {"backend": {"db_pool_size": ceiling // tasks}}))
+    # The suggestion leaves the tenant gateway its share of the same ceiling, and is accepted.
+    gateway = settings.tenant_defaults.gateway_connection_limit if settings.tenants else 0
+    assert f"db_pool_size <= {(ceiling - gateway) // tasks}" in message
+    settings_for(with_changes(stack, {"backend": {"db_pool_size": (ceiling - gateway) // tasks}}))
 
 
 def test_capacity_check_counts_tasks_too() -> None:

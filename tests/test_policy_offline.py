@@ -147,7 +147,7 @@ def test_re_adding_a_forty_entry_prefix_list_on_two_rules_fails() -> None:
 
 def test_re_adding_a_pull_grant_on_the_wrong_repository_fails() -> None:
     plan = _mutated("prod")
-    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition")
+    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition", "backend-task")
     for values in (task.inputs, task.outputs):
         containers = json.loads(values["containerDefinitions"])
         containers[0]["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/not-granted@sha256:" + "b" * 64

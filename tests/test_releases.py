@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -272,3 +273,15 @@ def test_linear_strategy_declares_linear_configuration() -> None:
     assert config["strategy"] == "LINEAR" and "canaryConfiguration" not in config
     assert config["linearConfiguration"] == {"stepPercent": 20, "stepBakeTimeInMinutes": "3"}
     assert one(plan, SERVICE).custom_timeouts["update"] == f"{30 + 5 * 3 + 10}m"
+
+
+def test_every_accepted_stack_name_gets_a_distinct_canary_name_within_the_limit() -> None:
+    from components.synthetic_check import MAX_NAME, canary_name_for
+    from stacks.identity import MAX_STACK_NAME
+
+    names = ["dev", "prod", "staging", "prod-eu", "a" * MAX_STACK_NAME, "a" * (MAX_STACK_NAME - 1) + "b",
+             "prod-eu-west-1-blue"]
+    canaries = [canary_name_for(n) for n in names]
+    assert all(1 <= len(c) <= MAX_NAME and re.fullmatch(r"[0-9a-z_-]+", c) for c in canaries), canaries
+    assert len(set(canaries)) == len(canaries)
+    assert canary_name_for("prod") == "floyo-prod-api"  # short names keep the readable form

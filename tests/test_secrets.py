@@ -132,7 +132,7 @@ def test_the_reserved_list_is_what_the_program_sets(stack: str) -> None:
     assert all(is_reserved(n) for n in env | secrets), sorted(n for n in env | secrets if not is_reserved(n))
     assert {"DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL", "REDIS_AUTH_TOKEN"} <= secrets <= set(PROGRAM_SECRETS)
     assert {n for n in env if not n.startswith("FEATURE_")} <= set(PROGRAM_ENV)
-    one(plan, "aws:ecs/taskDefinition:TaskDefinition")
+    one(plan, "aws:ecs/taskDefinition:TaskDefinition", "backend-task")
 
 
 def test_missing_region_is_named() -> None:
