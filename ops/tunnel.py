@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.shell import Runner
+from ops.stack_outputs import parse_outputs
 from ops.stackfile import ROOT, read_stack_config
 from stacks import load_settings
 from stacks.db_access import ROLE_TAG
@@ -63,14 +64,7 @@ def require_tools(runner: Runner, tools: Sequence[str]) -> None:
 def stack_outputs(stack: str, runner: Runner) -> dict[str, Any]:
     """The stack's outputs ({} for a stack never deployed)."""
     result = runner.run(["pulumi", "stack", "output", "--json", "--stack", stack])
-    if result.returncode != 0:
-        raise TunnelError(f"`pulumi stack output --json --stack {stack}` failed: "
-                          f"{result.stderr.strip() or result.stdout.strip()} (logged in? stack selected?)")
-    try:
-        outputs = json.loads(result.stdout or "{}")
-    except json.JSONDecodeError:
-        raise TunnelError(f"`pulumi stack output` did not print JSON: {result.stdout[:200]!r}") from None
-    return outputs if isinstance(outputs, dict) else {}
+    return parse_outputs(stack, result, TunnelError, " (logged in? stack selected?)")
 
 
 def stack_region_and_port(stack: str, stack_dir: Path | None) -> tuple[str, int]:
