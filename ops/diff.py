@@ -1,8 +1,8 @@
 """`python -m ops diff STACK --base REV`: what a change does to a stack, offline.
 
 Plans STACK twice with the mock runtime -- at git revision REV (in a temporary,
-detached `git worktree`, planned by a subprocess of the same interpreter) and at the
-working tree -- and compares the two plans by URN:
+detached `git worktree`, planned by a child process: `ops.forked`) and at the working
+tree, side by side -- and compares the two plans by URN:
 
 * resources **added** and **removed**;
 * resources **changed**, property by property (`ops/compare.py`: nested paths, lists element
@@ -30,11 +30,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from typing import Any
 from ops.compare import PropertyChange, as_written, compare
 from ops.danger import STATEFUL, TRAFFIC, lost_safeties, removal
 from ops.diff_render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
+from ops.forked import start_ops
 from ops.replacement import direct_replacements, rule_for
 from ops.stackfile import ROOT
 
@@ -224,7 +224,8 @@ def diff_plans(stack: str, base: Mapping[str, Any] | None, head: Mapping[str, An
                                              change.protect)
             change.hazards = [change.note] if dangerous else []
             changes[urn] = change
-    diff.changes = list(changes.values())
+    # by URN: the plans list resources in the order the SDK's threads registered them, which varies run to run
+    diff.changes = sorted(changes.values(), key=lambda c: c.urn)
     _pair_renames(diff)
     diff.outputs = compare((base or {}).get("outputs", {}), head.get("outputs", {}))
     return diff
@@ -298,29 +299,51 @@ def _reason(stderr: str) -> str:
     return " ".join(line.strip() for line in tail) or "no output"
 
 
-def plan_json_in(project: Path, stack: str) -> dict[str, Any]:
-    """`python -m ops plan STACK --json` run in `project` by this interpreter."""
-    result = subprocess.run([sys.executable, "-m", "ops", "plan", stack, "--json"], cwd=project,
-                            capture_output=True, text=True, check=False)
+def _plan_json(result: subprocess.CompletedProcess[str], stack: str, rev: str) -> dict[str, Any]:
+    """The plan a finished `python -m ops plan STACK --json` printed, or why there is none."""
     if result.returncode != 0:
-        raise DiffError(f"planning Pulumi.{stack}.yaml there failed: {_reason(result.stderr)}")
+        raise DiffError(f"planning Pulumi.{stack}.yaml at `{rev}` failed: {_reason(result.stderr)}")
     try:
         return json.loads(result.stdout)
     except json.JSONDecodeError as exc:
-        raise DiffError(f"planning '{stack}' there printed no plan: {exc}") from exc
+        raise DiffError(f"planning '{stack}' at `{rev}` printed no plan: {exc}") from exc
 
 
-def base_plan(stack: str, rev: str, repo: Path = ROOT) -> tuple[dict[str, Any] | None, str]:
-    """The plan of `stack` at `rev`, or (None, why) when the stack or the planner did not exist there."""
+BasePlan = tuple[dict[str, Any] | None, str]
+"""The base's plan (None: the stack or the planner did not exist there) and a note saying why."""
+
+
+@contextmanager
+def base_planning(stack: str, rev: str, repo: Path = ROOT) -> Iterator[Callable[[], BasePlan]]:
+    """Start planning `stack` at `rev` (`python -m ops plan STACK --json` in a worktree of `rev`, in a
+    child process: `ops.forked`); yields the function that waits for its plan. The caller plans the
+    working tree meanwhile, so the two plans run side by side."""
     with worktree_at(rev, repo) as project:
         if not (project / "ops" / "__main__.py").is_file():
-            return None, f"`{rev}` has no offline planner (ops/): the base is treated as empty"
+            yield lambda: (None, f"`{rev}` has no offline planner (ops/): the base is treated as empty")
+            return
         if not (project / f"Pulumi.{stack}.yaml").is_file():
-            return None, f"`{rev}` has no Pulumi.{stack}.yaml: the base is treated as empty (a new stack)"
-        try:
-            return plan_json_in(project, stack), ""
-        except DiffError as exc:
-            raise DiffError(str(exc).replace(" there ", f" at `{rev}` ", 1)) from exc
+            yield lambda: (None, f"`{rev}` has no Pulumi.{stack}.yaml: the base is treated as empty (a new stack)")
+            return
+        with tempfile.TemporaryDirectory(prefix="floyo-base-plan-") as scratch:
+            child = start_ops(project, ["plan", stack, "--json"], Path(scratch))
+            waited: list[subprocess.CompletedProcess[str]] = []
+
+            def result() -> BasePlan:
+                waited.append(child.wait())
+                return _plan_json(waited[0], stack, rev), ""
+
+            try:
+                yield result
+            finally:
+                if not waited:  # the working tree failed to plan: the base's plan is not needed
+                    child.kill()
+
+
+def base_plan(stack: str, rev: str, repo: Path = ROOT) -> BasePlan:
+    """The plan of `stack` at `rev`, or (None, why) when the stack or the planner did not exist there."""
+    with base_planning(stack, rev, repo) as result:
+        return result()
 
 
 def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:
@@ -328,14 +351,23 @@ def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:
 
     Raises what planning the working tree raises, and `UnknownRevisionError` when git cannot resolve
     `rev` (nothing to compare with: exit 2); a base that resolves but cannot be planned gives a
-    `Diff` with `base_error` set and the working tree's plan summarised."""
-    from ops.plan import plan_stack
+    `Diff` with `base_error` set and the working tree's plan summarised. The base is planned in a
+    child process while this one plans the working tree."""
+    from ops.plan import plan_stack  # the SDKs, imported before the base's child starts: it inherits them
 
-    head = as_written(plan_stack(stack, root=repo).as_json())
-    try:
-        base, note = base_plan(stack, rev, repo)
-    except UnknownRevisionError:
-        raise
-    except DiffError as exc:
-        return head_only(stack, head, rev, str(exc))
+    with ExitStack() as scope:
+        try:
+            result: Callable[[], BasePlan] | None = scope.enter_context(base_planning(stack, rev, repo))
+            failed: DiffError | None = None
+        except DiffError as exc:
+            result, failed = None, exc
+        head = as_written(plan_stack(stack, root=repo).as_json())  # its errors come first, as they always did
+        if isinstance(failed, UnknownRevisionError):
+            raise failed
+        try:
+            if failed is not None or result is None:
+                raise failed or DiffError("the base was not planned")
+            base, note = result()
+        except DiffError as exc:
+            return head_only(stack, head, rev, str(exc))
     return diff_plans(stack, base, head, base_label=rev, base_note=note)

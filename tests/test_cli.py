@@ -1,4 +1,5 @@
-"""`python -m ops plan` as an operator runs it: real subprocess, real exit codes."""
+"""`python -m ops plan` as an operator runs it: a child process, its real exit codes and output
+(`tests.ops_cli.run_ops`), and once through a fresh `python -m ops` interpreter."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from pathlib import Path
 import pytest
 
 from ops.stackfile import ROOT
+from tests.ops_cli import run_ops
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return run_ops(*args)
+
+
+def run_interpreter(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m ops` in a new interpreter, as an operator starts it."""
     return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -29,6 +36,20 @@ def test_plan_json_holds_the_foundation() -> None:
             "aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition", "aws:lb/loadBalancer:LoadBalancer",
             "aws:lb/listener:Listener", "aws:lb/targetGroup:TargetGroup", "aws:appautoscaling/target:Target",
             "aws:appautoscaling/policy:Policy"} <= types
+
+
+def test_a_fresh_interpreter_plans_what_the_forked_child_plans() -> None:
+    """The entry point as an operator starts it (a new `python -m ops` interpreter), and the evidence that
+    `run_ops`, which the other CLI tests use, stands in for it: the same exit code, resources and outputs."""
+    fresh, forked = run_interpreter("plan", "prod", "--json"), run("plan", "prod", "--json")
+    assert fresh.returncode == forked.returncode == 0, fresh.stderr + forked.stderr
+
+    def by_urn(out: str) -> tuple[dict[str, dict], dict]:
+        doc = json.loads(out)
+        return {r["urn"]: r for r in doc["resources"]}, doc["outputs"]
+
+    assert by_urn(fresh.stdout) == by_urn(forked.stdout)
+    assert len(by_urn(fresh.stdout)[0]) > 250
 
 
 def test_plan_tree_prints_components_and_counts() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ops.diff import GITHUB_COMMENT_LIMIT, MARKER, compare, diff_plans, render_markdown, render_text
 from ops.stackfile import ROOT
+from tests.ops_cli import run_ops
 
 PROJECT_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "ops", "stacks", "components"]
 BUCKET = "aws:s3/bucket:Bucket"
@@ -24,7 +24,8 @@ def git(repo: Path, *args: str) -> str:
 
 
 def ops(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=repo, capture_output=True, text=True, timeout=300)
+    """`python -m ops *args` run in `repo` (its own copy of the code), in a child process."""
+    return run_ops(*args, cwd=repo)
 
 
 def project_repo(path: Path) -> Path:

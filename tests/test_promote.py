@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 from ops.plan import Plan
 from ops.promote import release_keys
 from ops.stackfile import ROOT
+from tests.ops_cli import run_ops
 
 DEV_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/floyo-backend@sha256:" + "ab" * 32
 
@@ -24,9 +25,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 def promote(stacks: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops", "promote", "--from", "dev", "--to", "prod",
-                           "--stack-dir", str(stacks), *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env=env)
+    return run_ops("promote", "--from", "dev", "--to", "prod", "--stack-dir", str(stacks), *args, env=env)
 
 
 def load(path: Path) -> dict:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from ops.stackfile import ROOT
 from stacks.loader import secret_paths
+from tests.ops_cli import run_ops
 
 CIPHERTEXT = "v1:AAAAbm90LWEtcmVhbC1jaXBoZXJ0ZXh0LW9mLXRoZS1zZWNyZXQ="
 DOCUMENTED = re.compile(r"pulumi config set --secret (?:--path )?'?([a-z-]+:[A-Za-z_.]+)'?")
@@ -41,8 +41,7 @@ def with_secure_values(text: str, keys: list[str]) -> str:
 
 
 def ops(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=project, capture_output=True, text=True,
-                          timeout=600)
+    return run_ops(*args, cwd=project, timeout=600)
 
 
 def git(repo: Path, *args: str) -> None:

@@ -1,0 +1,140 @@
+"""Run `python -m ops ARGS` in another project directory as a child process, without paying the imports.
+
+A fresh interpreter spends seconds importing the Pulumi SDKs before it plans anything. `ops diff`
+plans the base revision in a second process; forked from this one, that process already holds the
+SDKs (they are the same virtualenv's), drops every module of the project (so the code it plans is
+the base revision's own copy, as `python -m ops` started there would import it), and runs the `ops`
+package as `__main__` in the base's directory, with its own stdout, stderr and exit code.
+
+`start_ops` forks only when that is safe: on a platform with `os.fork` and while this process runs a
+single thread (after an offline plan the SDK leaves executor threads behind, and a fork copies none
+of them). Otherwise it starts `python -m ops` as a subprocess; the result is the same, only slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import runpy
+import subprocess
+import sys
+import threading
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+FORK_ENV = "FLOYO_NO_FORK"
+"""Set to 1 to always start a fresh interpreter instead of forking (e.g. to rule the fork out)."""
+
+
+def _installed_prefixes() -> tuple[str, ...]:
+    """Where the interpreter's own and installed modules live (the venv, the base Python)."""
+    return tuple({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
+def _project_module(module: object, installed: tuple[str, ...]) -> bool:
+    """A module loaded from source outside the interpreter's prefixes: the project's own code."""
+    files = [getattr(module, "__file__", None) or "", *list(getattr(module, "__path__", None) or [])]
+    paths = [os.path.realpath(f) for f in files if isinstance(f, str) and f]
+    return bool(paths) and not any(p.startswith(installed) for p in paths)
+
+
+def _is_project_dir(entry: str) -> bool:
+    return entry == "" or os.path.isfile(os.path.join(entry, "ops", "__main__.py"))
+
+
+def become_ops_in(project: Path, argv: Sequence[str], stdout: Path | str, stderr: Path | str,
+                  env: Mapping[str, str] | None = None) -> NoReturn:
+    """In a freshly forked child: run `python -m ops *argv` as if started in `project`, then exit.
+
+    stdout and stderr go to the two files; the exit code is the command's, as the interpreter would
+    give it (SystemExit's code; 1 and a traceback on an uncaught exception)."""
+    code = 1
+    try:
+        for fd, path, flags in ((0, os.devnull, os.O_RDONLY), (1, stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+                                (2, stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
+            opened = os.open(path, flags, 0o600)
+            os.dup2(opened, fd)
+            os.close(opened)
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 (the process ends with os._exit)
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+        os.chdir(project)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        installed = _installed_prefixes()
+        for name, module in list(sys.modules.items()):
+            if name != "__main__" and _project_module(module, installed):
+                del sys.modules[name]
+        sys.path[:] = [str(project), *(p for p in sys.path if not _is_project_dir(p))]
+        sys.argv = [str(project / "ops" / "__main__.py"), *argv]
+        try:
+            runpy.run_module("ops", run_name="__main__", alter_sys=True)
+            code = 0
+        except SystemExit as exc:
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:
+                print(exc.code, file=sys.stderr)
+        except BaseException:  # as the interpreter would: the traceback, then exit 1
+            traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
+                stream.flush()
+        os._exit(code)
+
+
+def can_fork() -> bool:
+    """Forking copies only the calling thread: safe while it is the only one."""
+    return hasattr(os, "fork") and threading.active_count() == 1 and os.environ.get(FORK_ENV) != "1"
+
+
+@dataclass
+class OpsChild:
+    """A running `python -m ops` child (forked or a subprocess); `wait` gives its result."""
+
+    argv: list[str]
+    stdout: Path
+    stderr: Path
+    pid: int = 0
+    popen: subprocess.Popen[bytes] | None = None
+
+    def wait(self) -> subprocess.CompletedProcess[str]:
+        if self.popen is not None:
+            code = self.popen.wait()
+        else:
+            _, status = os.waitpid(self.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        return subprocess.CompletedProcess([sys.executable, "-m", "ops", *self.argv], code,
+                                           self.stdout.read_text(), self.stderr.read_text())
+
+    def kill(self) -> None:
+        """Stop it (the caller gave up on its result) and reap it."""
+        try:
+            if self.popen is not None:
+                self.popen.kill()
+            else:
+                os.kill(self.pid, 9)
+        except ProcessLookupError:
+            pass
+        self.wait()
+
+
+def start_ops(project: Path, argv: Sequence[str], scratch: Path) -> OpsChild:
+    """Start `python -m ops *argv` in `project`; its output goes to files in `scratch` (which must outlive it)."""
+    child = OpsChild(list(argv), scratch / "ops.stdout", scratch / "ops.stderr")
+    if not can_fork():
+        with open(child.stdout, "wb") as out, open(child.stderr, "wb") as err:
+            child.popen = subprocess.Popen([sys.executable, "-m", "ops", *argv], cwd=project, stdin=subprocess.DEVNULL,
+                                           stdout=out, stderr=err)
+        return child
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        become_ops_in(project, argv, child.stdout, child.stderr)
+    child.pid = pid
+    return child

@@ -1,0 +1,53 @@
+"""`python -m ops ARGS` for the tests: a real child process, without a fresh interpreter's imports.
+
+`run_ops` gives what `subprocess.run([sys.executable, "-m", "ops", *args], cwd=..., env=...,
+capture_output=True, text=True)` gives: a separate process, its own exit code, stdout and stderr,
+working directory and environment, and the `ops` code found in `cwd` (a scratch repository's own
+copy, say). What it skips is the seconds a new interpreter spends importing the Pulumi SDKs: each
+child is forked from a server process (multiprocessing's forkserver, one per test worker) that
+imported the SDKs once and never runs a program itself, and it runs the command through the same
+`ops.forked.become_ops_in` that `ops diff` uses for its base revision.
+
+tests/test_cli.py keeps one run through a real `python -m ops` interpreter, so the entry point
+itself stays covered.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from functools import cache
+from multiprocessing.context import ForkServerContext
+from pathlib import Path
+
+from ops.forked import become_ops_in
+from ops.stackfile import ROOT
+
+
+@cache
+def _context() -> ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tests.sdk_preload"])
+    return context
+
+
+def run_ops(*args: str, cwd: Path = ROOT, env: Mapping[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run `python -m ops *args` in `cwd` (environment `env`, default this one's) in a child process."""
+    with tempfile.TemporaryDirectory(prefix="floyo-ops-") as scratch:
+        out, err = Path(scratch) / "stdout", Path(scratch) / "stderr"
+        child = _context().Process(target=become_ops_in,
+                                   args=(Path(cwd).resolve(), list(args), out, err, dict(env or os.environ)))
+        child.start()
+        child.join(timeout)
+        if child.exitcode is None:
+            child.kill()
+            child.join()
+            raise subprocess.TimeoutExpired([sys.executable, "-m", "ops", *args], timeout)
+        return subprocess.CompletedProcess([sys.executable, "-m", "ops", *args], child.exitcode,
+                                           out.read_text() if out.exists() else "",
+                                           err.read_text() if err.exists() else "")
