@@ -172,6 +172,8 @@ def _no_stack_trace() -> Any:
 
 
 _EMPTY_STACK_TRACE = source_pb2.StackTrace()
+_runs: list[str] = []
+"""The stacks planned so far in this process (see `mock_runtime`)."""
 
 
 @contextmanager
@@ -187,10 +189,11 @@ def mock_runtime(stack: str, region: str, plan: Plan, project: str = PROJECT) ->
     The cyclic garbage collector is off while the program runs. A plan allocates some 100,000 objects
     (Outputs, futures, their callbacks), so the collector ran hundreds of times during one, and each
     older-generation pass rescanned every object the SDKs keep alive: measured, over half of a plan's
-    time. Instead, a plan starts with one collection (the cycles earlier plans left behind), then moves
-    every surviving object to the collector's permanent generation (`gc.freeze`), so that later
-    collections skip the SDKs' modules and classes. Reference counting still frees anything frozen that
-    is dropped; only a cycle among frozen objects would be kept.
+    time. Instead, a plan starts with one collection of the cycles that earlier plans in this process
+    left behind (the first plan skips it: nothing to collect yet), then moves every surviving object to
+    the collector's permanent generation (`gc.freeze`), so that later collections skip the SDKs'
+    modules and classes. Reference counting still frees anything frozen that is dropped; only a cycle
+    among frozen objects would be kept.
     """
     pulumi_settings.reset_options(project=project, stack=stack, preview=True)
     mocks = FloyoMocks(region)
@@ -198,7 +201,9 @@ def mock_runtime(stack: str, region: str, plan: Plan, project: str = PROJECT) ->
     capture = pulumi_resource._get_stack_trace
     pulumi_resource._get_stack_trace = _no_stack_trace
     collecting = gc.isenabled()
-    gc.collect()  # what earlier plans left in cycles goes now, so none of it is frozen
+    if _runs:
+        gc.collect()  # what earlier plans left in cycles goes now, so none of it is frozen
+    _runs.append(stack)
     gc.freeze()  # what is alive now (the SDKs' modules and classes) is left out of every later collection
     gc.disable()
     try:
