@@ -7,9 +7,10 @@ reported. Ratios matter, not seconds: these machines are noisy.
 
 It first runs the whole test suite once (as `./run test` does, on all cores) and reports its wall
 time next to the number of plans the suite ran (every `plan_config` call, in any process, appends a
-line to the file named by $FLOYO_PLAN_LOG).
+line to the file named by $FLOYO_PLAN_LOG). With `--baseline REV` it first runs the suite of git
+revision REV the same way (in a temporary worktree) and prints the two wall times' ratio.
 
-    python -m ops.bench [--stacks dev prod] [--tenants 1 50 500] [--repeat 3] [--no-suite]
+    python -m ops.bench [--stacks dev prod] [--tenants 1 50 500] [--repeat 3] [--no-suite] [--baseline REV]
     python -m ops.bench --tenant-scale 2000   # only the tenant scaling case (see `tenant_scale`)
 """
 
@@ -129,20 +130,40 @@ def tenant_scale(tenants: int, repeat: int, stack: str = "prod") -> None:
     print(f"diff {tenants} -> {tenants + 1} tenants: compare + render {diff['total']:.2f} s, {diff['lines']} lines")
 
 
-def _suite() -> dict[str, Any]:
-    """Run the whole test suite once, as `./run test` does; count the plans it ran."""
+def _suite(cwd: Path | None = None) -> dict[str, Any]:
+    """Run the whole test suite once (of the project in `cwd`, default this one), as `./run test` does;
+    count the plans it ran."""
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "plans.log"
         env = {**os.environ, "FLOYO_PLAN_LOG": str(log)}
         start = time.perf_counter()
         out = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider"],
-                             capture_output=True, text=True, env=env, check=False)
+                             capture_output=True, text=True, env=env, check=False, cwd=cwd)
         wall = time.perf_counter() - start
         plans = log.read_text().splitlines() if log.exists() else []
     summary = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr.strip()[-200:]
     passed = re.search(r"(\d+) passed", summary)
     return {"wall": wall, "plans": len(plans), "by_stack": {s: plans.count(s) for s in sorted(set(plans))},
             "tests": int(passed.group(1)) if passed else 0, "summary": summary, "ok": out.returncode == 0}
+
+
+def _print_suite(label: str, suite: dict[str, Any]) -> None:
+    stacks = ", ".join(f"{n} {s}" for s, n in suite["by_stack"].items())
+    print(f"test suite (pytest -n auto), {label}: {suite['wall']:.1f} s wall, {suite['tests']} tests passed, "
+          f"{suite['plans']} plans run ({stacks}); {suite['wall'] / max(suite['plans'], 1):.2f} s per plan")
+    if not suite["ok"]:
+        print(f"  the suite FAILED: {suite['summary']}")
+
+
+def _baseline_suite(rev: str) -> dict[str, Any]:
+    """The suite at git revision `rev`, in a temporary worktree (same interpreter and node tools)."""
+    from ops.diff import worktree_at
+    from ops.stackfile import ROOT
+
+    with worktree_at(rev) as tree:
+        if (ROOT / "node_modules").is_dir() and not (tree / "node_modules").exists():
+            (tree / "node_modules").symlink_to(ROOT / "node_modules")
+        return _suite(tree)
 
 
 def _once(args: list[str]) -> dict[str, Any]:
@@ -180,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenant-scale", type=int, default=None, metavar="N",
                         help="run only the tenant scaling case with N tenants (e.g. 2000)")
     parser.add_argument("--no-suite", action="store_true", help="skip the whole-suite measurement")
+    parser.add_argument("--baseline", metavar="REV", default=None,
+                        help="also run the suite at git revision REV first (a temporary worktree), and print the ratio")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -200,12 +223,14 @@ def main(argv: list[str] | None = None) -> int:
         tenant_scale(args.tenant_scale, args.repeat)
         return 0
     if not args.no_suite:
+        baseline = _baseline_suite(args.baseline) if args.baseline else None
         suite = _suite()
-        stacks = ", ".join(f"{n} {s}" for s, n in suite["by_stack"].items())
-        print(f"test suite (pytest -n auto): {suite['wall']:.1f} s wall, {suite['tests']} tests passed, "
-              f"{suite['plans']} plans run ({stacks}); {suite['wall'] / max(suite['plans'], 1):.2f} s per plan")
-        if not suite["ok"]:
-            print(f"  the suite FAILED: {suite['summary']}")
+        if baseline is not None:
+            _print_suite(f"at {args.baseline}", baseline)
+        _print_suite("working tree", suite)
+        if baseline is not None:
+            print(f"  working tree / {args.baseline}: {suite['wall'] / baseline['wall']:.2f}x the wall time "
+                  f"({baseline['wall'] / suite['wall']:.2f}x faster), measured one after the other in this run")
     print(f"median of {args.repeat} fresh-interpreter runs each.")
     print("floor    = import pulumi + the provider SDKs, then register as many trivial resources (same mocks)")
     print("submods  = provider submodules the program uses (pulumi_aws.ec2, .ecs, ...), which the SDKs load")
