@@ -137,11 +137,12 @@ def _suite(cwd: Path | None = None) -> dict[str, Any]:
         log = Path(tmp) / "plans.log"
         env = {**os.environ, "FLOYO_PLAN_LOG": str(log)}
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider"],
+        out = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-p", "no:cacheprovider"],
                              capture_output=True, text=True, env=env, check=False, cwd=cwd)
         wall = time.perf_counter() - start
         plans = log.read_text().splitlines() if log.exists() else []
-    summary = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr.strip()[-200:]
+    finals = [line for line in out.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
+    summary = finals[-1] if finals else out.stderr.strip()[-200:]
     passed = re.search(r"(\d+) passed", summary)
     return {"wall": wall, "plans": len(plans), "by_stack": {s: plans.count(s) for s in sorted(set(plans))},
             "tests": int(passed.group(1)) if passed else 0, "summary": summary, "ok": out.returncode == 0}

@@ -2,9 +2,10 @@
 
 A fresh interpreter spends seconds importing the Pulumi SDKs before it plans anything. `ops diff`
 plans the base revision in a second process; forked from this one, that process already holds the
-SDKs (they are the same virtualenv's), drops every module of the project (so the code it plans is
-the base revision's own copy, as `python -m ops` started there would import it), and runs the `ops`
-package as `__main__` in the base's directory, with its own stdout, stderr and exit code.
+SDKs (they are the same virtualenv's), drops every project module not loaded from the base's own
+directory (so the code it plans is the base revision's copy, as `python -m ops` started there would
+import it), and runs the `ops` package as `__main__` in that directory, with its own stdout, stderr
+and exit code.
 
 `start_ops` forks only when that is safe: on a platform with `os.fork` and while this process runs a
 single thread (after an offline plan the SDK leaves executor threads behind, and a fork copies none
@@ -16,8 +17,10 @@ from __future__ import annotations
 import contextlib
 import os
 import runpy
+import site
 import subprocess
 import sys
+import sysconfig
 import threading
 import traceback
 from collections.abc import Mapping, Sequence
@@ -30,15 +33,21 @@ FORK_ENV = "FLOYO_NO_FORK"
 
 
 def _installed_prefixes() -> tuple[str, ...]:
-    """Where the interpreter's own and installed modules live (the venv, the base Python)."""
-    return tuple({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+    """Where the interpreter's own and installed modules live: the standard library and the site dirs."""
+    paths = sysconfig.get_paths()
+    places = [paths["stdlib"], paths["platstdlib"], paths["purelib"], paths["platlib"], *site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        places.append(site.getusersitepackages())
+    return tuple({os.path.realpath(p) + os.sep for p in places})
 
 
-def _project_module(module: object, installed: tuple[str, ...]) -> bool:
-    """A module loaded from source outside the interpreter's prefixes: the project's own code."""
+def _project_module(module: object, installed: tuple[str, ...], keep: str = "") -> bool:
+    """A module loaded from source outside the interpreter's own and installed modules: a project's code
+    (other than `keep`'s: the directory the child runs in, whose modules it would import anyway)."""
     files = [getattr(module, "__file__", None) or "", *list(getattr(module, "__path__", None) or [])]
     paths = [os.path.realpath(f) for f in files if isinstance(f, str) and f]
-    return bool(paths) and not any(p.startswith(installed) for p in paths)
+    return (bool(paths) and not any(p.startswith(installed) for p in paths)
+            and not (keep and all(p.startswith(keep) for p in paths)))
 
 
 def _is_project_dir(entry: str) -> bool:
@@ -64,9 +73,9 @@ def become_ops_in(project: Path, argv: Sequence[str], stdout: Path | str, stderr
         if env is not None:
             os.environ.clear()
             os.environ.update(env)
-        installed = _installed_prefixes()
+        installed, here = _installed_prefixes(), os.path.realpath(project) + os.sep
         for name, module in list(sys.modules.items()):
-            if name != "__main__" and _project_module(module, installed):
+            if name != "__main__" and _project_module(module, installed, keep=here):
                 del sys.modules[name]
         sys.path[:] = [str(project), *(p for p in sys.path if not _is_project_dir(p))]
         sys.argv = [str(project / "ops" / "__main__.py"), *argv]

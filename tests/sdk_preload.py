@@ -1,5 +1,6 @@
 """Imported by the tests' fork server (`tests.ops_cli`): loads the SDKs and every provider submodule the
-program's components use, so that each `python -m ops` child forked from the server starts with them.
+program's components use, and plans the dev stack once, so that each `python -m ops` child forked from
+the server starts where a second plan in one process would.
 
 The provider SDKs load a submodule (`pulumi_aws.ec2`, ...) lazily, on its first attribute access, so a
 plain import is not enough: each one is touched here.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import re
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,28 @@ def preload() -> list[str]:
     return loaded
 
 
+def warm_up() -> bool:
+    """Plan the committed dev stack once, so the children start with what a second plan in one process
+    has (the SDK's per-class type-hint caches, the providers' lazily built tables); then leave the process
+    single-threaded again, as forking needs: the SDK runs its calls on the event loop's default executor,
+    whose threads are shut down with that loop, and a new loop is set. False (and no warm-up kept) when
+    a thread is still running afterwards."""
+    import asyncio
+
+    from ops.plan import plan_config
+    from ops.stackfile import read_stack_config
+
+    plan_config(read_stack_config("dev"))
+    loop = asyncio.get_event_loop()
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    return threading.active_count() == 1
+
+
 LOADED = preload()
+WARM = warm_up()
+if not WARM:  # a fork would copy a process whose other threads are gone: refuse to serve it
+    raise RuntimeError(f"the fork server still runs {threading.active_count()} threads after its warm-up plan")
 gc.collect()
 gc.freeze()  # the children's plans start with a collection (ops.plan.mock_runtime): it skips all of this

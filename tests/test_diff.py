@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -107,6 +108,16 @@ def test_markdown_is_a_marked_comment_with_summary(repo: Path) -> None:
     assert body.splitlines()[0] == "<!-- floyo-diff:dev -->"
     assert "dangerous change(s)" in body and "<details>" in body
     assert body.index("to add") < body.index("<details>")
+
+
+def test_a_fresh_interpreter_plans_the_base_as_the_forked_child_does(repo: Path, json_diff: dict) -> None:
+    """`ops diff` plans the base in a forked child (`json_diff`); FLOYO_NO_FORK=1 makes it start a fresh
+    `python -m ops` instead. The two diffs are the same, change for change and in the same order."""
+    result = run_ops("diff", "dev", "--base", "HEAD~1", "--format", "json", cwd=repo,
+                     env={**os.environ, "FLOYO_NO_FORK": "1"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == json_diff
+    assert len(json_diff["changes"]) >= 3
 
 
 def test_no_change_and_unchanged_stack(repo: Path) -> None:

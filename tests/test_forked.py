@@ -1,0 +1,86 @@
+"""`ops.forked`: `python -m ops` run as a forked child behaves as a fresh interpreter would.
+
+A scratch project holds its own tiny `ops` package, so the checks need no plan: the child must run
+*that* package (not the repository's, which the parent has imported), in that directory, with the
+environment it was given, and exit as the interpreter would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ops.forked import _installed_prefixes, _project_module, can_fork
+from tests.ops_cli import run_ops
+
+FAKE_MAIN = '''
+import os, sys
+import ops
+print("ops from", os.path.dirname(ops.__file__))
+print("cwd", os.getcwd())
+print("env", os.environ.get("FLOYO_FORK_PROBE", "-"))
+print("argv", sys.argv[1:])
+action = sys.argv[1] if len(sys.argv) > 1 else ""
+if action == "raise":
+    raise RuntimeError("boom from the child")
+if action == "message":
+    sys.exit("a message, not a code")
+sys.exit(int(action or 0))
+'''
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "__init__.py").write_text("")
+    (tmp_path / "ops" / "__main__.py").write_text(FAKE_MAIN)
+    return tmp_path
+
+
+def fresh(project: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=project, capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+@pytest.mark.parametrize("args", [("7",), ("0",), ("raise",), ("message",)])
+def test_the_child_runs_that_projects_code_and_exits_as_an_interpreter_would(project: Path,
+                                                                               args: tuple[str, ...]) -> None:
+    env = {**os.environ, "FLOYO_FORK_PROBE": "probe-value"}
+    forked, interpreter = run_ops(*args, cwd=project, env=env), fresh(project, *args, env=env)
+    assert forked.returncode == interpreter.returncode, (forked, interpreter)
+    assert forked.stdout == interpreter.stdout
+    assert f"ops from {project}" in forked.stdout and f"cwd {project}" in forked.stdout
+    assert "env probe-value" in forked.stdout and f"argv {list(args)}" in forked.stdout
+    if args == ("raise",):
+        assert forked.returncode == 1 and "Traceback" in forked.stderr
+        assert forked.stderr.strip().splitlines()[-1] == "RuntimeError: boom from the child"
+    elif args == ("message",):
+        assert forked.returncode == 1 and forked.stderr.strip() == "a message, not a code"
+    else:
+        assert forked.returncode == int(args[0]) and forked.stderr == interpreter.stderr == ""
+
+
+def test_only_the_projects_own_modules_are_dropped() -> None:
+    installed = _installed_prefixes()
+    import pulumi
+
+    import ops.plan
+
+    assert _project_module(ops.plan, installed)
+    assert not _project_module(pulumi, installed) and not _project_module(os, installed)
+    assert not _project_module(sys, installed)  # built in: no file at all
+
+
+def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert not can_fork()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert can_fork() == hasattr(os, "fork")
+    monkeypatch.setenv("FLOYO_NO_FORK", "1")
+    assert not can_fork()
