@@ -14,9 +14,11 @@ of them). Otherwise it starts `python -m ops` as a subprocess; the result is the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import runpy
+import signal
 import site
 import subprocess
 import sys
@@ -78,6 +80,9 @@ def become_ops_in(project: Path, argv: Sequence[str], stdout: Path | str, stderr
             if name != "__main__" and _project_module(module, installed, keep=here):
                 del sys.modules[name]
         sys.path[:] = [str(project), *(p for p in sys.path if not _is_project_dir(p))]
+        # The parent's event loop (if any) shares its epoll fd and self-pipe with this process: leave it
+        # alone (closing it would unregister them in the parent too) and give the child its own.
+        asyncio.set_event_loop(asyncio.new_event_loop())
         sys.argv = [str(project / "ops" / "__main__.py"), *argv]
         try:
             runpy.run_module("ops", run_name="__main__", alter_sys=True)
@@ -110,26 +115,32 @@ class OpsChild:
     stderr: Path
     pid: int = 0
     popen: subprocess.Popen[bytes] | None = None
+    code: int | None = None
+    """The exit code, once the child has been reaped."""
+
+    def _reap(self) -> int:
+        if self.code is None:
+            if self.popen is not None:
+                self.code = self.popen.wait()
+            else:
+                self.code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.code
 
     def wait(self) -> subprocess.CompletedProcess[str]:
-        if self.popen is not None:
-            code = self.popen.wait()
-        else:
-            _, status = os.waitpid(self.pid, 0)
-            code = os.waitstatus_to_exitcode(status)
+        code = self._reap()
         return subprocess.CompletedProcess([sys.executable, "-m", "ops", *self.argv], code,
                                            self.stdout.read_text(), self.stderr.read_text())
 
     def kill(self) -> None:
-        """Stop it (the caller gave up on its result) and reap it."""
-        try:
+        """Stop it (the caller gave up on its result) and reap it; nothing once it has been reaped."""
+        if self.code is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
             if self.popen is not None:
                 self.popen.kill()
             else:
-                os.kill(self.pid, 9)
-        except ProcessLookupError:
-            pass
-        self.wait()
+                os.kill(self.pid, signal.SIGKILL)
+        self._reap()
 
 
 def start_ops(project: Path, argv: Sequence[str], scratch: Path) -> OpsChild:

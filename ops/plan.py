@@ -189,27 +189,28 @@ def mock_runtime(stack: str, region: str, plan: Plan, project: str = PROJECT) ->
     The cyclic garbage collector is off while the program runs. A plan allocates some 100,000 objects
     (Outputs, futures, their callbacks), so the collector ran hundreds of times during one, and each
     older-generation pass rescanned every object the SDKs keep alive: measured, over half of a plan's
-    time. Instead, a plan starts with one collection of the cycles that earlier plans in this process
-    left behind (the first plan skips it: nothing to collect yet), then moves every surviving object to
-    the collector's permanent generation (`gc.freeze`), so that later collections skip the SDKs'
-    modules and classes. Reference counting still frees anything frozen that is dropped; only a cycle
-    among frozen objects would be kept.
+    time. Instead, the first plan in a process ends by moving everything alive to the collector's
+    permanent generation (`gc.freeze`), once: the SDKs' modules and classes, by then all loaded, and
+    what that first plan still holds (kept for good: one plan's worth, once per process). Every later
+    plan starts with one collection, which frees what the plans before it left behind and skips the
+    frozen objects. Reference counting frees frozen objects that are dropped, as usual.
     """
     pulumi_settings.reset_options(project=project, stack=stack, preview=True)
     mocks = FloyoMocks(region)
     pulumi.runtime.set_mocks(mocks, project, stack, preview=True, monitor=RecordingMonitor(mocks, plan))
     capture = pulumi_resource._get_stack_trace
     pulumi_resource._get_stack_trace = _no_stack_trace
-    collecting = gc.isenabled()
-    if _runs:
-        gc.collect()  # what earlier plans left in cycles goes now, so none of it is frozen
-    _runs.append(stack)
-    gc.freeze()  # what is alive now (the SDKs' modules and classes) is left out of every later collection
+    collecting, first = gc.isenabled(), not _runs
+    if not first:
+        gc.collect()  # the cycles earlier plans left behind
     gc.disable()
     try:
         yield
     finally:
         pulumi_resource._get_stack_trace = capture
+        _runs.append(stack)
+        if first:  # once per process: the SDKs' modules and classes, all loaded now, leave the collections
+            gc.freeze()
         if collecting:
             gc.enable()
 

@@ -27,6 +27,9 @@ from pathlib import Path
 from ops.forked import become_ops_in
 from ops.stackfile import ROOT
 
+_server_failed: list[str] = []
+"""Why this process's fork server could not start, if it could not: `run_ops` then starts interpreters."""
+
 
 @cache
 def _context() -> ForkServerContext:
@@ -38,11 +41,18 @@ def _context() -> ForkServerContext:
 def run_ops(*args: str, cwd: Path = ROOT, env: Mapping[str, str] | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run `python -m ops *args` in `cwd` (environment `env`, default this one's) in a child process."""
+    if _server_failed:  # no fork server here: a fresh interpreter, as the CLI tests ran before
+        return subprocess.run([sys.executable, "-m", "ops", *args], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=timeout, check=False)
     with tempfile.TemporaryDirectory(prefix="floyo-ops-") as scratch:
         out, err = Path(scratch) / "stdout", Path(scratch) / "stderr"
         child = _context().Process(target=become_ops_in,
                                    args=(Path(cwd).resolve(), list(args), out, err, dict(env or os.environ)))
-        child.start()
+        try:
+            child.start()
+        except (EOFError, OSError) as exc:  # the server died starting (tests/sdk_preload.py raised)
+            _server_failed.append(repr(exc))
+            return run_ops(*args, cwd=cwd, env=env, timeout=timeout)
         child.join(timeout)
         if child.exitcode is None:
             child.kill()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import re
+import sys
 import threading
 from pathlib import Path
 
@@ -44,18 +45,23 @@ def warm_up() -> bool:
     """Plan the committed dev stack once, so the children start with what a second plan in one process
     has (the SDK's per-class type-hint caches, the providers' lazily built tables); then leave the process
     single-threaded again, as forking needs: the SDK runs its calls on the event loop's default executor,
-    whose threads are shut down with that loop, and a new loop is set. False (and no warm-up kept) when
-    a thread is still running afterwards."""
+    whose threads are shut down with that loop, and a new loop is set. False when a thread is still
+    running afterwards: the server then refuses to start, and `tests.ops_cli.run_ops` starts fresh
+    interpreters instead."""
     import asyncio
 
     from ops.plan import plan_config
     from ops.stackfile import read_stack_config
 
-    plan_config(read_stack_config("dev"))
-    loop = asyncio.get_event_loop()
-    loop.run_until_complete(loop.shutdown_default_executor())
-    loop.close()
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        plan_config(read_stack_config("dev"))
+    except Exception as exc:  # only an optimisation: the children then plan cold
+        print(f"fork server: warm-up plan failed, children start cold: {exc!r}", file=sys.stderr)
+    finally:
+        loop = asyncio.get_event_loop()
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(asyncio.new_event_loop())
     return threading.active_count() == 1
 
 

@@ -84,3 +84,15 @@ def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> Non
     assert can_fork() == hasattr(os, "fork")
     monkeypatch.setenv("FLOYO_NO_FORK", "1")
     assert not can_fork()
+
+
+def test_without_a_fork_server_run_ops_starts_an_interpreter(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fallback when the fork server could not start (its warm-up left a thread running, say)."""
+    import tests.ops_cli
+
+    env = {**os.environ, "FLOYO_FORK_PROBE": "fallback"}
+    forked = run_ops("7", cwd=project, env=env)
+    monkeypatch.setattr(tests.ops_cli, "_server_failed", ["EOFError()"])
+    fallback = run_ops("7", cwd=project, env=env)
+    assert fallback.returncode == forked.returncode == 7
+    assert fallback.stdout == forked.stdout and "env fallback" in fallback.stdout

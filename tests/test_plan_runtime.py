@@ -1,0 +1,32 @@
+"""The offline plan's runtime switches (`ops.plan.mock_runtime`): the garbage collector is restored
+after every plan, and only a process's first plan freezes objects (no plan after it grows the
+permanent generation, which is never collected)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from ops.plan import plan_stack
+from ops.stackfile import ROOT
+
+BASELINE = ROOT / "baseline"
+
+
+def test_later_plans_freeze_nothing_and_the_collector_comes_back() -> None:
+    plan_stack("main-use1", root=BASELINE)  # this process's first plan, or a later one: either way
+    frozen = gc.get_freeze_count()
+    for _ in range(2):
+        plan = plan_stack("main-use1", root=BASELINE)
+        assert plan.resources and gc.isenabled()
+    assert gc.get_freeze_count() <= frozen  # dropped frozen objects are still freed: it may shrink
+
+
+def test_a_failing_plan_restores_the_collector(tmp_path: pytest.TempPathFactory) -> None:
+    from ops.plan import Plan, mock_runtime
+
+    with pytest.raises(RuntimeError, match="boom"), mock_runtime("dev", "us-east-1", Plan("floyo-infra", "dev")):
+        assert not gc.isenabled()
+        raise RuntimeError("boom")
+    assert gc.isenabled()
