@@ -173,10 +173,23 @@ def _once(args: list[str]) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _measure(args: list[str], repeat: int) -> dict[str, Any]:
-    runs = [_once(args) for _ in range(repeat)]
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary = {key: statistics.median(r.get(key, 0.0) for r in runs) for key in ("total", "import", "submodules")}
     return {**summary, "resources": runs[0]["resources"], "modules": runs[0].get("modules", [])}
+
+
+def _measure(args: list[str], repeat: int) -> dict[str, Any]:
+    return _summary([_once(args) for _ in range(repeat)])
+
+
+def _measure_side_by_side(cases: list[list[str]], repeat: int) -> list[dict[str, Any]]:
+    """Each case `repeat` times, interleaved (a, b, c, a, b, c, ...), so that a slow spell of a noisy
+    machine weighs on every case alike; the median of each."""
+    runs: list[list[dict[str, Any]]] = [[] for _ in cases]
+    for _ in range(repeat):
+        for i, args in enumerate(cases):
+            runs[i].append(_once(args))
+    return [_summary(r) for r in runs]
 
 
 def _row(label: str, plan: dict[str, Any], floor: dict[str, Any], typed: dict[str, Any]) -> str:
@@ -232,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         if baseline is not None:
             print(f"  working tree / {args.baseline}: {suite['wall'] / baseline['wall']:.2f}x the wall time "
                   f"({baseline['wall'] / suite['wall']:.2f}x faster), measured one after the other in this run")
-    print(f"median of {args.repeat} fresh-interpreter runs each.")
+    print(f"median of {args.repeat} fresh-interpreter runs each, plan and floors interleaved.")
     print("floor    = import pulumi + the provider SDKs, then register as many trivial resources (same mocks)")
     print("submods  = provider submodules the program uses (pulumi_aws.ec2, .ecs, ...), which the SDKs load")
     print("           lazily on first use and the floor never touches")
@@ -243,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     cases += [(f"prod, {n} tenants", "prod", n) for n in args.tenants]
     tenant_runs: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     for label, stack, tenants in cases:
-        modules = ",".join(_once(["plan", stack, str(tenants), ""])["modules"])
-        plan = _measure(["plan", stack, str(tenants), modules], args.repeat)
-        floor = _measure(["floor", str(plan["resources"])], args.repeat)
-        typed = _measure(["typed-floor", str(plan["resources"])], args.repeat)
+        first = _once(["plan", stack, str(tenants), ""])
+        count, modules = str(first["resources"]), ",".join(first["modules"])
+        plan, floor, typed = _measure_side_by_side(
+            [["plan", stack, str(tenants), modules], ["floor", count], ["typed-floor", count]], args.repeat)
         print(_row(label, plan, floor, typed), flush=True)
         if tenants >= 0:
             tenant_runs.append((tenants, plan, typed))
