@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -327,23 +328,14 @@ def base_planning(stack: str, rev: str, repo: Path = ROOT) -> Iterator[Callable[
             return
         with tempfile.TemporaryDirectory(prefix="floyo-base-plan-") as scratch:
             child = start_ops(project, ["plan", stack, "--json"], Path(scratch))
-            waited: list[subprocess.CompletedProcess[str]] = []
-
-            def result() -> BasePlan:
-                waited.append(child.wait())
-                return _plan_json(waited[0], stack, rev), ""
-
             try:
-                yield result
+                yield lambda: (_plan_json(child.wait(), stack, rev), "")
             finally:
-                if not waited:  # the working tree failed to plan: the base's plan is not needed
-                    child.kill()
+                child.kill()  # when the working tree failed to plan; nothing once the child was waited for
 
 
-def base_plan(stack: str, rev: str, repo: Path = ROOT) -> BasePlan:
-    """The plan of `stack` at `rev`, or (None, why) when the stack or the planner did not exist there."""
-    with base_planning(stack, rev, repo) as result:
-        return result()
+def _raise(exc: Exception) -> BasePlan:
+    raise exc
 
 
 def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:
@@ -357,17 +349,14 @@ def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:
 
     with ExitStack() as scope:
         try:
-            result: Callable[[], BasePlan] | None = scope.enter_context(base_planning(stack, rev, repo))
-            failed: DiffError | None = None
-        except DiffError as exc:
-            result, failed = None, exc
-        head = as_written(plan_stack(stack, root=repo).as_json())  # its errors come first, as they always did
-        if isinstance(failed, UnknownRevisionError):
-            raise failed
+            result = scope.enter_context(base_planning(stack, rev, repo))
+        except DiffError as exc:  # raised again below, once the working tree's own errors had their turn
+            result = partial(_raise, exc)
+        head = as_written(plan_stack(stack, root=repo).as_json())
         try:
-            if failed is not None or result is None:
-                raise failed or DiffError("the base was not planned")
             base, note = result()
+        except UnknownRevisionError:
+            raise
         except DiffError as exc:
             return head_only(stack, head, rev, str(exc))
     return diff_plans(stack, base, head, base_label=rev, base_note=note)

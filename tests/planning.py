@@ -30,12 +30,15 @@ CACHE_ENV = "FLOYO_PLAN_CACHE"
 _plans: dict[str, bytes] = {}
 
 
-def with_changes(stack: str, changes: Mapping[str, Any] | None = None, drop: tuple[str, ...] = ()) -> StackConfig:
-    """The stack's config with `changes` ({"backend": {...}} or {"tier": "prod"}) merged in."""
-    base = read_stack_config(stack)
-    values = {k: v for k, v in base.values.items() if k.removeprefix(PREFIX) not in drop}
+def with_changes(stack: str, changes: Mapping[str, Any] | None = None, drop: tuple[str, ...] = (),
+                 root: Path = ROOT) -> StackConfig:
+    """The config of `root`'s stack (the app's by default) with `changes` ({"backend": {...}} or
+    {"tier": "prod"}, keys of the project's namespace) merged in."""
+    base = read_stack_config(stack, root)
+    prefix = project_name(root) + ":"
+    values = {k: v for k, v in base.values.items() if k.removeprefix(prefix) not in drop}
     for key, change in (changes or {}).items():
-        full = PREFIX + key
+        full = prefix + key
         if isinstance(change, Mapping) and full in values:
             values[full] = json.dumps(deep_merge(json.loads(values[full]), change))
         else:

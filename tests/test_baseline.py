@@ -15,12 +15,11 @@ from components.threat_detection import DISABLED_CONTROLS, GUARDDUTY_FEATURES, S
 from ops.__main__ import main
 from ops.mocks import ACCOUNT_ID, baseline_outputs
 from ops.plan import Plan, PlannedResource
-from ops.stackfile import ROOT, StackConfig, read_stack_config
+from ops.stackfile import ROOT, StackConfig
 from stacks.account import AURORA_BACKUP_TAG
 from stacks.baseline import BASELINE_PROJECT, load_baseline_settings
 from stacks.errors import SettingsError
-from stacks.profiles import deep_merge
-from tests.planning import one, planned
+from tests.planning import one, planned, with_changes
 
 BASELINE = ROOT / "baseline"
 STACK = "main-use1"
@@ -29,15 +28,7 @@ PREFIX = BASELINE_PROJECT + ":"
 
 def config_with(changes: Mapping[str, Any] | None = None) -> StackConfig:
     """The committed baseline stack's config with `changes` ({"backup": {...}} or {"tier": "dev"}) merged in."""
-    base = read_stack_config(STACK, BASELINE)
-    values = dict(base.values)
-    for key, change in (changes or {}).items():
-        full = PREFIX + key
-        if isinstance(change, Mapping) and full in values:
-            values[full] = json.dumps(deep_merge(json.loads(values[full]), change))
-        else:
-            values[full] = change if isinstance(change, str) else json.dumps(change)
-    return StackConfig(STACK, values, list(base.secret_keys))
+    return with_changes(STACK, changes, root=BASELINE)
 
 
 @cache
