@@ -308,7 +308,7 @@ def test_tools_are_pinned_and_verified() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", plugin["env"]["SESSION_MANAGER_PLUGIN_VERSION"])
     assert "/plugin/$SESSION_MANAGER_PLUGIN_VERSION/ubuntu_64bit/session-manager-plugin.deb" in plugin["run"]
     assert plugin["run"].index("sha256sum --check") < plugin["run"].index("dpkg -i")
-    assert "policy/.venv/bin/pip install" in str(steps)
+    assert "-m ops policy-venv" in str(steps)  # the venv PulumiPolicy.yaml names (tests/test_policy_venv.py)
 
 
 def test_runbook_names_every_oidc_subject_and_variable() -> None:
