@@ -282,11 +282,36 @@ def test_audit_manager_frameworks_after_config_and_reports_into_the_audit_bucket
 # --- cost and outputs ----------------------------------------------------------------------
 
 
-def test_cost_allocation_tags_and_one_anomaly_monitor(prod: Plan) -> None:
-    tags = {t.inputs["tagKey"]: t.inputs["status"] for t in prod.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag")}
-    assert tags == {"project": "Active", "stack": "Active"}
-    monitor = one(prod, "aws:costexplorer/anomalyMonitor:AnomalyMonitor")
+TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
+MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+EXISTING_MONITOR = f"arn:aws:ce::{ACCOUNT_ID}:anomalymonitor/0c2a4b6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d"
+
+
+def test_a_first_up_activates_no_cost_allocation_tag_and_creates_one_monitor(prod: Plan) -> None:
+    # a tag Billing has not seen makes the provider's read-back after activation fail, which stops the
+    # whole update: the committed stack file (a new account's first up) declares no activation
+    assert not prod.of_type(TAG)
+    monitor = one(prod, MONITOR)
     assert (monitor.inputs["monitorType"], monitor.inputs["monitorDimension"]) == ("DIMENSIONAL", "SERVICE")
+    assert prod.outputs["anomaly_monitor_arn"] == monitor.outputs["arn"]
+
+
+def test_cost_allocation_tags_are_activated_once_turned_on() -> None:
+    plan = planned(config_with({"cost": {"activate_allocation_tags": True}}), BASELINE)
+    assert {t.inputs["tagKey"]: t.inputs["status"] for t in plan.of_type(TAG)} == {"project": "Active", "stack": "Active"}
+
+
+def test_an_existing_service_monitor_is_used_instead_of_a_second_one() -> None:
+    # AWS allows one SERVICE monitor per account and creates a default one for new Cost Explorer users
+    plan = planned(config_with({"cost": {"service_monitor_arn": EXISTING_MONITOR}}), BASELINE)
+    assert not plan.of_type(MONITOR)
+    assert plan.outputs["anomaly_monitor_arn"] == EXISTING_MONITOR
+
+
+def test_a_malformed_service_monitor_arn_is_refused() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_baseline_settings(STACK, config_with({"cost": {"service_monitor_arn": "Default-Services-Monitor"}}).values)
+    assert PREFIX + "cost.service_monitor_arn" in str(error.value)
 
 
 def test_the_app_stacks_mocked_stack_reference_has_the_baselines_outputs(prod: Plan) -> None:
