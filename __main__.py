@@ -46,6 +46,7 @@ from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tenants import GATEWAY, Tenants, TenantsArgs
 from stacks import settings_from_pulumi
+from stacks.account import aurora_backup_tag
 from stacks.backend import image_repository_url
 from stacks.program_env import claim
 from stacks.tenants import backend_document
@@ -88,7 +89,7 @@ postgres = Postgres("db", PostgresArgs(
     settings=settings.database, context=ctx, subnet_ids=network.isolated_subnet_ids,
     database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
     logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, availability_zones=network.isolated_subnet_azs,
-    protect=prod,
+    protect=prod, backup_tag=aurora_backup_tag(settings.tier),
     logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True),
             AppLogin(GATEWAY, read_only=False)],
 ))

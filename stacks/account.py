@@ -15,8 +15,20 @@ from pydantic import Field, field_validator
 
 from stacks.base import Section
 
-AURORA_BACKUP_TAG = ("floyo-backup", "aurora")
-"""Tag (key, value) on an Aurora cluster that puts it in the baseline's backup selection and restore tests."""
+AURORA_BACKUP_TAG_KEY = "floyo-backup"
+
+
+def aurora_backup_tag(tier: str) -> tuple[str, str]:
+    """Tag (key, value) that puts an Aurora cluster of a `tier` app stack into the backup selection and restore
+    tests of a `tier` baseline, and only of one: a prod baseline's vaults carry a COMPLIANCE Vault Lock (recovery
+    points immutable once the grace period ends), so a dev cluster must never be selected into them. A dev
+    cluster in an account whose baseline is prod is in no AWS Backup plan (Aurora's own automated backups,
+    `database.backup_retention_days`, still cover it); a dev-tier baseline (GOVERNANCE) selects dev clusters."""
+    return AURORA_BACKUP_TAG_KEY, f"aurora-{tier}"
+
+
+AURORA_BACKUP_TAG = aurora_backup_tag("prod")
+"""The prod tag (kept for readers of the constant); app stacks and the baseline call `aurora_backup_tag(tier)`."""
 
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 

@@ -13,7 +13,7 @@ from components.guardduty_agent import AGENT_REPOSITORY
 from components.log_data_protection import PERSONAL_DATA
 from ops.mocks import ACCOUNT_ID, baseline_outputs
 from ops.plan import Plan
-from stacks.account import AURORA_BACKUP_TAG
+from stacks.account import aurora_backup_tag
 from stacks.errors import SettingsError
 from tests.planning import one, settings_for, with_changes
 
@@ -93,8 +93,9 @@ def test_topics_and_their_key_accept_each_publisher_from_this_account_only(plan:
         assert all(s["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}} for s in granted.values())
 
 
-def test_aurora_cluster_carries_the_baselines_backup_tag(plan: Plan) -> None:
-    key, value = AURORA_BACKUP_TAG
+def test_aurora_cluster_carries_the_backup_tag_of_its_tier(plan: Plan) -> None:
+    # only a baseline of the same tier selects it (tests/test_backup_selection.py)
+    key, value = aurora_backup_tag(plan.stack)
     assert one(plan, "aws:rds/cluster:Cluster").inputs["tags"][key] == value
 
 
