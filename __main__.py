@@ -46,7 +46,7 @@ from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tenants import GATEWAY, Tenants, TenantsArgs
 from stacks import settings_from_pulumi
-from stacks.account import aurora_backup_tag
+from stacks.account import aurora_backup_tag, baseline_stack_reference
 from stacks.backend import image_repository_url
 from stacks.program_env import claim
 from stacks.tenants import backend_document
@@ -197,7 +197,8 @@ alarms = Alarms("alarms", AlarmsArgs(
 ))
 # Account-level events and cost anomalies reach one stack per account; its baseline (baseline/) is read
 # through a StackReference, never the other way round. Every stack has its own budget.
-baseline = pulumi.StackReference(settings.account.baseline_stack) if settings.account.receives_account_events else None
+baseline = pulumi.StackReference(baseline_stack_reference(settings.account.baseline_stack, pulumi.get_organization())
+                                 ) if settings.account.receives_account_events else None
 AccountAlerts("account-alerts", AccountAlertsArgs(
     settings=settings.account, topics=alerting.topics,
     anomaly_monitor_arn=baseline.require_output("anomaly_monitor_arn").apply(str) if baseline else None,
