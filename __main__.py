@@ -33,6 +33,7 @@ from components.database_objects import (
     skip_preview_credentials,
 )
 from components.db_access import DbAccess, DbAccessArgs
+from components.drift_access import DriftReads
 from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
@@ -55,6 +56,7 @@ settings = settings_from_pulumi()  # raises SettingsError before any resource is
 prod = settings.tier == "prod"
 ctx = aws_context()
 stack = pulumi.get_stack()
+drift_reads = DriftReads.collect()  # every secret declared from here on; granted to the drift role at the end
 
 logs_key = KmsKey("logs", KmsKeyArgs(
     context=ctx, description=f"floyo {stack}: CloudWatch Logs", alias=f"floyo-{stack}-logs",
@@ -213,6 +215,8 @@ dashboard = Dashboard("dashboard", DashboardArgs(
 ))
 
 # --- outputs -----------------------------------------------------------------------------
+
+drift_reads.declare(stack)  # after the last resource: what `refresh --run-program` reads (components/drift_access.py)
 
 pulumi.export("service_url", f"https://{settings.cdn.api_host}")
 pulumi.export("load_balancer_dns_name", lb.dns_name)
