@@ -206,7 +206,9 @@ def test_every_push_to_main_deploys_dev_then_prod_behind_production() -> None:
 
     promote = docs["promote.yml"]
     assert set(_on(promote)) == {"workflow_dispatch"}, "merging the promotion PR goes through deploy.yml"
-    assert all("environment" not in j and "id-token" not in j["permissions"] for j in promote["jobs"].values())
+    # its only secret is the `promote` environment's read token (dev's outputs); it assumes no AWS role
+    assert all(j["environment"]["name"] == "promote" and "id-token" not in j["permissions"]
+               for j in promote["jobs"].values())
 
 
 def test_previews_use_read_only_roles_only() -> None:
@@ -214,7 +216,7 @@ def test_previews_use_read_only_roles_only() -> None:
     text = (WORKFLOWS / "pr.yml").read_text()
     assert "AWS_DEPLOY_ROLE_ARN" not in text and "AWS_ROLE_ARN" not in text and "AWS_PROD_ROLE_ARN" not in text
     preview = pr["jobs"]["preview"]
-    assert "environment" not in preview, "a preview's OIDC subject stays repo:ORG/REPO:pull_request"
+    assert preview["environment"] == {"name": "preview"}, "read-only tokens, behind the environment's reviewers"
     assert preview["env"]["PREVIEW_ROLE_ARN"] == "${{ vars[matrix.preview_role_var] }}"
     aws = _step_using(preview, "aws-actions/configure-aws-credentials")
     assert aws["with"]["role-to-assume"] == "${{ env.PREVIEW_ROLE_ARN }}"
@@ -243,7 +245,8 @@ def test_stack_matrices_come_from_the_stack_files() -> None:
             matrix = job.get("strategy", {}).get("matrix")
             if matrix is not None:
                 assert set(matrix) == {"include"}, f"{name}:{job_name}: hard-coded matrix {matrix}"
-                assert re.fullmatch(r"\$\{\{ fromJSON\(needs\.stacks\.outputs\.(all|later)\) \}\}", matrix["include"])
+                assert re.fullmatch(r"\$\{\{ fromJSON\(needs\.stacks\.outputs\.(all|later|baseline)\) \}\}",
+                                    matrix["include"])
                 assert "stacks" in job["needs"]
         if "stacks" in doc["jobs"]:
             assert "python3 -m ops.stacks --github-output" in _runs(doc["jobs"]["stacks"])
@@ -275,7 +278,9 @@ def test_ops_stacks_prints_github_outputs() -> None:
     out = subprocess.run([sys.executable, "-m", "ops", "stacks", "--github-output"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
     lines = dict(line.split("=", 1) for line in out.splitlines())
-    assert set(lines) == {"first", "all", "later"}
+    assert set(lines) == {"first", "all", "later", "baseline"}
+    assert [e["stack"] for e in json.loads(lines["baseline"])] == sorted(
+        p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "baseline").glob("Pulumi.*.yaml"))
     files = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
     assert sorted(e["stack"] for e in json.loads(lines["all"])) == files
     assert json.loads(lines["all"])[0]["stack"] == "dev"
