@@ -135,7 +135,7 @@ def test_trail_key_and_bucket_serve_only_this_trail(prod: Plan) -> None:
     key = next(k for k in prod.of_type("aws:kms/key:Key") if "CloudTrail" in k.inputs["description"])
     cloudtrail = [s for s in policy(key) if s["Principal"].get("Service") == "cloudtrail.amazonaws.com"]
     assert {tuple(sorted(s["Action"])) if isinstance(s["Action"], list) else s["Action"] for s in cloudtrail} == {
-        "kms:GenerateDataKey*", "kms:DescribeKey"}
+        "kms:GenerateDataKey*", "kms:DescribeKey", "kms:Decrypt"}  # Decrypt: the bucket has an S3 Bucket Key
     assert all(s["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn for s in cloudtrail)
     statements = policy(by_name(prod, "aws:s3/bucketPolicy:BucketPolicy", "trail-logs-policy"))
     writes = [s for s in statements if s.get("Principal", {}) != "*" and s["Effect"] == "Allow"]
