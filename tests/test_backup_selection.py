@@ -78,3 +78,13 @@ def test_a_dev_baseline_governance_vault_backs_up_dev() -> None:
     (selection,) = dev_baseline.of_type("aws:backup/selection:Selection")
     (cluster,) = _clusters(stack_plan("dev"))
     assert _selected(selection, *cluster)
+
+
+def test_prod_cluster_retention_equals_the_continuous_rule(prod_baseline: Plan) -> None:
+    # AWS Backup's continuous rule sets the selected Aurora cluster's PITR retention (one continuous recovery
+    # point per cluster, kept per the plan); the app declares backup_retention_period too. Equal values: no
+    # change on either side at each `pulumi up` or refresh.
+    (plan,) = prod_baseline.of_type("aws:backup/plan:Plan")
+    continuous = next(r for r in plan.inputs["rules"] if r.get("enableContinuousBackup"))
+    (cluster,) = stack_plan("prod").of_type(CLUSTER)
+    assert cluster.inputs["backupRetentionPeriod"] == continuous["lifecycle"]["deleteAfter"]
