@@ -149,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         from ops.stacks import main as stacks_main
 
         return stacks_main(argv[1:])
+    if argv[:1] == ["bootstrap"]:
+        from ops.bootstrap import main as bootstrap_main
+
+        return bootstrap_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -220,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
     deploy.set_defaults(run=_deploy)
 
+    # listed for --help; `main` hands `bootstrap ...` to ops.bootstrap before parsing (its own options)
+    commands.add_parser("bootstrap", help="print the one-time CLI sequence: GitHub OIDC provider, roles, variables")
     # listed for --help; `main` hands `stacks ...` to ops.stacks before parsing (its own options)
     commands.add_parser("stacks", help="the stacks (from Pulumi.*.yaml), dev first: the workflows' matrices")
 
