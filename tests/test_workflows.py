@@ -317,14 +317,16 @@ def test_tools_are_pinned_and_verified() -> None:
 
 
 def test_runbook_names_every_oidc_subject_and_variable() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "ci.md").read_text()
     for subject in ("repo:ORG/REPO:environment:production", "repo:ORG/REPO:environment:dev",
-                    "repo:ORG/REPO:pull_request", "repo:ORG/REPO:ref:refs/heads/main"):
+                    "repo:ORG/REPO:environment:preview", "repo:ORG/REPO:environment:drift",
+                    "repo:ORG/REPO:environment:baseline"):
         assert subject in readme, subject
     text = "".join(p.read_text() for p in GITHUB.rglob("*.yml"))
     used = set(re.findall(r"vars\.([A-Z][A-Z0-9_]*[A-Z0-9])(?![A-Z0-9_<])", text))
     assert {"AWS_DEPLOY_ROLE_ARN", "SESSION_MANAGER_PLUGIN_SHA256"} <= used
-    used |= {"AWS_PREVIEW_ROLE_ARN_DEV", "AWS_PREVIEW_ROLE_ARN_PROD", "AWS_DRIFT_ROLE_ARN_DEV", "AWS_DRIFT_ROLE_ARN_PROD"}
+    used |= {"AWS_PREVIEW_ROLE_ARN_DEV", "AWS_PREVIEW_ROLE_ARN_PROD", "AWS_DRIFT_ROLE_ARN_DEV", "AWS_DRIFT_ROLE_ARN_PROD",
+             "AWS_PREVIEW_ROLE_ARN_BASELINE_MAIN_USE1", "AWS_DRIFT_ROLE_ARN_BASELINE_MAIN_USE1"}
     for var in used:
         assert f"`{var}`" in readme, var
 
