@@ -98,6 +98,7 @@ class DriftReads:
         policy = aws.iam.RolePolicy(
             "drift-reads", name=f"floyo-{stack}-drift-reads", role=drift_role_name(stack),
             policy=pulumi.Output.all(*versions, *secrets, *masters).apply(document),
-            opts=pulumi.ResourceOptions(parent=component))
+            # fixed role and policy name: replaced create-first, the old policy's delete would remove the new one
+            opts=pulumi.ResourceOptions(parent=component, delete_before_replace=True))
         component.register_outputs({"policy": policy.name})
         return policy

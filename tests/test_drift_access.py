@@ -18,6 +18,7 @@ VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 def grant(plan: Plan) -> dict[str, Any]:
     policy = one(plan, "aws:iam/rolePolicy:RolePolicy", "drift-reads")
     assert policy.inputs["role"] == f"floyo-{plan.stack}-drift"
+    assert policy.delete_before_replace  # same role and name: a create-first replacement would lose it
     return {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
 
 
