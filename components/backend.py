@@ -116,7 +116,7 @@ class BackendService(pulumi.ComponentResource):
       rollback, health-check grace period, rebalanced across AZs; `pulumi up` waits for
       steady state, so a rollout that fails (and rolls back) fails the deploy;
     * the app container starts after its sidecars (the collector) have started;
-    * target-tracking autoscaling on CPU and on requests per target;
+    * target-tracking autoscaling on CPU and on requests per task (over both target groups when gradual);
     * an execution role that can pull the image's repository (parsed from `backend.image`), write this log group and read
       only the named secrets, and a task role holding only what the app declares;
     * the rollout strategy from `backend.deployment` (ROLLING, or CANARY/LINEAR/BLUE_GREEN through the
