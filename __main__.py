@@ -145,7 +145,7 @@ claim([*backend_env, *backend_secrets])  # the settings refuse exactly these nam
 backend = BackendService("backend", BackendServiceArgs(
     settings=settings.backend, context=ctx, subnet_ids=network.private_subnet_ids,
     security_group_id=groups.service.id, target_group_arn=lb.target_group.arn,
-    request_count_label=pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffix),
+    load_balancer_arn_suffix=lb.arn_suffix, target_group_arn_suffix=lb.target_group_arn_suffix,
     logs_key_arn=logs_key.arn, secret_key_arns=[data_key.arn], service_depends_on=[lb.https_listener],
     environment=backend_env, secrets=backend_secrets, task_policy_statements=backend_statements,
     sidecars=backend_sidecars, traffic_shift=lb.traffic_shift,

@@ -187,6 +187,9 @@ class Postgres(pulumi.ComponentResource):
                 parent=self, protect=args.protect, depends_on=[log_group],
                 # AWS fills in three AZs itself; and the master password is RDS's to rotate.
                 ignore_changes=["availabilityZones", "masterPassword"],
+                # cluster_identifier is fixed: a replacement created first would collide on it (ops/danger.py
+                # still flags every replacement of the cluster; prod is protected on top)
+                delete_before_replace=True,
             ),
         )
         monitoring_role = self._monitoring_role(name, args) if s.monitoring_interval_seconds else None
@@ -270,7 +273,9 @@ class Postgres(pulumi.ComponentResource):
                 monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
                 apply_immediately=not args.protect,
                 tags={"Name": f"{identifier}-{i}", "floyo:role": "writer" if i == 0 else "reader"},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=instances[:1], protect=args.protect),
+                # fixed identifier: delete first, or the replacement collides on it (a flagged danger anyway)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=instances[:1], protect=args.protect,
+                                            delete_before_replace=True),
             ))
         self.writer, self.readers = instances[0], instances[1:]
 

@@ -407,3 +407,21 @@ def test_health_wait_script(tmp_path: Path) -> None:
     missing = subprocess.run(["bash", script, "prod", ""], capture_output=True, text=True, timeout=60, check=False,
                              env={"PATH": "/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(summary)})
     assert missing.returncode == 1 and "prod exported no service_url" in missing.stdout
+
+
+def test_preview_without_database_credentials_says_so_in_its_comment() -> None:
+    """The postgresql provider is unconfigured in such a preview, so every database object reads as an update
+    with its diff unavailable: a comment posting it must say that is no change (not only the README). The
+    PR preview posts one; the deploy's policy preview only logs."""
+    found = 0
+    for doc in workflows().values():
+        for job in (doc.get("jobs") or {}).values():
+            steps = _steps(job)
+            if not any((s.get("env") or {}).get("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS") == "1" for s in steps):
+                continue
+            comments = [s for s in steps if "upsert-comment" in str((s.get("with") or {}).get("script", ""))]
+            for step in comments:
+                script = step["with"]["script"]
+                assert '"diff unavailable"' in script and "not a change" in script
+                found += 1
+    assert found
