@@ -41,6 +41,7 @@ from components.log_data_protection import LogDataProtection, LogDataProtectionA
 from components.network import Network, NetworkArgs
 from components.postgres import AppLogin, Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
+from components.resilience import Resilience, ResilienceArgs, stop_alarm_keys
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
 from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
@@ -75,6 +76,7 @@ certificate = DnsValidatedCertificate("api-cert", CertificateArgs(domain=setting
 lb = LoadBalancer("api", LoadBalancerArgs(
     settings=settings.backend, context=ctx, vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids,
     security_group_id=groups.lb.id, certificate_arn=certificate.arn, protect=prod,
+    zonal_shift=settings.resilience.zonal_autoshift.enabled,
 ))
 
 # What other tiers hand the backend task: plain env, secret references, IAM, sidecars.
@@ -208,6 +210,19 @@ dashboard = Dashboard("dashboard", DashboardArgs(
         cluster_name=backend.cluster_name, service_name=backend.service_name,
         rollback_alarm_arns=[alarms.alarms[key].arn for key in ROLLBACK_ALARM_KEYS],
         strategy=settings.backend.deployment.strategy),
+))
+
+# --- resilience: drills, reader autoscaling, zonal autoshift (docs/resilience.md) -------
+drill_zone = settings.resilience.fault_injection.zone_index
+Resilience("resilience", ResilienceArgs(
+    settings=settings.resilience, context=ctx, logs_key_arn=logs_key.arn,
+    stop_alarm_arns=[alarms.alarms[key].arn for key in stop_alarm_keys(alarm_specs, region)],
+    ecs_cluster_name=backend.cluster_name, ecs_service_name=backend.service_name,
+    db_cluster_arn=postgres.cluster.arn, db_cluster_identifier=postgres.cluster.cluster_identifier,
+    fixed_readers=postgres.readers, cache_arn=cache.replication_group.arn, vpc_id=network.vpc_id,
+    zone_name=network.isolated_subnet_azs[drill_zone],
+    zone_subnet_ids=[network.private_subnet_ids[drill_zone], network.isolated_subnet_ids[drill_zone]],
+    load_balancer_arn=lb.lb.arn,
 ))
 
 # --- outputs -----------------------------------------------------------------------------

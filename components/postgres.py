@@ -180,6 +180,13 @@ class Postgres(pulumi.ComponentResource):
                 seconds_until_auto_pause=3600 if s.min_capacity == 0 else None,
             ) if s.serverless else None,
             apply_immediately=not args.protect,
+            # Advanced Database Insights is a cluster setting with the cluster's Performance Insights at
+            # 465 days (Aurora user guide, "Turning on the Advanced mode of Database Insights").
+            database_insights_mode=s.database_insights_mode,
+            performance_insights_enabled=True if s.database_insights_mode == "advanced" else None,
+            performance_insights_kms_key_id=self.key.arn if s.database_insights_mode == "advanced" else None,
+            performance_insights_retention_period=(
+                s.performance_insights_retention_days if s.database_insights_mode == "advanced" else None),
             tags={"Name": identifier, AURORA_BACKUP_TAG[0]: AURORA_BACKUP_TAG[1]},  # in the baseline's backups
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, depends_on=[log_group],
