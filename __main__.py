@@ -248,6 +248,7 @@ pulumi.export("database_proxy_endpoint", postgres.proxy_endpoint)
 pulumi.export("database_proxy_read_only_endpoint", postgres.proxy_read_only_endpoint)
 pulumi.export("database_name", db_objects.database_name)
 pulumi.export("database_cluster_resource_id", postgres.cluster_resource_id)
+pulumi.export("database_cluster_identifier", postgres.cluster.cluster_identifier)  # `ops readers` reads it
 pulumi.export("database_master_secret_arn", postgres.master_secret_arn)
 pulumi.export("database_login_secret_arns", {user: login.secret_arn for user, login in postgres.logins.items()})
 pulumi.export("cache_primary_endpoint", cache.primary_endpoint)
