@@ -64,7 +64,7 @@ class ReaderAutoscalingSettings(Section):
         "stack run `python -m ops readers STACK scale-in` (docs/resilience.md).",
     )
     max_readers: int = Field(
-        default=4, ge=1, le=AURORA_MAX_READERS,
+        default=2, ge=1, le=AURORA_MAX_READERS,
         description="Most readers the cluster may hold, fixed (`database.reader_count`) plus autoscaled, <= 15 "
         "(Aurora's limit). Default: dev 2, prod 5.",
     )
@@ -104,7 +104,7 @@ class ZonalAutoshiftSettings(Section):
         "(autoshift), with weekly practice runs. Default: dev false, prod true.",
     )
     blocked_windows: list[str] = Field(
-        default_factory=lambda: ["Tue:08:00-Tue:18:00", "Thu:08:00-Thu:18:00"],
+        default=["Tue:08:00-Tue:18:00", "Thu:08:00-Thu:18:00"],
         description="UTC windows `Day:HH:MM-Day:HH:MM` when ARC starts no practice run: the release windows, so "
         "a practice run never overlaps a gradual deployment and trips its rollback alarms. "
         "Default Tue and Thu 08:00-18:00.",
