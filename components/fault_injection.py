@@ -247,6 +247,8 @@ def fis_statements(args: FaultInjectionArgs) -> list[dict[str, Any]]:
         {"Sid": "CacheAzPower", "Effect": "Allow",
          "Action": ["elasticache:InterruptClusterAzPower", "elasticache:DescribeReplicationGroups"],
          "Resource": args.cache_arn},
+        # Every FIS managed policy grants it: FIS resolves targets through the Resource Groups Tagging API.
+        {"Sid": "ResolveTargets", "Effect": "Allow", "Action": "tag:GetResources", "Resource": "*"},
         {"Sid": "NetworkDescribe", "Effect": "Allow",
          "Action": ["ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeManagedPrefixLists"],
          "Resource": "*"},  # Describe* calls take no resource ARN

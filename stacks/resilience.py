@@ -104,13 +104,14 @@ class ZonalAutoshiftSettings(Section):
         "(autoshift), with weekly practice runs. Default: dev false, prod true.",
     )
     blocked_windows: list[str] = Field(
-        default=["Tue:08:00-Tue:18:00", "Thu:08:00-Thu:18:00"],
+        default=["Tue:08:00-Tue:18:00", "Thu:08:00-Thu:18:00"], max_length=15,
         description="UTC windows `Day:HH:MM-Day:HH:MM` when ARC starts no practice run: the release windows, so "
         "a practice run never overlaps a gradual deployment and trips its rollback alarms. "
-        "Default Tue and Thu 08:00-18:00.",
+        "At most 15 (ARC CreatePracticeRunConfiguration). Default Tue and Thu 08:00-18:00.",
     )
     blocked_dates: list[str] = Field(
-        default_factory=list, description="Dates `YYYY-MM-DD` with no practice run (freezes, launches). Default none.")
+        default_factory=list, max_length=15,
+        description="Dates `YYYY-MM-DD` with no practice run (freezes, launches), at most 15. Default none.")
 
     @field_validator("blocked_windows")
     @classmethod

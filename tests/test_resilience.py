@@ -65,7 +65,7 @@ def test_role_is_scoped_to_this_stacks_resources(plan: Plan) -> None:
     trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "fis.amazonaws.com"} and "aws:SourceAccount" in trust["Condition"]["StringEquals"]
     statements = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "resilience-fis-role").inputs["policy"])["Statement"]
-    wildcard_ok = {"ecs:ListTasks", "ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+    wildcard_ok = {"ecs:ListTasks", "tag:GetResources", "ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
                    "ec2:DescribeManagedPrefixLists", "logs:CreateLogDelivery", "logs:PutResourcePolicy",
                    "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"}
     for s in statements:
