@@ -181,7 +181,8 @@ class Postgres(pulumi.ComponentResource):
             ) if s.serverless else None,
             apply_immediately=not args.protect,
             # Advanced Database Insights is a cluster setting with the cluster's Performance Insights at
-            # 465 days (Aurora user guide, "Turning on the Advanced mode of Database Insights").
+            # 465 days (Aurora user guide, "Turning on the Advanced mode of Database Insights"); none of the
+            # four forces a replacement (terraform-provider-aws internal/service/rds/cluster.go: no ForceNew).
             database_insights_mode=s.database_insights_mode,
             performance_insights_enabled=True if s.database_insights_mode == "advanced" else None,
             performance_insights_kms_key_id=self.key.arn if s.database_insights_mode == "advanced" else None,
