@@ -32,9 +32,16 @@ class FaultInjectionSettings(Section):
         "experiment runs (`python -m ops drill`). Default true.",
     )
     stop_task_percent: int = Field(
-        default=50, ge=1, le=100,
-        description="Share of the backend's running tasks `ecs-stop-tasks` stops (FIS `PERCENT(n)`). Default: dev 50, "
-        "prod 33 (one task of three: capacity drops by a third, the service replaces it).",
+        default=100, ge=1, le=100,
+        description="Share of the backend's running tasks `ecs-stop-tasks` stops (FIS `PERCENT(n)`); it must select at "
+        "least one task at `backend.min_tasks`, counting a fraction as rounded down (a template that selects nothing "
+        "fails). "
+        "Default: dev 100 (dev runs one task), prod 34 (one task of three; prod keeps at least one serving).",
+    )
+
+    _prod_keeps_tasks = prod_refuses(
+        "stop_task_percent", lambda value: value >= 100,
+        "prod keeps at least one task serving during a drill (use < 100)",
     )
     zone_index: int = Field(
         default=0, ge=0, le=5,
@@ -153,7 +160,8 @@ def reader_capacity(settings: StackSettings) -> list[Problem]:
       target's minimum is that count and `max_readers` must be at least it, and at most Aurora's 15;
     * a `connections` target must sit below what the proxy opens to one reader (its ceiling), else the
       average can never reach it and the policy never scales out;
-    * the zone the drills impair must be one of the stack's pinned AZs.
+    * the zone the drills impair must be one of the stack's pinned AZs;
+    * `ecs-stop-tasks` selects at least one task when the service runs `backend.min_tasks`.
     """
     scaling, db = settings.resilience.reader_autoscaling, settings.database
     problems: list[Problem] = []
@@ -179,17 +187,24 @@ def reader_capacity(settings: StackSettings) -> list[Problem]:
             f"{PROJECT}:resilience.fault_injection.zone_index", str(index),
             f"must be below network.az_count ({zones}): it indexes network.availability_zone_ids",
         ))
+    percent, floor = settings.resilience.fault_injection.stop_task_percent, settings.backend.min_tasks
+    if floor * percent // 100 < 1:
+        problems.append(Problem(
+            f"{PROJECT}:resilience.fault_injection.stop_task_percent", str(percent),
+            f"selects no task when the service runs backend.min_tasks ({floor}) tasks (a fraction of PERCENT is counted "
+            f"as rounded down, and the template fails on an empty target); use >= {-(-100 // floor)}",
+        ))
     return problems
 
 
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
-        "fault_injection": {"stop_task_percent": 50},
+        "fault_injection": {"stop_task_percent": 100},
         "reader_autoscaling": {"enabled": False, "max_readers": 2},
         "zonal_autoshift": {"enabled": False},
     },
     "prod": {
-        "fault_injection": {"stop_task_percent": 33},
+        "fault_injection": {"stop_task_percent": 34},
         "reader_autoscaling": {"enabled": True, "max_readers": 5},
         "zonal_autoshift": {"enabled": True},
     },

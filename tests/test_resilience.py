@@ -107,6 +107,14 @@ def test_reader_autoscaling_is_checked_against_readers_and_proxy() -> None:
     assert "zone_index" in _error("dev", {"resilience": {"fault_injection": {"zone_index": 2}}})
 
 
+def test_task_drill_selects_at_least_one_task_and_prod_keeps_one() -> None:
+    assert "use >= 34" in _error("prod", {"resilience": {"fault_injection": {"stop_task_percent": 30}}})
+    assert "use >= 100" in _error("dev", {"resilience": {"fault_injection": {"stop_task_percent": 50}}})
+    assert "at least one task serving" in _error("prod", {"resilience": {"fault_injection": {"stop_task_percent": 100}}})
+    target = _templates(stack_plan("prod"))["ecs-stop-tasks"]["targets"][0]
+    assert target["selectionMode"] == "PERCENT(34)"
+
+
 def test_prod_alb_has_zonal_autoshift_with_blocked_release_windows() -> None:
     plan = stack_plan("prod")
     lb = one(plan, "aws:lb/loadBalancer:LoadBalancer")
