@@ -29,17 +29,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, policy_json
-from stacks.resilience import FaultInjectionSettings
-
-EXPERIMENTS = ("ecs-stop-tasks", "aurora-failover", "cache-az-power", "az-network-disruption")
-"""The experiment names `python -m ops drill STACK EXPERIMENT` accepts."""
+from stacks.resilience import EXPERIMENT_TAG, FaultInjectionSettings
 
 MAX_STOP_CONDITIONS = 5
 """Stop conditions per experiment template (FIS quota "Stop conditions per experiment template", not
 adjustable; AWS FIS user guide, Quotas and limitations)."""
-
-EXPERIMENT_TAG = "floyo:experiment"
-"""Tag on each template naming its experiment; `ops drill` finds the template by it and `floyo:stack`."""
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,6 @@ METRICS = {"cpu": "RDSReaderAverageCPUUtilization", "connections": "RDSReaderAve
 """Predefined metrics of `rds:cluster:ReadReplicaCount` (Application Auto Scaling API reference,
 PredefinedMetricSpecification)."""
 
-AUTOSCALED_PREFIX = "application-autoscaling-"
-"""Identifier prefix Aurora Auto Scaling gives the readers it adds (Aurora user guide, "Amazon Aurora Auto
-Scaling with Aurora Replicas"); `python -m ops readers` finds them by it."""
 
 
 @dataclass(frozen=True)

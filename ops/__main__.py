@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     gate.add_argument("--timeout", type=float, default=1200, help="seconds to wait for them (default 1200)")
     gate.set_defaults(run=_canary_gate)
 
-    from components.fault_injection import EXPERIMENTS
+    from stacks.resilience import EXPERIMENTS
 
     drill = commands.add_parser("drill", help="run one FIS experiment, follow it, measure recovery (AWS credentials)")
     drill.add_argument("stack", help="deployed stack whose FIS templates to use")

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.fault_injection import EXPERIMENT_TAG, EXPERIMENTS
+from stacks.resilience import EXPERIMENT_TAG, EXPERIMENTS
 
 NOT_STARTED = ("pending", "initiating")
 ENDED = ("completed", "stopped", "failed", "cancelled")

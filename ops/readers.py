@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from components.reader_autoscaling import AUTOSCALED_PREFIX
+from stacks.resilience import AUTOSCALED_PREFIX
 
 DIMENSION = "rds:cluster:ReadReplicaCount"
 DEFAULT_TIMEOUT_SECONDS = 3600.0

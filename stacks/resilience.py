@@ -18,6 +18,16 @@ AURORA_MAX_READERS = 15
 """An Aurora cluster holds one writer and at most 15 Aurora Replicas (Aurora user guide, "Adding Aurora
 Replicas to a DB cluster"); fixed and autoscaled readers share that limit."""
 
+EXPERIMENTS = ("ecs-stop-tasks", "aurora-failover", "cache-az-power", "az-network-disruption")
+"""The FIS experiments every stack declares (components/fault_injection.py) and `python -m ops drill` runs."""
+
+EXPERIMENT_TAG = "floyo:experiment"
+"""Tag on each template naming its experiment; `ops drill` finds the template by it and `floyo:stack`."""
+
+AUTOSCALED_PREFIX = "application-autoscaling-"
+"""Identifier prefix Aurora Auto Scaling gives the readers it adds (Aurora user guide, "Amazon Aurora Auto
+Scaling with Aurora Replicas"); `python -m ops readers` finds them by it."""
+
 _PRACTICE_WINDOW = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):[0-5]\d-(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):[0-5]\d$")
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")

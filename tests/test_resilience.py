@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from components.fault_injection import EXPERIMENTS, MAX_STOP_CONDITIONS
+from components.fault_injection import MAX_STOP_CONDITIONS
 from ops.plan import Plan
 from stacks import SettingsError
+from stacks.resilience import EXPERIMENTS
 from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
 
 TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
