@@ -42,6 +42,7 @@ from components.log_data_protection import LogDataProtection, LogDataProtectionA
 from components.network import Network, NetworkArgs
 from components.postgres import AppLogin, Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
+from components.resilience import Resilience, ResilienceArgs, stop_alarm_keys
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
 from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
@@ -78,6 +79,7 @@ certificate = DnsValidatedCertificate("api-cert", CertificateArgs(domain=setting
 lb = LoadBalancer("api", LoadBalancerArgs(
     settings=settings.backend, context=ctx, vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids,
     security_group_id=groups.lb.id, certificate_arn=certificate.arn, protect=prod,
+    zonal_shift=settings.resilience.zonal_autoshift.enabled,
 ))
 
 # What other tiers hand the backend task: plain env, secret references, IAM, sidecars.
@@ -214,6 +216,19 @@ dashboard = Dashboard("dashboard", DashboardArgs(
         strategy=settings.backend.deployment.strategy),
 ))
 
+# --- resilience: drills, reader autoscaling, zonal autoshift (docs/resilience.md) -------
+drill_zone = settings.resilience.fault_injection.zone_index
+Resilience("resilience", ResilienceArgs(
+    settings=settings.resilience, context=ctx, logs_key_arn=logs_key.arn,
+    stop_alarm_arns=[alarms.alarms[key].arn for key in stop_alarm_keys(alarm_specs, region)],
+    ecs_cluster_name=backend.cluster_name, ecs_service_name=backend.service_name,
+    db_cluster_arn=postgres.cluster.arn, db_cluster_identifier=postgres.cluster.cluster_identifier,
+    fixed_readers=postgres.readers, cache_arn=cache.replication_group.arn, vpc_id=network.vpc_id,
+    zone_name=network.isolated_subnet_azs[drill_zone],
+    zone_subnet_ids=[network.private_subnet_ids[drill_zone], network.isolated_subnet_ids[drill_zone]],
+    load_balancer_arn=lb.lb.arn,
+))
+
 # --- outputs -----------------------------------------------------------------------------
 
 drift_reads.declare(stack)  # after the last resource: what `refresh --run-program` reads (components/drift_access.py)
@@ -239,6 +254,7 @@ pulumi.export("database_proxy_endpoint", postgres.proxy_endpoint)
 pulumi.export("database_proxy_read_only_endpoint", postgres.proxy_read_only_endpoint)
 pulumi.export("database_name", db_objects.database_name)
 pulumi.export("database_cluster_resource_id", postgres.cluster_resource_id)
+pulumi.export("database_cluster_identifier", postgres.cluster.cluster_identifier)  # `ops readers` reads it
 pulumi.export("database_master_secret_arn", postgres.master_secret_arn)
 pulumi.export("database_login_secret_arns", {user: login.secret_arn for user, login in postgres.logins.items()})
 pulumi.export("cache_primary_endpoint", cache.primary_endpoint)

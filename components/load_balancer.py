@@ -41,6 +41,9 @@ class LoadBalancerArgs:
     """Issued ACM certificate for the HTTPS listener."""
     protect: bool = False
     """Pulumi `protect` on the access-log bucket. Default false; prod passes true."""
+    zonal_shift: bool = False
+    """The ALB attribute `zonal_shift.config.enabled`: lets ARC (zonal shift, autoshift) move traffic away
+    from one AZ. An attribute change in place, no replacement. Default false; prod's autoshift sets it."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class LoadBalancer(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             desync_mitigation_mode="defensive",
             enable_http2=True,
+            enable_zonal_shift=args.zonal_shift,
             enable_deletion_protection=s.deletion_protection,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix="alb", enabled=True),
             # ELB checks it may write to the bucket when access logs are turned on ("Access Denied for bucket")

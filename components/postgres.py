@@ -182,6 +182,14 @@ class Postgres(pulumi.ComponentResource):
                 seconds_until_auto_pause=3600 if s.min_capacity == 0 else None,
             ) if s.serverless else None,
             apply_immediately=not args.protect,
+            # Advanced Database Insights is a cluster setting with the cluster's Performance Insights at
+            # 465 days (Aurora user guide, "Turning on the Advanced mode of Database Insights"); none of the
+            # four forces a replacement (terraform-provider-aws internal/service/rds/cluster.go: no ForceNew).
+            database_insights_mode=s.database_insights_mode,
+            performance_insights_enabled=True if s.database_insights_mode == "advanced" else None,
+            performance_insights_kms_key_id=self.key.arn if s.database_insights_mode == "advanced" else None,
+            performance_insights_retention_period=(
+                s.performance_insights_retention_days if s.database_insights_mode == "advanced" else None),
             tags={"Name": identifier, **dict([args.backup_tag] if args.backup_tag else [])},  # baseline's backups
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, depends_on=[log_group],

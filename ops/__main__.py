@@ -127,6 +127,19 @@ def _canary_gate(args: argparse.Namespace) -> int:
     return canary_gate(args.stack, runs=args.runs, timeout_seconds=args.timeout)
 
 
+def _drill(args: argparse.Namespace) -> int:
+    from ops.drill import drill
+
+    return drill(args.stack, args.experiment, allow_prod=args.allow_prod, dry_run=args.dry_run,
+                 report_path=args.report, stack_dir=args.stack_dir)
+
+
+def _readers(args: argparse.Namespace) -> int:
+    from ops.readers import readers
+
+    return readers(args.stack, args.action, dry_run=args.dry_run, stack_dir=args.stack_dir)
+
+
 def _check(args: argparse.Namespace) -> int:
     from ops.check import main_check
 
@@ -258,6 +271,25 @@ def main(argv: list[str] | None = None) -> int:
     gate.add_argument("--runs", type=int, default=2, help="passing runs needed (default 2)")
     gate.add_argument("--timeout", type=float, default=1200, help="seconds to wait for them (default 1200)")
     gate.set_defaults(run=_canary_gate)
+
+    from stacks.resilience import EXPERIMENTS
+
+    drill = commands.add_parser("drill", help="run one FIS experiment, follow it, measure recovery (AWS credentials)")
+    drill.add_argument("stack", help="deployed stack whose FIS templates to use")
+    drill.add_argument("experiment", choices=EXPERIMENTS, help="which drill (docs/resilience.md)")
+    drill.add_argument("--dry-run", action="store_true", help="find the template, check the stop alarms; start nothing")
+    drill.add_argument("--allow-prod", action="store_true", help="run it on a prod stack (game day only)")
+    drill.add_argument("--report", type=Path, default=None, help="JSON report path (default drill-STACK-EXP-TIME.json)")
+    drill.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
+    drill.set_defaults(run=_drill)
+
+    readers = commands.add_parser("readers", help="list or remove the Aurora readers autoscaling added (before destroy)")
+    readers.add_argument("stack", help="deployed stack")
+    readers.add_argument("action", choices=["list", "scale-in", "resume"],
+                         help="scale-in: suspend autoscaling, delete its readers, wait until gone; resume: lift the suspension")
+    readers.add_argument("--dry-run", action="store_true", help="scale-in: print what would be deleted")
+    readers.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
+    readers.set_defaults(run=_readers)
 
     args = parser.parse_args(argv)
     try:

@@ -202,6 +202,12 @@ REPLACEMENT: dict[str, Rule] = {
         "certificateAuthorityArn", "domainName", "keyAlgorithm", "subjectAlternativeNames", "validationMethod",
         "validationOptions", source=TF_AWS + "acm/certificate.go"),
     "aws:cloudwatch/logGroup:LogGroup": forces("logGroupClass", "name", "namePrefix", source=TF_AWS + "logs/group.go"),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": forces(
+        "policyName", "resourceArn", source=TF_AWS + "logs/resource_policy.go"),
+    "aws:fis/experimentTemplate:ExperimentTemplate": forces(
+        "tags", source=TF_AWS + "fis/experiment_template.go (tags: TagsSchemaForceNew; no name, so no collision)"),
+    "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration": forces(
+        "resourceArn", source=TF_AWS + "arczonalshift/zonal_autoshift_configuration.go (resource_arn: RequiresReplace)"),
     "aws:iam/role:Role": forces("name", "namePrefix", "path", source=TF_AWS + "iam/role.go"),
     "aws:budgets/budget:Budget": forces("accountId", "name", "namePrefix", source=TF_AWS + "budgets/budget.go"),
     "aws:cloudwatch/eventRule:EventRule": forces("eventBusName", "name", "namePrefix",

@@ -14,6 +14,7 @@ from stacks.base import PROJECT
 from stacks.cdn_plans import cdn_plan
 from stacks.errors import Problem
 from stacks.program_env import is_reserved, reserved_summary
+from stacks.resilience import reader_capacity
 from stacks.tenants import tenant_limits
 
 if TYPE_CHECKING:
@@ -88,5 +89,5 @@ def backend_env_names(settings: StackSettings) -> list[Problem]:
     return problems
 
 
-CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan, backend_env_names, tenant_limits]
+CROSS_CHECKS: list[CrossCheck] = [database_capacity, cdn_plan, backend_env_names, tenant_limits, reader_capacity]
 """Every cross-section check, in the order they run."""

@@ -139,6 +139,23 @@ class DatabaseSettings(Section):
         default=14, description="Days the exported PostgreSQL logs (connections, errors) are kept in CloudWatch. "
         "Default: dev 14, prod 365 (prod needs >= 365: audit-relevant)."
     )
+    database_insights_mode: Literal["standard", "advanced"] = Field(
+        default="standard",
+        description="CloudWatch Database Insights: `standard` (free, 7 days of Performance Insights) or `advanced` "
+        "(15 months of history, per-query plans, lock analysis, fleet view; billed per vCPU-hour of every instance, "
+        "about $55/month for prod's three db.r7g.large; docs/resilience.md). Advanced needs "
+        "performance_insights_retention_days >= 465. Default: dev standard, prod advanced.",
+    )
+
+    @field_validator("database_insights_mode")
+    @classmethod
+    def _insights(cls, value: str, info: ValidationInfo) -> str:
+        retention = info.data.get("performance_insights_retention_days")
+        if value == "advanced" and retention is not None and retention < 465:
+            raise ValueError(f"advanced needs performance_insights_retention_days >= 465 (given {retention}); "
+                             "Database Insights keeps 15 months")
+        return value
+
     @field_validator("engine_version")
     @classmethod
     def _version(cls, value: str) -> str:
@@ -254,12 +271,13 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "serverless": True, "min_capacity": 0.5, "max_capacity": 4, "instance_class": "db.t4g.medium",
         "reader_count": 1, "backup_retention_days": 7, "max_connections": 400,
-        "monitoring_interval_seconds": 60, "log_retention_days": 14,
+        "monitoring_interval_seconds": 60, "log_retention_days": 14, "database_insights_mode": "standard",
     },
     "prod": {
         "serverless": False, "min_capacity": 2, "max_capacity": 16, "instance_class": "db.r7g.large",
         "reader_count": 2, "backup_retention_days": 35, "max_connections": 1000,
-        "monitoring_interval_seconds": 30, "log_retention_days": 365,
+        "monitoring_interval_seconds": 30, "log_retention_days": 365, "database_insights_mode": "advanced",
+        "performance_insights_retention_days": 465,
     },
 }
 """Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

@@ -16,6 +16,7 @@ from stacks.database import DatabaseSettings
 from stacks.db_access import DbAccessSettings
 from stacks.monitoring import MonitoringSettings
 from stacks.network import NetworkSettings
+from stacks.resilience import ResilienceSettings
 from stacks.tenants import TenantDefaults, TenantSettings
 
 
@@ -65,6 +66,8 @@ class StackSettings(Section):
     )
     cache: CacheSettings = Field(default_factory=CacheSettings, description="ElastiCache.")
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings, description="Alarms and tracing.")
+    resilience: ResilienceSettings = Field(
+        default_factory=ResilienceSettings, description="Fault-injection drills, reader autoscaling, zonal autoshift.")
     promote: PromoteSettings = Field(
         default_factory=PromoteSettings, description="What `python -m ops promote` may change in this stack.")
     account: AccountSettings = Field(

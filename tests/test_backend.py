@@ -9,7 +9,7 @@ from tests.planning import container_definitions, one, plan_with, settings_for, 
 
 
 def test_prod_runs_at_least_two_tasks_over_azs(plan: Plan, stack: str) -> None:
-    target = one(plan, "aws:appautoscaling/target:Target")
+    target = one(plan, "aws:appautoscaling/target:Target", "backend-scaling")
     service = one(plan, "aws:ecs/service:Service")
     subnets = service.inputs["networkConfiguration"]["subnets"]
     if stack == "prod":
@@ -98,7 +98,7 @@ def test_load_balancer_suits_websockets_and_logs(plan: Plan, stack: str) -> None
 
 def test_autoscaling_on_cpu_and_requests(plan: Plan, stack: str) -> None:
     configs = {p.name: p.inputs["targetTrackingScalingPolicyConfiguration"]
-               for p in plan.of_type("aws:appautoscaling/policy:Policy")}
+               for p in plan.of_type("aws:appautoscaling/policy:Policy") if p.name.startswith("backend-")}
     cpu = next(c for name, c in configs.items() if name.endswith("cpu"))
     assert cpu["predefinedMetricSpecification"]["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
     requests = next(c for name, c in configs.items() if name.endswith("requests"))

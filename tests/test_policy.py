@@ -57,6 +57,19 @@ def test_one_prefix_list_rule_sized_to_the_published_ranges_fits() -> None:
     assert not check(*_edge(30, (443, 80)), policy="security-group-rule-quota").findings  # 60 is allowed
 
 
+def _template(*conditions: dict[str, str]):
+    return res("aws:fis/experimentTemplate:ExperimentTemplate", "drill", {"stopConditions": list(conditions)})
+
+
+def test_fis_templates_stop_on_one_to_five_alarms() -> None:
+    alarm = {"source": "aws:cloudwatch:alarm", "value": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x"}
+    assert not check(_template(alarm), policy="fis-stop-conditions").findings
+    unstoppable = messages(check(_template({"source": "none"}), policy="fis-stop-conditions"), "fis-stop-conditions")
+    assert "every stop condition must be a CloudWatch alarm" in unstoppable[0]
+    assert "6 stop conditions; FIS allows 5" in messages(
+        check(_template(*[alarm] * 6), policy="fis-stop-conditions"), "fis-stop-conditions")[0]
+
+
 def _alarm(metrics: int, expressions: int = 1, actions: int = 1):
     queries = [{"id": f"m{i}", "metric": {"metricName": "CacheHits", "namespace": "AWS/ElastiCache"}}
                for i in range(metrics)] + [{"id": f"e{i}", "expression": "m0"} for i in range(expressions)]
@@ -185,6 +198,11 @@ def test_no_action_on_star_where_an_arn_exists() -> None:
         'task (aws:iam/rolePolicy:RolePolicy): grants s3:GetObject on "*"; name the resource ARNs '
         '(only actions without resource-level permissions may use "*")']
     assert not check(ok, policy="no-wildcard-resources").findings
+    describe = res(ROLE_POLICY, "fis", {"policy": policy_doc(  # `ec2:describe*` covers each Describe action
+        {"Effect": "Allow", "Action": ["ec2:DescribeSubnets", "ec2:CreateNetworkAcl"], "Resource": "*"})})
+    assert messages(check(describe, policy="no-wildcard-resources"), "no-wildcard-resources") == [
+        'fis (aws:iam/rolePolicy:RolePolicy): grants ec2:CreateNetworkAcl on "*"; name the resource ARNs '
+        '(only actions without resource-level permissions may use "*")']
 
 
 # --- network -----------------------------------------------------------------------------------------------

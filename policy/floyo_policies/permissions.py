@@ -211,7 +211,10 @@ STAR_ONLY_ACTIONS = {
     "ssm:describeinstanceinformation", "ssmmessages:*", "ec2messages:*", "sts:getcalleridentity",
     "rds:describedbclusters", "rds:describedbinstances", "elasticloadbalancing:describe*", "ecs:describe*",
     "ecs:list*", "tag:getresources", "kms:listaliases", "s3:listallmybuckets",
+    # vended-log delivery (FIS experiment logging): "*" only in the CloudWatch Logs reference
+    "logs:createlogdelivery", "logs:putresourcepolicy", "logs:describeresourcepolicies",
 }
+"""Entries ending in `*` cover every action they match (`ec2:describe*` covers `ec2:DescribeSubnets`)."""
 POLICY_DOCUMENTS = {
     "aws:iam/rolePolicy:RolePolicy": "policy", "aws:iam/policy:Policy": "policy",
     "aws:iam/userPolicy:UserPolicy": "policy", "aws:iam/groupPolicy:GroupPolicy": "policy",
@@ -226,7 +229,7 @@ def _no_star(args: ResourceValidationArgs, report: ReportViolation) -> None:
         for st in allow_statements(document, args.name):
             if "*" not in st.resources:
                 continue
-            wide = [a for a in st.actions if a.lower() not in STAR_ONLY_ACTIONS]
+            wide = [a for a in st.actions if not any(fnmatch.fnmatchcase(a.lower(), p) for p in STAR_ONLY_ACTIONS)]
             if wide:
                 report(f"{label(args)}: grants {', '.join(wide)} on \"*\"; name the resource ARNs "
                        "(only actions without resource-level permissions may use \"*\")", None)

@@ -209,4 +209,26 @@ cloudflare_rules = FloyoStackPolicy(
     "Each Cloudflare phase holds no more rules than the zone's plan allows, in one entry-point ruleset.",
     _cloudflare_rules, MANDATORY, MEDIUM, ["Cloudflare plan limits per phase"])
 
-POLICIES = [sg_rule_quota, alarm_limits, alarm_dashboard_sizes, listener_rules, cloudflare_rules]
+MAX_FIS_STOP_CONDITIONS = 5
+"""FIS quota "Stop conditions per experiment template" (AWS FIS user guide, Quotas and limitations)."""
+
+
+def _fis_stop_conditions(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """An experiment template stops on 1-5 CloudWatch alarms: never `source: none` (a drill nothing can stop)."""
+    conditions = [c for c in args.props.get("stopConditions") or [] if isinstance(c, Mapping)]
+    alarms = [c for c in conditions if c.get("source") == "aws:cloudwatch:alarm" and c.get("value")]
+    if not alarms or len(alarms) != len(conditions):
+        report(f"experiment template {args.name}: every stop condition must be a CloudWatch alarm "
+               f"(source aws:cloudwatch:alarm with its ARN), and there must be at least one", None)
+    if len(conditions) > MAX_FIS_STOP_CONDITIONS:
+        report(f"experiment template {args.name}: {len(conditions)} stop conditions; FIS allows "
+               f"{MAX_FIS_STOP_CONDITIONS} per template", None)
+
+
+fis_stop_conditions = FloyoResourcePolicy(
+    "fis-stop-conditions",
+    "Every FIS experiment template stops on 1-5 CloudWatch alarms (the FIS quota), never on none.",
+    lambda a, r: _fis_stop_conditions(a, r) if a.resource_type == "aws:fis/experimentTemplate:ExperimentTemplate" else None,
+    MANDATORY, HIGH, ["FIS quota: stop conditions per experiment template (5)"])
+
+POLICIES = [sg_rule_quota, alarm_limits, alarm_dashboard_sizes, listener_rules, cloudflare_rules, fis_stop_conditions]

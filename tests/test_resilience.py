@@ -1,0 +1,143 @@
+"""Resilience: FIS drills with alarm stop conditions, reader autoscaling, zonal autoshift, Database Insights."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.fault_injection import MAX_STOP_CONDITIONS
+from ops.plan import Plan
+from stacks import SettingsError
+from stacks.resilience import EXPERIMENTS
+from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
+
+TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+AUTOSHIFT = "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration"
+SCALING_TARGET = "aws:appautoscaling/target:Target"
+
+
+def _error(stack: str, changes: dict[str, Any]) -> str:
+    with pytest.raises(SettingsError) as caught:
+        settings_for(with_changes(stack, changes))
+    return str(caught.value)
+
+
+def _templates(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {r.inputs["tags"]["floyo:experiment"]: r.inputs for r in plan.of_type(TEMPLATE)}
+
+
+def test_every_experiment_stops_on_paging_alarms_of_this_stack(plan: Plan, stack: str) -> None:
+    templates = _templates(plan)
+    assert sorted(templates) == sorted(EXPERIMENTS)
+    alarm_arns = {r.outputs.get("arn") for r in plan.of_type(ALARM)}
+    for key, t in templates.items():
+        conditions = t["stopConditions"]
+        assert 1 <= len(conditions) <= MAX_STOP_CONDITIONS, key
+        assert all(c["source"] == "aws:cloudwatch:alarm" and c["value"] in alarm_arns for c in conditions), key
+        names = [c["value"].rsplit(":", 1)[1] for c in conditions]
+        assert f"floyo-{stack}-backend-lb-5xx-rate" in names and f"floyo-{stack}-backend-target-5xx-rate" in names
+        assert t["tags"]["floyo:stack"] == stack and t["experimentOptions"]["emptyTargetResolutionMode"] == "fail"
+
+
+def test_prod_has_the_drills_the_issue_asks_for() -> None:
+    templates = _templates(stack_plan("prod"))
+    actions = {a["actionId"] for t in templates.values() for a in t["actions"]}
+    assert {"aws:ecs:stop-task", "aws:rds:failover-db-cluster",
+            "aws:elasticache:replicationgroup-interrupt-az-power", "aws:network:disrupt-connectivity"} <= actions
+    cluster = one(stack_plan("prod"), "aws:rds/cluster:Cluster")
+    failover = templates["aurora-failover"]["targets"][0]
+    assert failover["resourceArns"] == [cluster.outputs["arn"]]
+
+
+def test_experiments_log_to_an_encrypted_group_they_may_write(plan: Plan) -> None:
+    group = one(plan, "aws:cloudwatch/logGroup:LogGroup", "resilience-fis-logs").inputs
+    assert group["kmsKeyId"].startswith("arn:aws:kms:") and group["retentionInDays"] >= 30
+    for t in _templates(plan).values():
+        assert t["logConfiguration"]["cloudwatchLogsConfiguration"]["logGroupArn"].endswith(group["name"] + ":*")
+    policy = json.loads(one(plan, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy").inputs["policyDocument"])
+    assert policy["Statement"][0]["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+
+
+def test_role_is_scoped_to_this_stacks_resources(plan: Plan) -> None:
+    role = one(plan, "aws:iam/role:Role", "resilience-fis-role").inputs
+    trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "fis.amazonaws.com"} and "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+    statements = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "resilience-fis-role").inputs["policy"])["Statement"]
+    wildcard_ok = {"ecs:ListTasks", "tag:GetResources", "ec2:DescribeNetworkAcls", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+                   "ec2:DescribeManagedPrefixLists", "logs:CreateLogDelivery", "logs:PutResourcePolicy",
+                   "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"}
+    for s in statements:
+        actions = [s["Action"]] if isinstance(s["Action"], str) else s["Action"]
+        if s["Resource"] == "*":
+            assert set(actions) <= wildcard_ok, s["Sid"]
+    by_sid = {s["Sid"]: s for s in statements}
+    cluster = one(plan, "aws:rds/cluster:Cluster").outputs["arn"]
+    assert by_sid["AuroraFailover"]["Resource"] == cluster
+    assert by_sid["NetworkEditFisAcl"]["Condition"] == {"StringEquals": {"ec2:ResourceTag/managedByFIS": "true"}}
+    assert by_sid["EcsListServiceTasks"]["Condition"]["ArnEquals"]["ecs:cluster"].endswith(
+        one(plan, "aws:ecs/cluster:Cluster").outputs["name"])
+
+
+def test_fault_injection_can_be_turned_off() -> None:
+    plan = plan_with("dev", {"resilience": {"fault_injection": {"enabled": False}}})
+    assert not plan.of_type(TEMPLATE)
+
+
+def test_reader_autoscaling_in_prod_between_fixed_readers_and_max() -> None:
+    plan = stack_plan("prod")
+    settings = settings_for(with_changes("prod"))
+    target = one(plan, SCALING_TARGET, "resilience-readers-target").inputs
+    assert target["scalableDimension"] == "rds:cluster:ReadReplicaCount" and target["serviceNamespace"] == "rds"
+    assert target["minCapacity"] == settings.database.reader_count
+    assert target["maxCapacity"] == settings.resilience.reader_autoscaling.max_readers
+    policy = one(plan, "aws:appautoscaling/policy:Policy", "resilience-readers-policy").inputs
+    tracking = policy["targetTrackingScalingPolicyConfiguration"]
+    assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] == "RDSReaderAverageCPUUtilization"
+    assert not [r for r in stack_plan("dev").of_type(SCALING_TARGET) if r.name == "resilience-readers-target"]
+
+
+def test_reader_autoscaling_is_checked_against_readers_and_proxy() -> None:
+    assert "max_readers" in _error("prod", {"resilience": {"reader_autoscaling": {"max_readers": 1}}})
+    ceiling = settings_for(with_changes("prod")).database.proxy_ceiling
+    message = _error("prod", {"resilience": {"reader_autoscaling": {"metric": "connections", "target_value": ceiling}}})
+    assert f"proxy's ceiling of {ceiling}" in message
+    assert "10-90" in _error("dev", {"resilience": {"reader_autoscaling": {"target_value": 95}}})
+    assert "zone_index" in _error("dev", {"resilience": {"fault_injection": {"zone_index": 2}}})
+
+
+def test_task_drill_selects_at_least_one_task_and_prod_keeps_one() -> None:
+    assert "use >= 34" in _error("prod", {"resilience": {"fault_injection": {"stop_task_percent": 30}}})
+    assert "use >= 100" in _error("dev", {"resilience": {"fault_injection": {"stop_task_percent": 50}}})
+    assert "at least one task serving" in _error("prod", {"resilience": {"fault_injection": {"stop_task_percent": 100}}})
+    target = _templates(stack_plan("prod"))["ecs-stop-tasks"]["targets"][0]
+    assert target["selectionMode"] == "PERCENT(34)"
+
+
+def test_prod_alb_has_zonal_autoshift_with_blocked_release_windows() -> None:
+    plan = stack_plan("prod")
+    lb = one(plan, "aws:lb/loadBalancer:LoadBalancer")
+    assert lb.inputs["enableZonalShift"] is True
+    config = one(plan, AUTOSHIFT).inputs
+    assert config["resourceArn"] == lb.outputs["arn"] and config["zonalAutoshiftStatus"] == "ENABLED"
+    assert config["outcomeAlarms"] and config["blockedWindows"]
+    dev = stack_plan("dev")
+    assert not dev.of_type(AUTOSHIFT) and not one(dev, "aws:lb/loadBalancer:LoadBalancer").inputs.get("enableZonalShift")
+
+
+def test_autoshift_settings_are_validated() -> None:
+    assert "prod keeps zonal autoshift on" in _error("prod", {"resilience": {"zonal_autoshift": {"enabled": False}}})
+    assert "Day:HH:MM-Day:HH:MM" in _error("prod", {"resilience": {"zonal_autoshift": {"blocked_windows": ["tue 8-18"]}}})
+    assert "YYYY-MM-DD" in _error("prod", {"resilience": {"zonal_autoshift": {"blocked_dates": ["24.12.2026"]}}})
+
+
+def test_prod_runs_database_insights_advanced_with_15_months() -> None:
+    plan = stack_plan("prod")
+    cluster = one(plan, "aws:rds/cluster:Cluster").inputs
+    assert cluster["databaseInsightsMode"] == "advanced" and cluster["performanceInsightsRetentionPeriod"] == 465
+    assert all(i.inputs["performanceInsightsRetentionPeriod"] == 465
+               for i in plan.of_type("aws:rds/clusterInstance:ClusterInstance"))
+    assert one(stack_plan("dev"), "aws:rds/cluster:Cluster").inputs["databaseInsightsMode"] == "standard"
+    assert "465" in _error("dev", {"database": {"database_insights_mode": "advanced"}})
