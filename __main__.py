@@ -46,11 +46,13 @@ from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tenants import GATEWAY, Tenants, TenantsArgs
 from stacks import settings_from_pulumi
+from stacks.budget import monthly_budget
 from stacks.backend import image_repository_url
 from stacks.program_env import claim
 from stacks.tenants import backend_document
 
 settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
+monthly_budget_usd = monthly_budget(pulumi.get_stack(), settings)  # the setting, or committed estimate x margin
 prod = settings.tier == "prod"
 ctx = aws_context()
 stack = pulumi.get_stack()
@@ -198,7 +200,7 @@ alarms = Alarms("alarms", AlarmsArgs(
 # through a StackReference, never the other way round. Every stack has its own budget.
 baseline = pulumi.StackReference(settings.account.baseline_stack) if settings.account.receives_account_events else None
 AccountAlerts("account-alerts", AccountAlertsArgs(
-    settings=settings.account, topics=alerting.topics,
+    settings=settings.account, monthly_budget_usd=monthly_budget_usd, topics=alerting.topics,
     anomaly_monitor_arn=baseline.require_output("anomaly_monitor_arn").apply(str) if baseline else None,
 ))
 LogDataProtection("backend-pii", LogDataProtectionArgs(log_group_name=backend.log_group.name))  # GDPR masking

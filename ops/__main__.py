@@ -47,6 +47,12 @@ def _diff(args: argparse.Namespace) -> int:
     return 3 if args.fail_on_danger and diff.dangerous else 0
 
 
+def _cost(args: argparse.Namespace) -> int:
+    from ops.cost.cli import run_cost
+
+    return run_cost(args)
+
+
 def _promote(args: argparse.Namespace) -> int:
     from ops.promote import promote
 
@@ -162,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
                       help="exit 3 when the diff holds a dangerous change: data or traffic deleted or replaced, "
                            "or a safety (protect, retain_on_delete, deletion protection) lost (default: exit 0)")
     diff.set_defaults(run=_diff)
+
+    from ops.cost.cli import add_cost_parser
+
+    add_cost_parser(commands, _cost)
 
     promote = commands.add_parser("promote", help="copy the release keys of one stack into another")
     promote.add_argument("--from", dest="source", required=True, help="stack promoted from, e.g. dev")

@@ -1,0 +1,56 @@
+"""The stack's monthly budget: set by name, or the committed cost estimate times the margin.
+
+`python -m ops cost STACK --write` commits `ops/cost/estimates/<stack>.json` (the plan priced from the
+vendored table, docs/cost.md); the program reads it here so the budget follows what the stack
+declares. A test fails when the committed estimate drifts from the plan's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from stacks.errors import Problem, SettingsError
+from stacks.settings import StackSettings
+
+ESTIMATES = Path(__file__).resolve().parent.parent / "ops" / "cost" / "estimates"
+"""Committed estimates, one `<stack>.json` per stack."""
+
+
+@dataclass(frozen=True)
+class CommittedEstimate:
+    """What `ops cost STACK --write` committed: the monthly total and the price table's date."""
+
+    total_monthly_usd: float
+    prices_date: str
+    budget_enforcement: str
+
+
+def estimate_file(stack: str, directory: Path = ESTIMATES) -> Path:
+    return directory / f"{stack}.json"
+
+
+def committed_estimate(stack: str, directory: Path = ESTIMATES) -> CommittedEstimate | None:
+    """The committed estimate of `stack`, or None when there is none."""
+    path = estimate_file(stack, directory)
+    if not path.is_file():
+        return None
+    doc = json.loads(path.read_text())
+    return CommittedEstimate(float(doc["total_monthly_usd"]), str(doc["prices_date"]),
+                             str(doc.get("budget_enforcement", "advisory")))
+
+
+def monthly_budget(stack: str, settings: StackSettings, directory: Path = ESTIMATES) -> float:
+    """`account.monthly_budget_usd` when set, else the committed estimate x `cost.budget_margin`.
+
+    Raises `SettingsError` (before any resource is declared) when neither exists."""
+    if settings.account.monthly_budget_usd is not None:
+        return settings.account.monthly_budget_usd
+    committed = committed_estimate(stack, directory)
+    if committed is None:
+        raise SettingsError(stack, [Problem(
+            "floyo-infra:account.monthly_budget_usd", "nothing",
+            f"a budget in USD, or a committed estimate {estimate_file(stack, directory)} to derive it from: "
+            f"run `python -m ops cost {stack} --write` and commit the file")])
+    return round(committed.total_monthly_usd * settings.cost.budget_margin, 2)
