@@ -114,7 +114,19 @@ def render_text(diff: Diff) -> str:
         lines.append("")
         lines.append("outputs:")
         lines += [f"  ~ {p.path}: {_value(p.before)} -> {_value(p.after)}" for p in diff.outputs]
-    return "\n".join(lines)
+    return "\n".join(lines + _cost_text(diff))
+
+
+def _cost_text(diff: Diff) -> list[str]:
+    from ops.cost.delta import text_lines
+
+    return text_lines(diff.cost) if diff.cost else ([f"note: {diff.cost_note}"] if diff.cost_note else [])
+
+
+def _cost_markdown(diff: Diff) -> list[str]:
+    from ops.cost.delta import markdown_lines
+
+    return markdown_lines(diff.cost) if diff.cost else (["", f"_{diff.cost_note}_"] if diff.cost_note else [])
 
 
 def _fence(lines: list[str]) -> str:
@@ -163,6 +175,7 @@ def render_markdown(diff: Diff, max_chars: int = DEFAULT_MAX_CHARS, command: str
         danger_lines += [f"- :warning: `{c.type}` **{c.name}**: {c.danger_reason()}" for c in danger]
     else:
         danger_lines = ["", "No dangerous change: nothing holding data or carrying traffic is deleted or replaced."]
+    danger_lines += _cost_markdown(diff)
     blocks: list[tuple[str, list[str]]] = []
     for component, changes in _grouped(diff).items():
         lines: list[str] = []
