@@ -46,8 +46,8 @@ from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tenants import GATEWAY, Tenants, TenantsArgs
 from stacks import settings_from_pulumi
-from stacks.budget import monthly_budget
 from stacks.backend import image_repository_url
+from stacks.budget import monthly_budget
 from stacks.program_env import claim
 from stacks.tenants import backend_document
 

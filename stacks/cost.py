@@ -77,6 +77,11 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
                   "aurora_io_millions": 5, "serverless_average_acu": 0.5, "serverless_paused_share": 0.6,
                   "log_ingest_gb_per_group": 1, "bucket_storage_gb": 2},
     },
-    "prod": {},
+    "prod": {
+        "diff_flag_usd": 100,
+        "usage": {"nat_processed_gb": 500, "alb_average_lcu": 5, "endpoint_processed_gb": 100, "aurora_storage_gb": 200,
+                  "aurora_io_millions": 500, "serverless_average_acu": 2, "serverless_paused_share": 0,
+                  "log_ingest_gb_per_group": 20, "bucket_storage_gb": 50},
+    },
 }
 """Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

@@ -17,7 +17,7 @@ from ops.cost.engine import PRICERS, SPECIAL, Estimate
 from ops.cost.prices import STALE_AFTER_DAYS, TABLE, PriceTableError, prices_for, table_date
 from ops.plan import Plan
 from ops.stackfile import ROOT
-from policy.floyo_policies.budget import budget_gate, budget_covers_estimate
+from policy.floyo_policies.budget import budget_covers_estimate, budget_gate
 from stacks.budget import committed_estimate
 from tests.ops_cli import run_ops
 from tests.planning import one, plan_with, planned, settings_for, stack_plan, with_changes
@@ -73,7 +73,7 @@ def test_price_table_is_dated_and_every_unit_names_its_source() -> None:
 
 
 def test_a_region_without_prices_is_one_clear_error() -> None:
-    with pytest.raises(PriceTableError, match="no prices for eu-north-1.*us-east-1"):
+    with pytest.raises(PriceTableError, match=r"no prices for eu-north-1 .*us-east-1"):
         prices_for("eu-north-1")
 
 
@@ -141,8 +141,9 @@ def test_budget_policy_passes_the_default_and_reports_a_budget_below_the_estimat
 
 
 def test_budget_policy_mandatory_only_where_the_stack_says_so(tmp_path: Path) -> None:
-    from ops.check import stack_resources
     from pulumi_policy import StackValidationArgs
+
+    from ops.check import stack_resources
 
     low = plan_with("dev", {"account": {"monthly_budget_usd": 10}})
     args = StackValidationArgs(stack_resources(low), {})
@@ -150,7 +151,7 @@ def test_budget_policy_mandatory_only_where_the_stack_says_so(tmp_path: Path) ->
         (tmp_path / "dev.json").write_text(json.dumps(
             {"total_monthly_usd": 400, "prices_date": "2026-12-04", "budget_enforcement": enforcement}))
         found: list[str] = []
-        budget_gate("mandatory", tmp_path)(args, lambda message, urn=None: found.append(message))
+        budget_gate("mandatory", tmp_path)(args, lambda message, urn=None, found=found: found.append(message))
         assert len(found) == expected, enforcement
 
 
@@ -168,3 +169,35 @@ def test_baseline_is_priced() -> None:
     estimate = estimate_plan(_baseline_plan().as_json()["resources"], "us-east-1", UsageAssumptions())
     assert estimate.total > 0
     assert [u for u in estimate.unpriced if not u.reason.startswith("usage-only")] == []
+
+
+def test_set_prices_a_what_if_without_editing_the_file() -> None:
+    from ops.cost import with_settings
+
+    values = {"floyo-infra:database": json.dumps({"reader_count": 1})}
+    changed = with_settings(values, ["database.min_capacity=0", "tier=prod"])
+    assert json.loads(changed["floyo-infra:database"]) == {"reader_count": 1, "min_capacity": 0}
+    assert json.loads(changed["floyo-infra:tier"]) == "prod"
+    with pytest.raises(ValueError, match=r"KEY\.PATH=VALUE"):
+        with_settings(values, ["database.min_capacity"])
+
+
+def test_rebuild_takes_each_unit_from_its_offer_and_reports_what_it_cannot_find(tmp_path: Path) -> None:
+    from ops.cost.rebuild import rebuild
+
+    units = json.loads(TABLE.read_text())["regions"]["us-east-1"]
+    for offer in {u["offer"] for u in units.values()}:
+        (tmp_path / f"{offer}-us-east-1.json").write_text(json.dumps({"products": {}, "terms": {}}))
+    (tmp_path / "AmazonEC2-us-east-1.json").write_text(json.dumps({
+        "products": {"SKU1": {"attributes": {"usagetype": "NatGateway-Hours"}},
+                     "SKU2": {"attributes": {"usagetype": "BoxUsage:t4g.nano", "instanceType": "t4g.nano",
+                                             "operatingSystem": "Linux", "tenancy": "Shared",
+                                             "preInstalledSw": "NA", "capacitystatus": "Used"}}},
+        "terms": {"OnDemand": {
+            "SKU1": {"T": {"priceDimensions": {"D": {"pricePerUnit": {"USD": "0.05"}}}}},
+            "SKU2": {"T": {"priceDimensions": {"D": {"pricePerUnit": {"USD": "0.0043"}}}}}}}}))
+    fresh, missing = rebuild("us-east-1", tmp_path)
+    assert fresh["nat_gateway_hour"]["usd"] == 0.05
+    assert fresh["ec2_hour"]["by_type"]["t4g.nano"] == 0.0043
+    assert fresh["alb_hour"]["usd"] == units["alb_hour"]["usd"] and "alb_hour" in missing
+    assert "nat_gateway_hour" not in missing and "ec2_hour.t4g.nano" not in missing

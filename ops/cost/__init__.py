@@ -41,8 +41,32 @@ def estimate_plan(resources: Sequence[Mapping[str, Any]], region: str, usage: Us
     return estimate
 
 
-def estimate_stack(stack: str, project: str | None = None, stack_dir: Path | None = None) -> Estimate:
-    """Plan `stack` (of the app, or of `project`, e.g. baseline) offline and price it."""
+def with_settings(values: Mapping[str, str], changes: Sequence[str], namespace: str = "floyo-infra") -> dict[str, str]:
+    """Config `values` with `KEY.PATH=VALUE` changes applied (VALUE as JSON, else a string): what-if pricing."""
+    from stacks.profiles import deep_merge
+
+    merged = dict(values)
+    for change in changes:
+        path, sep, raw = change.partition("=")
+        if not sep or not path:
+            raise ValueError(f"--set {change!r}: expected KEY.PATH=VALUE, e.g. database.min_capacity=0")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        top, *rest = path.split(".")
+        for key in reversed(rest):
+            value = {key: value}
+        full = f"{namespace}:{top}"
+        current = json.loads(merged[full]) if full in merged and rest else {}
+        merged[full] = json.dumps(deep_merge(current, value) if rest else value)
+    return merged
+
+
+def estimate_stack(stack: str, project: str | None = None, stack_dir: Path | None = None,
+                   changes: Sequence[str] = ()) -> Estimate:
+    """Plan `stack` (of the app, or of `project`, e.g. baseline) offline and price it; `changes`
+    (`KEY.PATH=VALUE`) price the stack as if its file said so, without editing it."""
     from ops.plan import plan_config, project_name
     from ops.stackfile import ROOT, read_stack_config
     from stacks import load_settings
@@ -56,6 +80,9 @@ def estimate_stack(stack: str, project: str | None = None, stack_dir: Path | Non
         usage = UsageAssumptions.model_validate(TIER_DEFAULTS.get(settings.tier, {}).get("usage", {}))
         plan = plan_config(config, root / "__main__.py", project_name(root))
         return estimate_plan(plan.as_json()["resources"], config.region, usage)
+    if changes:
+        config = type(config)(config.stack, with_settings(config.values, changes), list(config.secret_keys),
+                              list(config.secure_paths))
     settings = load_settings(stack, config.values, config.secret_keys, config.secure_paths)
     if settings.account.monthly_budget_usd is None and committed_estimate(stack) is None:
         key = "floyo-infra:account"

@@ -20,6 +20,9 @@ def add_cost_parser(commands: Any, run: Callable[[argparse.Namespace], int]) -> 
     cost.add_argument("--format", choices=["text", "markdown"], default="text", help="text, or markdown (PR comment)")
     cost.add_argument("--project", default=None, help="price another project of the repository (e.g. baseline)")
     cost.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
+    cost.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                      help="price the stack as if Pulumi.<stack>.yaml set this (repeatable; the file is not edited), "
+                           "e.g. --set database.min_capacity=0")
     cost.add_argument("--write", action="store_true",
                       help="also write ops/cost/estimates/<stack>.json, the committed estimate the budget derives from")
     cost.set_defaults(run=run)
@@ -29,11 +32,15 @@ def run_cost(args: argparse.Namespace) -> int:
     from ops.cost import estimate_stack, render_markdown, render_text, write_estimate
 
     try:
-        estimate = estimate_stack(args.stack, args.project, args.stack_dir)
-    except PriceTableError as exc:
+        estimate = estimate_stack(args.stack, args.project, args.stack_dir, args.set)
+    except (PriceTableError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.write:
+        if args.project or args.set:
+            print("error: --write: only an app stack's own settings (no --project, no --set) make its committed "
+                  "estimate", file=sys.stderr)
+            return 2
         if args.project:
             print("error: --write: only app stacks have a budget derived from their estimate", file=sys.stderr)
             return 2
