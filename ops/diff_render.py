@@ -168,6 +168,7 @@ def render_markdown(diff: Diff, max_chars: int = DEFAULT_MAX_CHARS, command: str
     head.append(f"**{_counts(diff)}**" + (f", {len(diff.outputs)} output(s) changed" if diff.outputs else ""))
     head += ["", "<details><summary>Changes per resource type</summary>", "",
              *[f"- `{line}`" for line in _type_counts(diff)], "", "</details>"]
+    head += _cost_markdown(diff)  # bounded (30 rows): kept whole when the rest is cut to fit
     danger = diff.dangerous
     if danger:
         danger_lines = ["", f"> [!CAUTION]\n> **{len(danger)} dangerous change(s)**: data, user traffic or a "
@@ -175,7 +176,6 @@ def render_markdown(diff: Diff, max_chars: int = DEFAULT_MAX_CHARS, command: str
         danger_lines += [f"- :warning: `{c.type}` **{c.name}**: {c.danger_reason()}" for c in danger]
     else:
         danger_lines = ["", "No dangerous change: nothing holding data or carrying traffic is deleted or replaced."]
-    danger_lines += _cost_markdown(diff)
     blocks: list[tuple[str, list[str]]] = []
     for component, changes in _grouped(diff).items():
         lines: list[str] = []

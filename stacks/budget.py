@@ -11,7 +11,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from stacks.errors import Problem, SettingsError
 from stacks.settings import StackSettings
 
 ESTIMATES = Path(__file__).resolve().parent.parent / "ops" / "cost" / "estimates"
@@ -42,15 +41,12 @@ def committed_estimate(stack: str, directory: Path = ESTIMATES) -> CommittedEsti
 
 
 def monthly_budget(stack: str, settings: StackSettings, directory: Path = ESTIMATES) -> float:
-    """`account.monthly_budget_usd` when set, else the committed estimate x `cost.budget_margin`.
-
-    Raises `SettingsError` (before any resource is declared) when neither exists."""
+    """`account.monthly_budget_usd` when set, else the committed estimate x `cost.budget_margin`, else (a
+    stack with no committed estimate yet, or in a region the price table lacks) `cost.fallback_budget_usd`,
+    which the policy pack's `budget-covers-estimate` reports on every preview until the estimate is committed."""
     if settings.account.monthly_budget_usd is not None:
         return settings.account.monthly_budget_usd
     committed = committed_estimate(stack, directory)
     if committed is None:
-        raise SettingsError(stack, [Problem(
-            "floyo-infra:account.monthly_budget_usd", "nothing",
-            f"a budget in USD, or a committed estimate {estimate_file(stack, directory)} to derive it from: "
-            f"run `python -m ops cost {stack} --write` and commit the file")])
+        return settings.cost.fallback_budget_usd
     return round(committed.total_monthly_usd * settings.cost.budget_margin, 2)

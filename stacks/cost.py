@@ -60,6 +60,11 @@ class CostSettings(Section):
         default=1.3, ge=1.0, le=10,
         description="When `account.monthly_budget_usd` is not set, the budget is the committed estimate "
         "(ops/cost/estimates/<stack>.json) times this. Default 1.3.")
+    fallback_budget_usd: float = Field(
+        default=2000, gt=0, le=1_000_000,
+        description="The budget of a stack with no committed estimate yet (and no `account.monthly_budget_usd`); "
+        "the `budget-covers-estimate` policy reports it until `python -m ops cost STACK --write` is committed. "
+        "Default: dev 300, prod 2000.")
     budget_enforcement: Literal["advisory", "mandatory"] = Field(
         default="advisory",
         description="Level of the `budget-covers-estimate` policy when the estimate exceeds the budget: "
@@ -72,13 +77,13 @@ class CostSettings(Section):
 
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
-        "diff_flag_usd": 50,
+        "diff_flag_usd": 50, "fallback_budget_usd": 300,
         "usage": {"nat_processed_gb": 50, "alb_average_lcu": 0.5, "endpoint_processed_gb": 5, "aurora_storage_gb": 20,
                   "aurora_io_millions": 5, "serverless_average_acu": 0.5, "serverless_paused_share": 0.6,
                   "log_ingest_gb_per_group": 1, "bucket_storage_gb": 2},
     },
     "prod": {
-        "diff_flag_usd": 100,
+        "diff_flag_usd": 100, "fallback_budget_usd": 2000,
         "usage": {"nat_processed_gb": 500, "alb_average_lcu": 5, "endpoint_processed_gb": 100, "aurora_storage_gb": 200,
                   "aurora_io_millions": 500, "serverless_average_acu": 2, "serverless_paused_share": 0,
                   "log_ingest_gb_per_group": 20, "bucket_storage_gb": 50},

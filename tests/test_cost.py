@@ -201,3 +201,19 @@ def test_rebuild_takes_each_unit_from_its_offer_and_reports_what_it_cannot_find(
     assert fresh["ec2_hour"]["by_type"]["t4g.nano"] == 0.0043
     assert fresh["alb_hour"]["usd"] == units["alb_hour"]["usd"] and "alb_hour" in missing
     assert "nat_gateway_hour" not in missing and "ec2_hour.t4g.nano" not in missing
+
+
+def test_a_stack_without_a_committed_estimate_gets_the_fallback_and_the_policy_says_so(tmp_path: Path) -> None:
+    from stacks.budget import monthly_budget
+
+    settings = settings_for(with_changes("dev"))
+    assert monthly_budget("dev", settings, tmp_path) == settings.cost.fallback_budget_usd == 300
+    assert monthly_budget("dev", settings) == round(committed_estimate("dev").total_monthly_usd * 1.3, 2)  # type: ignore[union-attr]
+    from pulumi_policy import StackValidationArgs
+
+    from ops.check import stack_resources
+
+    found: list[str] = []
+    budget_gate("advisory", tmp_path)(StackValidationArgs(stack_resources(stack_plan("dev")), {}),
+                                      lambda message, urn=None: found.append(message))
+    assert found == ["no committed cost estimate for dev: run `python -m ops cost dev --write`"]

@@ -13,15 +13,10 @@ from typing import Any
 
 from ops.cost.engine import Estimate, plan_line, price_resources
 from ops.cost.prices import prices_for
-from stacks.budget import ESTIMATES, committed_estimate, estimate_file
+from stacks.budget import ESTIMATES, estimate_file
 from stacks.cost import UsageAssumptions
 
 __all__ = ["Estimate", "estimate_plan", "estimate_stack", "render_markdown", "render_text", "write_estimate"]
-
-_PINNED_BUDGET = 1.0
-"""Budget planned with when a stack has no committed estimate yet. Budgets are free, so it does not
-change the estimate, which the budget is then derived from."""
-
 
 def estimate_plan(resources: Sequence[Mapping[str, Any]], region: str, usage: UsageAssumptions,
                   cloudflare_plan: str | None = None) -> Estimate:
@@ -84,12 +79,6 @@ def estimate_stack(stack: str, project: str | None = None, stack_dir: Path | Non
         config = type(config)(config.stack, with_settings(config.values, changes), list(config.secret_keys),
                               list(config.secure_paths))
     settings = load_settings(stack, config.values, config.secret_keys, config.secure_paths)
-    if settings.account.monthly_budget_usd is None and committed_estimate(stack) is None:
-        key = "floyo-infra:account"
-        values = dict(config.values)
-        account = json.loads(values.get(key, "{}"))
-        values[key] = json.dumps({**account, "monthly_budget_usd": _PINNED_BUDGET})
-        config = type(config)(config.stack, values, list(config.secret_keys), list(config.secure_paths))
     plan = plan_config(config, root / "__main__.py", project_name(root))
     return estimate_plan(plan.as_json()["resources"], config.region, settings.cost.usage, settings.cdn.plan)
 
