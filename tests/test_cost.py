@@ -217,3 +217,17 @@ def test_a_stack_without_a_committed_estimate_gets_the_fallback_and_the_policy_s
     budget_gate("advisory", tmp_path)(StackValidationArgs(stack_resources(stack_plan("dev")), {}),
                                       lambda message, urn=None: found.append(message))
     assert found == ["no committed cost estimate for dev: run `python -m ops cost dev --write`"]
+
+
+def test_the_diff_shows_the_money_in_text_markdown_and_json() -> None:
+    from ops.cost.delta import cost_delta
+    from ops.diff import diff_plans
+    from ops.diff_render import render_markdown, render_text
+
+    base = stack_plan("prod").as_json()
+    head = plan_with("prod", {"database": {"reader_count": 4}}).as_json()
+    diff = diff_plans("prod", base, head)
+    diff.cost = cost_delta("prod", base, head, ROOT)
+    assert "db-reader-3: +$201.48/month" in render_text(diff)
+    assert "| `db-reader-4` |" in render_markdown(diff) and "Cost: adds" in render_markdown(diff)
+    assert diff.as_json()["cost"]["flagged"] and not diff.dangerous
