@@ -105,6 +105,7 @@ def render_text(diff: Diff) -> str:
         lines.append("")
         lines.append(f"DANGEROUS ({len(diff.dangerous)}): data, traffic or a safety at stake")
         lines += [f"  ! {c.type}  {c.name}: {c.danger_reason()}" for c in diff.dangerous]
+    lines += _cost_text(diff)  # next to the dangers: the money, and its flag over cost.diff_flag_usd
     for component, changes in _grouped(diff).items():
         lines.append("")
         lines.append(f"{component}:")
@@ -114,7 +115,7 @@ def render_text(diff: Diff) -> str:
         lines.append("")
         lines.append("outputs:")
         lines += [f"  ~ {p.path}: {_value(p.before)} -> {_value(p.after)}" for p in diff.outputs]
-    return "\n".join(lines + _cost_text(diff))
+    return "\n".join(lines)
 
 
 def _cost_text(diff: Diff) -> list[str]:
