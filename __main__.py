@@ -50,10 +50,12 @@ from components.tenants import GATEWAY, Tenants, TenantsArgs
 from stacks import settings_from_pulumi
 from stacks.account import aurora_backup_tag, baseline_stack_reference
 from stacks.backend import image_repository_url
+from stacks.budget import monthly_budget
 from stacks.program_env import claim
 from stacks.tenants import backend_document
 
 settings = settings_from_pulumi()  # raises SettingsError before any resource is declared
+monthly_budget_usd = monthly_budget(pulumi.get_stack(), settings)  # the setting, or committed estimate x margin
 prod = settings.tier == "prod"
 ctx = aws_context()
 stack = pulumi.get_stack()
@@ -204,7 +206,7 @@ alarms = Alarms("alarms", AlarmsArgs(
 baseline = pulumi.StackReference(baseline_stack_reference(settings.account.baseline_stack, pulumi.get_organization())
                                  ) if settings.account.receives_account_events else None
 AccountAlerts("account-alerts", AccountAlertsArgs(
-    settings=settings.account, topics=alerting.topics,
+    settings=settings.account, monthly_budget_usd=monthly_budget_usd, topics=alerting.topics,
     anomaly_monitor_arn=baseline.require_output("anomaly_monitor_arn").apply(str) if baseline else None,
 ))
 LogDataProtection("backend-pii", LogDataProtectionArgs(log_group_name=backend.log_group.name))  # GDPR masking

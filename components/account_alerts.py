@@ -54,6 +54,8 @@ class AccountAlertsArgs:
 
     settings: AccountSettings
     """The stack's `account` settings."""
+    monthly_budget_usd: float
+    """The budget's monthly limit in USD (stacks/budget.py: the setting, or the committed estimate x margin)."""
     topics: AlertTopics
     """Where alerts go: page for threats and root use, ticket for the rest."""
     anomaly_monitor_arn: pulumi.Input[str] | None = None
@@ -80,7 +82,7 @@ class AccountAlerts(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         aws.budgets.Budget(
             f"{name}-budget", name=f"floyo-{stack}", budget_type="COST", time_unit="MONTHLY",
-            limit_amount=f"{s.monthly_budget_usd:.2f}", limit_unit="USD",
+            limit_amount=f"{args.monthly_budget_usd:.2f}", limit_unit="USD",
             cost_filters=[aws.budgets.BudgetCostFilterArgs(name="TagKeyValue", values=[f"user:stack${stack}"])],
             notifications=[aws.budgets.BudgetNotificationArgs(
                 comparison_operator="GREATER_THAN", threshold=threshold, threshold_type="PERCENTAGE",

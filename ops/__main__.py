@@ -44,7 +44,14 @@ def _diff(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(render_text(diff))
-    return 3 if args.fail_on_danger and diff.dangerous else 0
+    costly = args.fail_on_cost and diff.cost is not None and diff.cost.flagged
+    return 3 if (args.fail_on_danger and diff.dangerous) or costly else 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from ops.cost.cli import run_cost
+
+    return run_cost(args)
 
 
 def _promote(args: argparse.Namespace) -> int:
@@ -190,7 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--fail-on-danger", action="store_true",
                       help="exit 3 when the diff holds a dangerous change: data or traffic deleted or replaced, "
                            "or a safety (protect, retain_on_delete, deletion protection) lost (default: exit 0)")
+    diff.add_argument("--fail-on-cost", action="store_true",
+                      help="exit 3 when the change adds more than cost.diff_flag_usd a month (default: flagged, exit 0)")
     diff.set_defaults(run=_diff)
+
+    from ops.cost.cli import add_cost_parser
+
+    add_cost_parser(commands, _cost)
 
     promote = commands.add_parser("promote", help="copy the release keys of one stack into another")
     promote.add_argument("--from", dest="source", required=True, help="stack promoted from, e.g. dev")

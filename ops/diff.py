@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from ops.compare import PropertyChange, as_written, compare
+from ops.cost.delta import CostDelta, cost_delta
+from ops.cost.prices import PriceTableError
 from ops.danger import STATEFUL, TRAFFIC, lost_safeties, removal
 from ops.diff_render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
 from ops.forked import start_ops
@@ -117,6 +119,10 @@ class Diff:
     outputs: list[PropertyChange] = field(default_factory=list)
     base_error: str = ""
     head_types: dict[str, int] = field(default_factory=dict)
+    cost: CostDelta | None = None
+    """The monthly estimate before and after (ops/cost/delta.py); None when it could not be priced."""
+    cost_note: str = ""
+    """Why there is no `cost` (a region the price table lacks)."""
 
     def of_kind(self, kind: str) -> list[ResourceChange]:
         return [c for c in self.changes if c.kind == kind]
@@ -149,6 +155,7 @@ class Diff:
 
         return {"stack": self.stack, "base": self.base, "base_note": self.base_note, "base_error": self.base_error,
                 "head_types": self.head_types, "changes": [change(c) for c in self.changes],
+                "cost": None if self.cost is None else self.cost.as_json(), "cost_note": self.cost_note,
                 "outputs": [{"path": p.path, "before": p.before, "after": p.after} for p in self.outputs]}
 
 
@@ -359,4 +366,9 @@ def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:
             raise
         except DiffError as exc:
             return head_only(stack, head, rev, str(exc))
-    return diff_plans(stack, base, head, base_label=rev, base_note=note)
+    diff = diff_plans(stack, base, head, base_label=rev, base_note=note)
+    try:
+        diff.cost = cost_delta(stack, base, head, repo)
+    except PriceTableError as exc:
+        diff.cost_note = f"no cost delta: {exc}"
+    return diff

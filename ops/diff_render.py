@@ -105,6 +105,7 @@ def render_text(diff: Diff) -> str:
         lines.append("")
         lines.append(f"DANGEROUS ({len(diff.dangerous)}): data, traffic or a safety at stake")
         lines += [f"  ! {c.type}  {c.name}: {c.danger_reason()}" for c in diff.dangerous]
+    lines += _cost_text(diff)  # next to the dangers: the money, and its flag over cost.diff_flag_usd
     for component, changes in _grouped(diff).items():
         lines.append("")
         lines.append(f"{component}:")
@@ -115,6 +116,18 @@ def render_text(diff: Diff) -> str:
         lines.append("outputs:")
         lines += [f"  ~ {p.path}: {_value(p.before)} -> {_value(p.after)}" for p in diff.outputs]
     return "\n".join(lines)
+
+
+def _cost_text(diff: Diff) -> list[str]:
+    from ops.cost.delta import text_lines
+
+    return text_lines(diff.cost) if diff.cost else ([f"note: {diff.cost_note}"] if diff.cost_note else [])
+
+
+def _cost_markdown(diff: Diff) -> list[str]:
+    from ops.cost.delta import markdown_lines
+
+    return markdown_lines(diff.cost) if diff.cost else (["", f"_{diff.cost_note}_"] if diff.cost_note else [])
 
 
 def _fence(lines: list[str]) -> str:
@@ -156,6 +169,7 @@ def render_markdown(diff: Diff, max_chars: int = DEFAULT_MAX_CHARS, command: str
     head.append(f"**{_counts(diff)}**" + (f", {len(diff.outputs)} output(s) changed" if diff.outputs else ""))
     head += ["", "<details><summary>Changes per resource type</summary>", "",
              *[f"- `{line}`" for line in _type_counts(diff)], "", "</details>"]
+    head += _cost_markdown(diff)  # bounded (30 rows): kept whole when the rest is cut to fit
     danger = diff.dangerous
     if danger:
         danger_lines = ["", f"> [!CAUTION]\n> **{len(danger)} dangerous change(s)**: data, user traffic or a "

@@ -58,10 +58,11 @@ class AccountSettings(Section):
     guardduty_min_severity: float = Field(
         default=7.0, ge=1.0, le=8.9,
         description="GuardDuty findings at or above this severity page (4 medium, 7 high). Default 7.")
-    monthly_budget_usd: float = Field(
-        default=2000, gt=0, le=1_000_000,
+    monthly_budget_usd: float | None = Field(
+        default=None, gt=0, le=1_000_000,
         description="This stack's monthly cost budget in USD (resources tagged `stack=<this stack>`): a ticket "
-        "at 80% and 100% actual and at 100% forecast. Default: dev 300, prod 2000.")
+        "at 80% and 100% actual and at 100% forecast. Default: the committed estimate "
+        "(ops/cost/estimates/<stack>.json, `python -m ops cost STACK --write`) times `cost.budget_margin`.")
     anomaly_threshold_usd: float = Field(
         default=100, gt=0, le=1_000_000,
         description="Cost anomalies with a total impact at or above this many USD open a ticket (only with "
@@ -77,7 +78,7 @@ class AccountSettings(Section):
 
 
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dev": {"receives_account_events": False, "monthly_budget_usd": 300, "anomaly_threshold_usd": 50},
-    "prod": {"receives_account_events": True, "monthly_budget_usd": 2000, "anomaly_threshold_usd": 100},
+    "dev": {"receives_account_events": False, "anomaly_threshold_usd": 50},
+    "prod": {"receives_account_events": True, "anomaly_threshold_usd": 100},
 }
 """Per-tier defaults; `Pulumi.<stack>.yaml` only holds what differs."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stacks import account, backend, cache, cdn, database, db_access, monitoring, network, resilience, tenants
+from stacks import account, backend, cache, cdn, cost, database, db_access, monitoring, network, resilience, tenants
 from stacks.base import Tier
 
 SECTION_DEFAULTS: dict[str, Mapping[str, Mapping[str, Any]]] = {
@@ -19,6 +19,7 @@ SECTION_DEFAULTS: dict[str, Mapping[str, Mapping[str, Any]]] = {
     "account": account.TIER_DEFAULTS,
     "tenant_defaults": tenants.TIER_DEFAULTS,
     "resilience": resilience.TIER_DEFAULTS,
+    "cost": cost.TIER_DEFAULTS,
 }
 """Section name -> tier -> that section's defaults for the tier."""
 

@@ -12,6 +12,7 @@ from stacks.backend import BackendSettings
 from stacks.base import RELEASE_MARK, Section, Tier
 from stacks.cache import CacheSettings
 from stacks.cdn import CdnSettings
+from stacks.cost import CostSettings
 from stacks.database import DatabaseSettings
 from stacks.db_access import DbAccessSettings
 from stacks.monitoring import MonitoringSettings
@@ -80,6 +81,8 @@ class StackSettings(Section):
     tenant_defaults: TenantDefaults = Field(
         default_factory=TenantDefaults, description="Per-tenant limits and flags by default, and the gateway's limits."
     )
+    cost: CostSettings = Field(
+        default_factory=CostSettings, description="Usage the cost estimate assumes, budget margin and gate (docs/cost.md).")
 
     @field_validator("tenants")
     @classmethod

@@ -1,0 +1,233 @@
+"""Cost estimates (docs/cost.md): coverage of every type, hand-checked lines, money in the diff, the budget gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+from ops.check import run_policies
+from ops.cost import estimate_plan
+from ops.cost.coverage import FREE, USAGE_ONLY
+from ops.cost.delta import compare_estimates, markdown_lines, text_lines
+from ops.cost.engine import PRICERS, SPECIAL, Estimate
+from ops.cost.prices import STALE_AFTER_DAYS, TABLE, PriceTableError, prices_for, table_date
+from ops.plan import Plan
+from ops.stackfile import ROOT
+from policy.floyo_policies.budget import budget_covers_estimate, budget_gate
+from stacks.budget import committed_estimate
+from tests.ops_cli import run_ops
+from tests.planning import one, plan_with, planned, settings_for, stack_plan, with_changes
+
+BASELINE = ROOT / "baseline"
+H = 730
+
+
+def _estimate(plan: Plan, changes: dict | None = None) -> Estimate:
+    settings = settings_for(with_changes(plan.stack, changes))
+    return estimate_plan(plan.as_json()["resources"], "us-east-1", settings.cost.usage, settings.cdn.plan)
+
+
+def _line(estimate: Estimate, name: str, token: str = "") -> float:
+    return next(line.monthly_usd for line in estimate.lines if line.name == name and token in line.type)
+
+
+def _baseline_plan() -> Plan:
+    from ops.stackfile import read_stack_config
+
+    return planned(read_stack_config("main-use1", BASELINE), BASELINE)
+
+
+def test_every_type_in_both_projects_is_priced_free_or_usage_only() -> None:
+    covered = PRICERS.keys() | SPECIAL.keys() | FREE.keys() | USAGE_ONLY.keys()
+    plans = [stack_plan("dev"), stack_plan("prod"), _baseline_plan()]
+    missing = sorted({r.type for plan in plans for r in plan.resources if r.custom} - covered)
+    assert not missing, (
+        f"resource types without a cost rule: {missing}. Add each to ops/cost/engine.py PRICERS (with its unit "
+        "price in ops/cost/prices.json and its source), or to ops/cost/coverage.py FREE (why it costs nothing) "
+        "or USAGE_ONLY (what it is billed on)")
+
+
+def test_no_type_is_both_free_and_billed() -> None:
+    assert not (FREE.keys() & (USAGE_ONLY.keys() | PRICERS.keys()))
+    assert not (USAGE_ONLY.keys() & PRICERS.keys())
+
+
+def test_dev_and_prod_price_every_resource_they_declare() -> None:
+    for stack in ("dev", "prod"):
+        estimate = _estimate(stack_plan(stack))
+        assert estimate.total > 0
+        assert [u for u in estimate.unpriced if not u.reason.startswith("usage-only")] == []
+
+
+def test_price_table_is_dated_and_every_unit_names_its_source() -> None:
+    age = (dt.date.today() - table_date()).days
+    if age > STALE_AFTER_DAYS:
+        warnings.warn(f"{TABLE} is {age} days old: rebuild it (`python -m ops.cost.rebuild`, docs/cost.md)",
+                      stacklevel=1)
+    for key, unit in json.loads(TABLE.read_text())["regions"]["us-east-1"].items():
+        assert unit["offer"] and unit["usage_type"], key
+
+
+def test_a_region_without_prices_is_one_clear_error() -> None:
+    with pytest.raises(PriceTableError, match=r"no prices for eu-north-1 .*us-east-1"):
+        prices_for("eu-north-1")
+
+
+def test_nat_fargate_and_aurora_lines_match_a_hand_calculation() -> None:
+    # unit prices (us-east-1, ops/cost/prices.json): NAT $0.045/h and $0.045/GB (AmazonEC2 NatGateway-Hours,
+    # -Bytes); Fargate $0.04048 per vCPU-h, $0.004445 per GB-h (AmazonECS); db.r7g.large $0.276/h,
+    # Serverless v2 $0.12/ACU-h, storage $0.10/GB-month, I/O $0.20/million (AmazonRDS)
+    prod = _estimate(stack_plan("prod"))
+    assert _line(prod, "net-nat-0", "natGateway") == pytest.approx(H * 0.045 + 500 / 3 * 0.045)  # 3 gateways share 500 GB
+    assert _line(prod, "backend-service") == pytest.approx(3 * H * (1 * 0.04048 + 2 * 0.004445))  # 1 vCPU, 2 GB
+    assert _line(prod, "db-writer") == pytest.approx(H * 0.276)
+    assert _line(prod, "db-cluster") == pytest.approx(200 * 0.10 + 500 * 0.20)
+    assert _line(prod, "db-proxy") == pytest.approx(3 * 2 * H * 0.015)  # 3 instances x 2 vCPU
+    dev = _estimate(stack_plan("dev"))
+    assert _line(dev, "net-nat-0", "natGateway") == pytest.approx(H * 0.045 + 50 * 0.045)
+    assert _line(dev, "backend-service") == pytest.approx(H * (0.5 * 0.04048 + 1 * 0.004445))
+    assert _line(dev, "db-writer") == pytest.approx(0.5 * H * 0.12)  # 0.5 ACU minimum, all month
+    assert _line(dev, "db-proxy") == pytest.approx(8 * H * 0.015)  # below the 8-ACU minimum
+
+
+def test_a_paused_dev_database_costs_its_running_share() -> None:
+    paused = _estimate(plan_with("dev", {"database": {"min_capacity": 0}}), {"database": {"min_capacity": 0}})
+    assert _line(paused, "db-writer") == pytest.approx(0.5 * H * 0.4 * 0.12)  # paused 60% of the month
+
+
+def test_two_added_readers_show_their_monthly_cost_in_the_diff() -> None:
+    before = _estimate(stack_plan("prod"))
+    after = _estimate(plan_with("prod", {"database": {"reader_count": 4}}))
+    delta = compare_estimates(before, after, flag_usd=100)
+    readers = {d.name: d.delta for d in delta.lines if d.type == "aws:rds/clusterInstance:ClusterInstance"}
+    assert readers == {"db-reader-3": pytest.approx(H * 0.276), "db-reader-4": pytest.approx(H * 0.276)}
+    assert delta.delta == pytest.approx(after.total - before.total) and delta.flagged
+    text, markdown = "\n".join(text_lines(delta)), "\n".join(markdown_lines(delta))
+    assert "db-reader-3: +$201.48/month" in text and "COST: adds" in text
+    assert "| `db-reader-4` |" in markdown and "[!WARNING]" in markdown
+    assert not compare_estimates(before, after, flag_usd=1000).flagged
+
+
+def test_the_budget_defaults_to_the_committed_estimate_times_the_margin() -> None:
+    for stack in ("dev", "prod"):
+        committed = committed_estimate(stack)
+        assert committed is not None
+        budget = one(stack_plan(stack), "aws:budgets/budget:Budget")
+        assert float(budget.inputs["limitAmount"]) == pytest.approx(round(committed.total_monthly_usd * 1.3, 2))
+
+
+def test_committed_estimates_are_current() -> None:
+    for stack in ("dev", "prod"):
+        committed = committed_estimate(stack)
+        assert committed is not None, f"run `python -m ops cost {stack} --write` and commit the file"
+        now = _estimate(stack_plan(stack)).total
+        assert committed.total_monthly_usd == pytest.approx(now, rel=0.05), (
+            f"ops/cost/estimates/{stack}.json says ${committed.total_monthly_usd}, the plan costs ${now}: "
+            f"run `python -m ops cost {stack} --write` and commit the file (the budget derives from it)")
+
+
+def _findings(plan: Plan, policy_name: str) -> list[str]:
+    return [f.message for f in run_policies(plan).findings if f.policy == policy_name]
+
+
+def test_budget_policy_passes_the_default_and_reports_a_budget_below_the_estimate() -> None:
+    assert _findings(stack_plan("dev"), budget_covers_estimate.name) == []
+    low = plan_with("dev", {"account": {"monthly_budget_usd": 10}})
+    assert any("below the stack's estimate" in m for m in _findings(low, budget_covers_estimate.name))
+
+
+def test_budget_policy_mandatory_only_where_the_stack_says_so(tmp_path: Path) -> None:
+    from pulumi_policy import StackValidationArgs
+
+    from ops.check import stack_resources
+
+    low = plan_with("dev", {"account": {"monthly_budget_usd": 10}})
+    args = StackValidationArgs(stack_resources(low), {})
+    for enforcement, expected in (("mandatory", 1), ("advisory", 0)):
+        (tmp_path / "dev.json").write_text(json.dumps(
+            {"total_monthly_usd": 400, "prices_date": "2026-12-04", "budget_enforcement": enforcement}))
+        found: list[str] = []
+        budget_gate("mandatory", tmp_path)(args, lambda message, urn=None, found=found: found.append(message))
+        assert len(found) == expected, enforcement
+
+
+def test_ops_cost_json_has_the_documented_shape() -> None:
+    result = run_ops("cost", "dev", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["total_monthly_usd"] > 0 and doc["unpriced"] is not None
+    assert {"name", "type", "monthly_usd", "basis"} <= set(doc["resources"][0])
+
+
+def test_baseline_is_priced() -> None:
+    from stacks.cost import UsageAssumptions
+
+    estimate = estimate_plan(_baseline_plan().as_json()["resources"], "us-east-1", UsageAssumptions())
+    assert estimate.total > 0
+    assert [u for u in estimate.unpriced if not u.reason.startswith("usage-only")] == []
+
+
+def test_set_prices_a_what_if_without_editing_the_file() -> None:
+    from ops.cost import with_settings
+
+    values = {"floyo-infra:database": json.dumps({"reader_count": 1})}
+    changed = with_settings(values, ["database.min_capacity=0", "tier=prod"])
+    assert json.loads(changed["floyo-infra:database"]) == {"reader_count": 1, "min_capacity": 0}
+    assert json.loads(changed["floyo-infra:tier"]) == "prod"
+    with pytest.raises(ValueError, match=r"KEY\.PATH=VALUE"):
+        with_settings(values, ["database.min_capacity"])
+
+
+def test_rebuild_takes_each_unit_from_its_offer_and_reports_what_it_cannot_find(tmp_path: Path) -> None:
+    from ops.cost.rebuild import rebuild
+
+    units = json.loads(TABLE.read_text())["regions"]["us-east-1"]
+    for offer in {u["offer"] for u in units.values()}:
+        (tmp_path / f"{offer}-us-east-1.json").write_text(json.dumps({"products": {}, "terms": {}}))
+    (tmp_path / "AmazonEC2-us-east-1.json").write_text(json.dumps({
+        "products": {"SKU1": {"attributes": {"usagetype": "NatGateway-Hours"}},
+                     "SKU2": {"attributes": {"usagetype": "BoxUsage:t4g.nano", "instanceType": "t4g.nano",
+                                             "operatingSystem": "Linux", "tenancy": "Shared",
+                                             "preInstalledSw": "NA", "capacitystatus": "Used"}}},
+        "terms": {"OnDemand": {
+            "SKU1": {"T": {"priceDimensions": {"D": {"pricePerUnit": {"USD": "0.05"}}}}},
+            "SKU2": {"T": {"priceDimensions": {"D": {"pricePerUnit": {"USD": "0.0043"}}}}}}}}))
+    fresh, missing = rebuild("us-east-1", tmp_path)
+    assert fresh["nat_gateway_hour"]["usd"] == 0.05
+    assert fresh["ec2_hour"]["by_type"]["t4g.nano"] == 0.0043
+    assert fresh["alb_hour"]["usd"] == units["alb_hour"]["usd"] and "alb_hour" in missing
+    assert "nat_gateway_hour" not in missing and "ec2_hour.t4g.nano" not in missing
+
+
+def test_a_stack_without_a_committed_estimate_gets_the_fallback_and_the_policy_says_so(tmp_path: Path) -> None:
+    from stacks.budget import monthly_budget
+
+    settings = settings_for(with_changes("dev"))
+    assert monthly_budget("dev", settings, tmp_path) == settings.cost.fallback_budget_usd == 300
+    assert monthly_budget("dev", settings) == round(committed_estimate("dev").total_monthly_usd * 1.3, 2)  # type: ignore[union-attr]
+    from pulumi_policy import StackValidationArgs
+
+    from ops.check import stack_resources
+
+    found: list[str] = []
+    budget_gate("advisory", tmp_path)(StackValidationArgs(stack_resources(stack_plan("dev")), {}),
+                                      lambda message, urn=None: found.append(message))
+    assert found == ["no committed cost estimate for dev: run `python -m ops cost dev --write`"]
+
+
+def test_the_diff_shows_the_money_in_text_markdown_and_json() -> None:
+    from ops.cost.delta import cost_delta
+    from ops.diff import diff_plans
+    from ops.diff_render import render_markdown, render_text
+
+    base = stack_plan("prod").as_json()
+    head = plan_with("prod", {"database": {"reader_count": 4}}).as_json()
+    diff = diff_plans("prod", base, head)
+    diff.cost = cost_delta("prod", base, head, ROOT)
+    assert "db-reader-3: +$201.48/month" in render_text(diff)
+    assert "| `db-reader-4` |" in render_markdown(diff) and "Cost: adds" in render_markdown(diff)
+    assert diff.as_json()["cost"]["flagged"] and not diff.dangerous
