@@ -35,8 +35,10 @@ FREE: dict[str, str] = {
         "aws:backup/restoreTestingSelection:RestoreTestingSelection", "aws:cfg/deliveryChannel:DeliveryChannel",
         "aws:cfg/recorderStatus:RecorderStatus", "aws:securityhub/standardsControlAssociation:StandardsControlAssociation",
         "aws:guardduty/detectorFeature:DetectorFeature", "aws:costexplorer/costAllocationTag:CostAllocationTag",
-        "aws:rds/proxyEndpoint:ProxyEndpoint",
+        "aws:rds/proxyEndpoint:ProxyEndpoint", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     )},
+    "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration": (
+        "zonal shift and zonal autoshift carry no charge (ARC pricing: included)"),
     "aws:acm/certificate:Certificate": "public ACM certificates are free (AWS Certificate Manager pricing)",
     "aws:ecs/taskDefinition:TaskDefinition": "free itself; the service running it (or one-off task hours) is priced",
     "aws:budgets/budget:Budget": "budgets without actions are free (AWS Budgets pricing)",
@@ -76,5 +78,7 @@ USAGE_ONLY: dict[str, str] = {
     "aws:backup/framework:Framework": "Backup Audit Manager bills per control evaluation",
     "aws:backup/reportPlan:ReportPlan": "billed per report delivered",
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": "billed as the restored cluster's hours while a test runs",
+    "aws:fis/experimentTemplate:ExperimentTemplate": ("a template is free; each experiment run is billed per "
+                                                     "action-minute ($0.10, AWS FIS pricing): drills only"),
 }
 """Type -> what it is billed on (no fixed monthly part; listed in every estimate, never silently zero)."""
