@@ -79,4 +79,5 @@ def test_the_stacks_pass_and_the_gateway_layout_fails() -> None:
         plan = plan_with(stack, {"tenants": tenants})
         assert _run(plan, REACH) == [] and _run(plan, CONNECT) == []
     legacy = plan_with("prod", {"tenants": tenants, "tenant_defaults": {"legacy_gateway": True}})
-    assert [m.split(":")[0] for m in _run(legacy, REACH)] == ["role app_tenant_gateway reaches 3 tenants' roles (acme, globex, initech)"]
+    reach = [m.split(":")[0] for m in _run(legacy, REACH)]
+    assert reach == ["role app_tenant_gateway reaches 3 tenants' roles (acme, globex, initech)"]
