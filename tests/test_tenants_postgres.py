@@ -227,6 +227,52 @@ def test_removal_keeps_data_and_drop_schema_removes_it(
         assert conn.execute("SELECT count(*) FROM acme.notes").fetchone()[0] >= 1  # type: ignore[index]
 
 
+def _example():  # docs/examples/tenant_db.py, the backend contract's code, imported as it is
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "tenant_db", Path(__file__).parent.parent / "docs" / "examples" / "tenant_db.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_backend_contract_example_connects_as_the_tenant(
+        server: Server, script: Script, passwords: dict[str, str]) -> None:
+    tenant_db = _example()
+    signed: list[tuple[str, int, str]] = []
+
+    def stand_in(host: str, port: int, user: str) -> str:  # the password stands in for the IAM token
+        signed.append((host, port, user))
+        return passwords[user]
+
+    env = {"DATABASE_HOST": server.host, "DATABASE_READ_HOST": server.host, "DATABASE_PORT": str(server.port),
+           "DATABASE_NAME": script.database, "DATABASE_TENANT_USER_PREFIX": "tenant_",
+           "DATABASE_SSLMODE": "disable", "DATABASE_SSLROOTCERT": ""}  # the test server has no TLS
+    tokens = tenant_db.TokenCache(stand_in)
+    with tenant_db.connect_tenant(env, "acme", tokens) as conn:
+        assert conn.execute("SELECT current_user, body FROM notes").fetchone() == ("tenant_acme", "secret of acme")
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("SELECT body FROM globex.notes")
+    with tenant_db.connect_tenant(env, "acme", tokens):
+        pass
+    assert signed == [(server.host, server.port, "tenant_acme")]  # the cached token was reused
+    with pytest.raises(ValueError, match="not a tenant slug"):
+        tenant_db.connect_tenant(env, "acme; SET ROLE globex", tokens)
+
+
+def test_backend_contract_example_signs_a_real_rds_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """boto3 signs locally: with any credentials it yields the presigned URL the proxy checks."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
+                       "AWS_SESSION_TOKEN": ""}.items():
+        monkeypatch.setenv(key, value)
+    token = _example().rds_signer("us-east-1")("floyo-dev.proxy-x.us-east-1.rds.amazonaws.com", 5432, "tenant_acme")
+    assert token.startswith("floyo-dev.proxy-x.us-east-1.rds.amazonaws.com:5432/?")
+    assert "Action=connect" in token and "DBUser=tenant_acme" in token and "X-Amz-Expires=900" in token
+
+
 def test_a_missing_server_fails_naming_ci_run(monkeypatch: pytest.MonkeyPatch) -> None:
     import tests.pg_server as pg
 
