@@ -25,15 +25,14 @@ from components.backend import BackendService, BackendServiceArgs
 from components.certificate import CertificateArgs, DnsValidatedCertificate
 from components.dashboard import Dashboard, DashboardArgs, DeploymentView
 from components.database_objects import (
-    BACKEND_RO,
-    BACKEND_RW,
-    MIGRATOR,
+    IAM_LOGINS,
     DatabaseObjects,
     DatabaseObjectsArgs,
     skip_preview_credentials,
 )
 from components.db_access import DbAccess, DbAccessArgs
 from components.drift_access import DriftReads
+from components.db_connect import backend_database_access
 from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
@@ -46,7 +45,8 @@ from components.resilience import Resilience, ResilienceArgs, stop_alarm_keys
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
 from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
-from components.tenants import GATEWAY, Tenants, TenantsArgs
+from components.tenant_gateway import GATEWAY
+from components.tenants import Tenants, TenantsArgs
 from stacks import settings_from_pulumi
 from stacks.account import aurora_backup_tag, baseline_stack_reference
 from stacks.backend import image_repository_url
@@ -96,8 +96,8 @@ postgres = Postgres("db", PostgresArgs(
     database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
     logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, availability_zones=network.isolated_subnet_azs,
     protect=prod, backup_tag=aurora_backup_tag(settings.tier),
-    logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True),
-            AppLogin(GATEWAY, read_only=False)],
+    iam_users=IAM_LOGINS,  # end-to-end IAM; a password login only while migrating off the gateway
+    logins=[AppLogin(GATEWAY, read_only=False)] if settings.tenant_defaults.legacy_gateway else [],
 ))
 # The deploy reaches the writer through an SSM port forward via this host (README, Reaching the database).
 db_access = DbAccess("db-access", DbAccessArgs(
@@ -108,29 +108,30 @@ db_access = DbAccess("db-access", DbAccessArgs(
 db_objects = DatabaseObjects("dbo", DatabaseObjectsArgs(
     settings=settings.database, tunnel_port=settings.db_access.local_port,
     master_secret_arn=postgres.master_secret_arn,
-    login_passwords={user: login.password for user, login in postgres.logins.items()},
     depends_on=[postgres.writer, *db_access.path], read_credentials=not skip_preview_credentials(), protect=prod,
 ))
-Tenants("tenants", TenantsArgs(  # the backend acts as a tenant by SET ROLE through the gateway login
+Tenants("tenants", TenantsArgs(  # per tenant its own IAM login, which can act as that tenant only
     tenants=settings.tenants, defaults=settings.tenant_defaults, database=db_objects.database_name,
-    provider=db_objects.provider, gateway_password=postgres.logins[GATEWAY].password,
+    provider=db_objects.provider, tier=settings.tier,
+    gateway_password=postgres.logins[GATEWAY].password if GATEWAY in postgres.logins else None,
 ))
 cache = Redis("cache", RedisArgs(
     settings=settings.cache, subnet_ids=network.isolated_subnet_ids, security_group_id=groups.cache.id,
     key_arn=data_key.arn, logs_key_arn=logs_key.arn, protect=prod,
 ))
 backend_secrets.update({  # ECS reads one JSON key of each secret at task start (`<arn>:<key>::`)
-    "DATABASE_URL": postgres.logins[BACKEND_RW].secret_arn.apply(lambda arn: f"{arn}:url::"),
-    "DATABASE_READ_URL": postgres.logins[BACKEND_RO].secret_arn.apply(lambda arn: f"{arn}:url::"),
-    "DATABASE_TENANT_URL": postgres.logins[GATEWAY].secret_arn.apply(lambda arn: f"{arn}:url::"),
     "REDIS_URL": cache.secret_arn.apply(lambda arn: f"{arn}:url::"),
     "REDIS_AUTH_TOKEN": cache.secret_arn.apply(lambda arn: f"{arn}:auth_token::"),
 })
+if GATEWAY in postgres.logins:  # migration only (tenant_defaults.legacy_gateway)
+    backend_secrets["DATABASE_TENANT_URL"] = postgres.logins[GATEWAY].secret_arn.apply(lambda arn: f"{arn}:url::")
+db_connect = backend_database_access(ctx, postgres.proxy_resource_id, settings.database.database_name)
+backend_env.update(db_connect.environment)  # no database password: IAM tokens (docs/backend-contract.md)
+backend_statements.append(db_connect.statement)
 backend_env.update({
     "DATABASE_HOST": postgres.proxy_endpoint, "DATABASE_READ_HOST": postgres.proxy_read_only_endpoint,
-    "DATABASE_PORT": "5432", "DATABASE_NAME": settings.database.database_name, "DATABASE_SSLMODE": "require",
     "DATABASE_POOL_SIZE": str(settings.backend.db_pool_size),
-    "TENANT_SETTINGS": backend_document(settings.tenant_defaults, settings.tenants),
+    "TENANT_SETTINGS": backend_document(settings.tenant_defaults, settings.tenants, settings.backend.max_tasks),
     "REDIS_HOST": cache.primary_endpoint, "REDIS_PORT": "6379", "REDIS_TLS": "true",
 })
 
@@ -155,7 +156,7 @@ backend = BackendService("backend", BackendServiceArgs(
     sidecars=backend_sidecars, traffic_shift=lb.traffic_shift,
     # by name: the alarms read the service's name, so the service can't wait for them
     rollback_alarm_names=[alarm_name(key) for key in ROLLBACK_ALARM_KEYS],
-    migrator_secret_arn=postgres.logins[MIGRATOR].secret_arn,
+    migrate_task_statements=[db_connect.migrate_statement], migrate_environment=db_connect.migrate_environment,
 ))
 
 # --- edge --------------------------------------------------------------------------------

@@ -99,9 +99,11 @@ class BackendServiceArgs:
     rollback_alarm_names: Sequence[str] = field(default_factory=list)
     """CloudWatch alarm names that roll a deployment back when they fire (deterministic names, so the
     service needn't wait for alarms that themselves name the service). Default none."""
-    migrator_secret_arn: pulumi.Input[str] | None = None
-    """Secrets Manager secret of the `migrator` login (JSON key `url`); with it a `migrate` task
-    definition is declared. Default none."""
+    migrate_task_statements: Sequence[pulumi.Input[dict[str, Any]]] | None = None
+    """IAM statements of the one-off `migrate` task's own task role (its `rds-db:connect` as `migrator`:
+    no password exists); with them a `migrate` task definition is declared. Default none."""
+    migrate_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Env of the migrate task over the service's `DATABASE_*` (e.g. `DATABASE_USER=migrator`). Default none."""
 
 
 class BackendService(pulumi.ComponentResource):
@@ -216,7 +218,7 @@ class BackendService(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.service_name = self.service.name
         self.migrate_task_definition = (
-            self._migrate_task(name, args) if args.migrator_secret_arn is not None else None)
+            self._migrate_task(name, args) if args.migrate_task_statements is not None else None)
         self._autoscaling(name, args)
         self.register_outputs({
             "cluster_name": self.cluster_name, "service_name": self.service_name,
@@ -237,17 +239,26 @@ class BackendService(pulumi.ComponentResource):
         )
 
     def _migrate_task(self, name: str, args: BackendServiceArgs) -> aws.ecs.TaskDefinition:
-        """The one-off migration task: same image digest, the migrator's DATABASE_URL, no port, no sidecar."""
+        """The one-off migration task: same image digest, the database env as `migrator` (an IAM token from its
+        own task role, no secret), no port, no sidecar."""
         s = args.settings
-        assert args.migrator_secret_arn is not None
-        secrets: dict[str, pulumi.Input[str]] = {
-            "DATABASE_URL": pulumi.Output.from_input(args.migrator_secret_arn).apply(lambda arn: f"{arn}:url::"),
-        }
+        assert args.migrate_task_statements is not None
+        child = pulumi.ResourceOptions(parent=self)
+        secrets: dict[str, pulumi.Input[str]] = {}
         environment: dict[str, pulumi.Input[str]] = {
             **s.environment, "APP_VERSION": s.app_version,
             **{k: v for k, v in args.environment.items() if k.startswith("DATABASE_")},
+            **args.migrate_environment,
         }
         role, policy = self._execution_role(f"{name}-migrate", args, secrets)
+        task_role = aws.iam.Role(
+            f"{name}-migrate-task", assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", args.context),
+            opts=child,
+        )
+        task_policy = aws.iam.RolePolicy(
+            f"{name}-migrate-task", role=task_role.id, policy=policy_json(list(args.migrate_task_statements)),
+            opts=child,
+        )
         container = {
             "name": MIGRATE_CONTAINER,
             "image": s.image,
@@ -265,7 +276,7 @@ class BackendService(pulumi.ComponentResource):
         # the role may pull and read the secret before `ops migrate` can start a task
         return self._task_definition(
             f"{name}-migrate", f"floyo-{pulumi.get_stack()}-backend-migrate", args, role,
-            pulumi.Output.json_dumps([container]), depends_on=[policy],
+            pulumi.Output.json_dumps([container]), task_role_arn=task_role.arn, depends_on=[policy, task_policy],
         )
 
     def _task_definition(
@@ -342,7 +353,7 @@ class BackendService(pulumi.ComponentResource):
             {"Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
              "Resource": pulumi.Output.concat(self.log_group.arn, ":*")},
         ]
-        if args.secret_key_arns:
+        if args.secret_key_arns and secrets:
             statements.append({"Sid": "DecryptSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
                                "Resource": list(args.secret_key_arns)})
         refs = [pulumi.Output.from_input(v).apply(secret_resource_arn) for v in secrets.values()]

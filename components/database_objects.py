@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -19,15 +19,21 @@ RW_GROUP = "app_rw"
 RO_GROUP = "app_ro"
 """Group role: read the application's tables (for the readers)."""
 MIGRATOR = "migrator"
-"""Login role that owns the schema objects: migrations run as it (DDL)."""
+"""Login role that owns the schema objects: migrations run as it (DDL). IAM-authenticated (`rds_iam`)."""
 BACKEND_RW = "app_backend_rw"
-"""The backend's read-write login (member of app_rw), through the proxy's default endpoint."""
+"""The backend's read-write login (member of app_rw), through the proxy's default endpoint. IAM-authenticated."""
 BACKEND_RO = "app_backend_ro"
-"""The backend's read-only login (member of app_ro), through the proxy's READ_ONLY endpoint."""
+"""The backend's read-only login (member of app_ro), through the proxy's READ_ONLY endpoint. IAM-authenticated."""
+IAM_LOGINS = (MIGRATOR, BACKEND_RW, BACKEND_RO)
+"""The app's own logins; each is a member of `rds_iam` and has no password (tenants' logins come on top)."""
 EXTENSIONS = ("pg_stat_statements", "pgcrypto")
 """Extensions the application needs in its database."""
 APP_SCHEMA = "public"
 """The schema the application's own tables live in (tenants get their own schemas)."""
+
+RDS_IAM = "rds_iam"
+"""RDS's role: its members log in with an IAM token only (Aurora user guide, "Creating a database account
+using IAM authentication")."""
 
 TABLE_RW = ["SELECT", "INSERT", "UPDATE", "DELETE"]
 SEQUENCE_RW = ["USAGE", "SELECT", "UPDATE"]
@@ -52,8 +58,6 @@ class DatabaseObjectsArgs:
     """Local port of the tunnel (`db_access.local_port`): the provider connects to `TUNNEL_HOST` on it."""
     master_secret_arn: pulumi.Input[str]
     """The RDS-managed master secret; the provider's credentials are read from it at deploy time."""
-    login_passwords: Mapping[str, pulumi.Input[str]]
-    """Login role name -> its generated password (secret Outputs): migrator and the backend's logins."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist before the provider connects: the writer instance (the cluster endpoint exists before
     any instance does) and the access path (host and security group rules). Default none."""
@@ -88,8 +92,10 @@ class DatabaseObjects(pulumi.ComponentResource):
     ```
     migrator (login, owns the objects) --default privileges--> app_rw: DML   <- app_backend_rw (login)
                                                             \\-> app_ro: SELECT <- app_backend_ro (login)
-    tenants: one NOLOGIN role per tenant owning its own schema, reached only by SET ROLE from the gateway (`Tenants`)
+    tenants: per tenant a NOLOGIN role owning its schema and the login tenant_<slug> (`Tenants`)
     ```
+    Every login is a member of `rds_iam` and has no password: it authenticates with an IAM token through
+    RDS Proxy (end-to-end IAM). Memberships are declared in each Role's own `roles`, never by `GrantRole`.
     PUBLIC loses CONNECT on the database and USAGE on `public`, so a role sees only what it
     is granted. The database itself is never dropped by Pulumi (`retain_on_delete`).
 
@@ -149,22 +155,16 @@ class DatabaseObjects(pulumi.ComponentResource):
         opts = pulumi.ResourceOptions(parent=self, provider=self.provider)
         database = self.database.name
 
-        def role(key: str, role_name: str, login: bool, password: pulumi.Input[str] | None = None,
-                 roles: list[pulumi.Input[str]] | None = None) -> postgresql.Role:
-            return postgresql.Role(
-                f"{name}-{key}", name=role_name, login=login, password=password, roles=roles,
-                encrypted_password=True if password is not None else None, opts=opts,
-            )
+        def role(key: str, role_name: str, login: bool, roles: list[pulumi.Input[str]] | None = None) -> postgresql.Role:
+            return postgresql.Role(f"{name}-{key}", name=role_name, login=login, roles=roles, opts=opts)
 
         groups = {
             RW_GROUP: role("app-rw", RW_GROUP, login=False),
             RO_GROUP: role("app-ro", RO_GROUP, login=False),
         }
-        migrator = role("migrator", MIGRATOR, login=True, password=args.login_passwords[MIGRATOR])
-        role("backend-rw", BACKEND_RW, login=True, password=args.login_passwords[BACKEND_RW],
-             roles=[groups[RW_GROUP].name])
-        role("backend-ro", BACKEND_RO, login=True, password=args.login_passwords[BACKEND_RO],
-             roles=[groups[RO_GROUP].name])
+        migrator = role("migrator", MIGRATOR, login=True, roles=[RDS_IAM])
+        role("backend-rw", BACKEND_RW, login=True, roles=[groups[RW_GROUP].name, RDS_IAM])
+        role("backend-ro", BACKEND_RO, login=True, roles=[groups[RO_GROUP].name, RDS_IAM])
 
         def grant(key: str, grantee: pulumi.Input[str], object_type: str, privileges: list[str],
                   schema: str | None = None) -> None:

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.aws_context import AwsContext, assume_role_policy, policy_json
+from components.db_iam import TENANT_USERS, connect_statement, dbuser_arns, proxy_resource_id
 from components.final_snapshot import final_snapshot_name
 from components.kms_key import KmsKey, KmsKeyArgs
 from stacks.database import DatabaseSettings
@@ -23,7 +24,8 @@ CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 
 @dataclass(frozen=True)
 class AppLogin:
-    """A database login whose password the platform generates and keeps in Secrets Manager."""
+    """A password login the proxy still accepts with a Secrets Manager secret: only the former tenant gateway,
+    for one migration deploy (`tenant_defaults.legacy_gateway`). Every other login authenticates by IAM."""
 
     username: str
     """The PostgreSQL role name, e.g. `app_backend_rw`."""
@@ -60,8 +62,12 @@ class PostgresArgs:
     """KMS key of the CloudWatch log group the PostgreSQL log is exported to."""
     secrets_key_arn: pulumi.Input[str]
     """KMS key of the app logins' secrets (the key the backend's execution role may decrypt with)."""
+    iam_users: Sequence[str] = ()
+    """Database users the proxy may log in as with IAM (end-to-end IAM auth), besides every tenant login
+    (`tenant_*`). Default none."""
     logins: Sequence[AppLogin] = ()
-    """Logins the proxy accepts besides the master user, each with a generated password. Default none."""
+    """Password logins the proxy still accepts (with a generated password in Secrets Manager): only during a
+    migration. Default none. The master user is never one: nothing needs it through the proxy."""
     availability_zones: Sequence[pulumi.Input[str]] = ()
     """AZ of each subnet in `subnet_ids` (the network's pinned AZs); instances go round-robin over
     them. Taken from the subnets, never looked up per run, since an instance's AZ forces its
@@ -87,8 +93,10 @@ class Postgres(pulumi.ComponentResource):
     * the writer and readers are spread over the AZs (readers are promotion tier 1, so a
       reader, not a new instance, takes over the writer's role on failover); Serverless v2
       in dev to save cost;
-    * RDS Proxy requires TLS and authenticates with Secrets Manager; its default endpoint
-      is read-write (the writer) and a READ_ONLY endpoint pools reads over the readers;
+    * RDS Proxy requires TLS and authenticates end to end with IAM (`default_auth_scheme = IAM_AUTH`):
+      clients present an IAM token, and the proxy logs in to the database with IAM too, so no login
+      has a password; its default endpoint is read-write (the writer) and a READ_ONLY endpoint pools
+      reads over the readers;
     * in prod: deletion protection, a final snapshot, and Pulumi `protect` on the cluster,
       so a change that would replace (destroy) it fails instead of running.
 
@@ -108,6 +116,7 @@ class Postgres(pulumi.ComponentResource):
     port: pulumi.Output[int]
     proxy_endpoint: pulumi.Output[str]
     proxy_read_only_endpoint: pulumi.Output[str]
+    proxy_resource_id: pulumi.Output[str]
     master_secret_arn: pulumi.Output[str]
     cluster_resource_id: pulumi.Output[str]
 
@@ -322,25 +331,25 @@ class Postgres(pulumi.ComponentResource):
     def _proxy(self, name: str, identifier: str, args: PostgresArgs, login_secret_arns: list[pulumi.Output[str]]) -> None:
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
-        secret_arns: list[pulumi.Input[str]] = [self.master_secret_arn, *login_secret_arns]
         role = aws.iam.Role(
             f"{name}-proxy",
             assume_role_policy=assume_role_policy("rds.amazonaws.com", args.context),
             opts=child,
         )
-        aws.iam.RolePolicy(
-            f"{name}-proxy",
-            role=role.id,
-            policy=policy_json([
+        # End-to-end IAM: the proxy connects to the cluster as the client's user, with its own role's
+        # rds-db:connect on that user (RDS user guide, rds-proxy-iam-setup.html, "end-to-end IAM").
+        statements: list[pulumi.Input[dict[str, object]]] = [connect_statement("ConnectAsAppUsers", dbuser_arns(
+            args.context, self.cluster.cluster_resource_id, [*args.iam_users, TENANT_USERS]))]
+        if login_secret_arns:  # migration only: the former gateway still logs in with its secret
+            statements += [
                 {"Sid": "ReadLoginSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                 "Resource": secret_arns},
+                 "Resource": login_secret_arns},
                 {"Sid": "DecryptLoginSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
-                 "Resource": [self.key.arn, args.secrets_key_arn],
+                 "Resource": [args.secrets_key_arn],
                  "Condition": {"StringEquals": {"kms:ViaService": pulumi.Output.concat(
                      "secretsmanager.", args.context.region, ".amazonaws.com")}}},
-            ]),
-            opts=child,
-        )
+            ]
+        aws.iam.RolePolicy(f"{name}-proxy", role=role.id, policy=policy_json(statements), opts=child)
         self.proxy = aws.rds.Proxy(
             f"{name}-proxy",
             name=identifier,
@@ -351,13 +360,16 @@ class Postgres(pulumi.ComponentResource):
             require_tls=True,
             debug_logging=False,
             idle_client_timeout=s.proxy.idle_client_timeout_seconds,
+            # IAM for every user, client to proxy and proxy to database (pulumi-aws 7.51.1 rds/proxy.py,
+            # `default_auth_scheme`: "NONE" or "IAM_AUTH"); `auths` only for a migration's password login.
+            default_auth_scheme="IAM_AUTH",
             auths=[
                 aws.rds.ProxyAuthArgs(
                     auth_scheme="SECRETS", client_password_auth_type="POSTGRES_SCRAM_SHA_256", iam_auth="DISABLED",
-                    secret_arn=arn, description="master user" if i == 0 else "application login",
+                    secret_arn=arn, description="password login kept during a migration",
                 )
-                for i, arn in enumerate(secret_arns)
-            ],
+                for arn in login_secret_arns
+            ] or None,
             tags={"Name": identifier},
             # Fixed name, and new subnets force a new proxy: delete first (connections drop until the new
             # proxy is up, see README "Replacing the proxy"), else the create collides on the name.
@@ -392,3 +404,4 @@ class Postgres(pulumi.ComponentResource):
         )
         self.proxy_endpoint = self.proxy.endpoint
         self.proxy_read_only_endpoint = self.read_only_endpoint.endpoint
+        self.proxy_resource_id = proxy_resource_id(self.proxy.arn)

@@ -28,6 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+SCALE_TENANTS = 2000
+"""The tenant count the scale budget is measured at (issue 20: 2,000 tenants)."""
+SCALE_BUDGET = 3.5
+"""2,000 tenants may take at most this many times prod's own plan time, measured side by side."""
+
 SDKS = ("pulumi", "pulumi_aws", "pulumi_cloudflare", "pulumi_postgresql", "pulumi_random")
 
 
@@ -95,7 +100,7 @@ def _tenant_config(stack: str, tenants: int) -> Any:
     from ops.stackfile import StackConfig, read_stack_config
 
     config = read_stack_config(stack)
-    slugs = [{"slug": f"tenant_{i:04d}"} for i in range(tenants)]
+    slugs = [{"slug": f"t{i:04d}"} for i in range(tenants)]
     return StackConfig(stack, {**config.values, "floyo-infra:tenants": json.dumps(slugs)}, config.secret_keys)
 
 
@@ -126,6 +131,10 @@ def tenant_scale(tenants: int, repeat: int, stack: str = "prod") -> None:
           f"{high['total']:.2f} s ({high['resources']} resources, {added / per:.1f} per tenant)")
     print(f"per tenant: {cost:.2f} ms vs {floor:.2f} ms for as many typed floor resources "
           f"({cost / floor:.2f}x, +{cost - floor:.2f} ms over the floor)")
+    if tenants == SCALE_TENANTS:
+        prod, scale = _measure_side_by_side([["plan", stack, "-1", modules], ["plan", stack, str(tenants), modules]],
+                                            repeat)
+        print(scale_line(prod, scale))
     diff = _once(["tenant-diff", stack, str(tenants)])
     print(f"diff {tenants} -> {tenants + 1} tenants: compare + render {diff['total']:.2f} s, {diff['lines']} lines")
 
@@ -209,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stacks", nargs="*", default=["dev", "prod"])
-    parser.add_argument("--tenants", nargs="*", type=int, default=[1, 50, 500],
+    parser.add_argument("--tenants", nargs="*", type=int, default=[1, 500, SCALE_TENANTS],
                         help="tenant counts to plan the prod stack with")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tenant-scale", type=int, default=None, metavar="N",
@@ -255,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [(f"stack {s}", s, -1) for s in args.stacks]
     cases += [(f"prod, {n} tenants", "prod", n) for n in args.tenants]
     tenant_runs: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    stack_runs: dict[str, dict[str, Any]] = {}
     for label, stack, tenants in cases:
         first = _once(["plan", stack, str(tenants), ""])
         count, modules = str(first["resources"]), ",".join(first["modules"])
@@ -263,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_row(label, plan, floor, typed), flush=True)
         if tenants >= 0:
             tenant_runs.append((tenants, plan, typed))
+        else:
+            stack_runs[stack] = plan
     print("ratio = plan / floor; 'w/o sub' = (plan - submodule imports) / floor; second ratio = (plan -")
     print("submodule imports) / typed floor. ms/res = time per resource after all imports (program, floor, typed).")
     if len(tenant_runs) >= 2:
@@ -273,7 +285,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tenants {n0} -> {n1}: +{added} resources ({added / max(n1 - n0, 1):.1f} per tenant), "
               f"{marginal:.2f} ms per added resource vs {typed_marginal:.2f} ms typed floor "
               f"({marginal / typed_marginal:.2f}x)")
+    scale = next((p for n, p, _ in tenant_runs if n == SCALE_TENANTS), None)
+    if scale is not None and "prod" in stack_runs:
+        print(scale_line(stack_runs["prod"], scale))
     return 0
+
+
+def scale_line(prod: dict[str, Any], scale: dict[str, Any]) -> str:
+    """The tenant-scale budget: prod with SCALE_TENANTS tenants against prod as configured."""
+    ratio = scale["total"] / prod["total"]
+    verdict = "within" if ratio <= SCALE_BUDGET else "OVER"
+    return (f"scale: prod with {SCALE_TENANTS} tenants {scale['total']:.2f} s vs prod {prod['total']:.2f} s = "
+            f"{ratio:.2f}x, {verdict} the {SCALE_BUDGET}x budget")
 
 
 if __name__ == "__main__":

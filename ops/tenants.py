@@ -179,7 +179,7 @@ def run(stack: str, action: str, slug: str | None = None, *, connection_limit: i
             entry["feature_flags"] = CommentedMap(_parse_flags(flags))
         tenants.append(entry)
         return [f"added tenant '{slug}' to {file.path.name}", *_write(file, before, show_diff),
-                f"next: `pulumi up -s {stack}` creates its role and schema and lets the gateway act as it"]
+                f"next: `pulumi up -s {stack}` creates its role, schema and login tenant_{slug}"]
     index = _index(tenants, slug, stack)
     armed = bool(tenants[index].get("drop_schema"))
     if action == "remove":
@@ -190,7 +190,7 @@ def run(stack: str, action: str, slug: str | None = None, *, connection_limit: i
         del tenants[index]
         return [f"removed tenant '{slug}' from {file.path.name} (its schema and data are kept)",
                 *_write(file, before, show_diff),
-                f"next: `pulumi up -s {stack}` drops its role and gateway grant; schema '{slug}' stays, "
+                f"next: `pulumi up -s {stack}` drops its role and login; schema '{slug}' stays, "
                 "owned by the admin"]
     if action == "drop":
         if not armed:

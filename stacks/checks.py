@@ -38,8 +38,8 @@ def database_capacity(settings: StackSettings) -> list[Problem]:
     ceiling = db.proxy_ceiling
     problems: list[Problem] = []
     demand = backend.max_tasks * backend.db_pool_size
-    # The tenant gateway's login shares the writer's proxy ceiling (checked in stacks.tenants.tenant_limits).
-    gateway = settings.tenant_defaults.gateway_connection_limit if settings.tenants else 0
+    # The tenants' logins share the writer's proxy ceiling (checked in stacks.tenants.tenant_limits).
+    gateway = settings.tenant_defaults.tenant_connections if settings.tenants else 0
     if demand > ceiling:
         fit = max((ceiling - gateway) // backend.max_tasks, 0)
         problems.append(Problem(
@@ -48,7 +48,7 @@ def database_capacity(settings: StackSettings) -> list[Problem]:
             f"backend.max_tasks ({backend.max_tasks}) x db_pool_size ({backend.db_pool_size}) = {demand} connections "
             f"per instance exceeds the proxy's ceiling of {ceiling} (database.proxy.max_connections_percent "
             f"{db.proxy.max_connections_percent}% of database.max_connections {db.max_connections}); "
-            f"use db_pool_size <= {fit}" + (f" (leaving the tenant gateway's {gateway})" if gateway else "")
+            f"use db_pool_size <= {fit}" + (f" (leaving the tenants' {gateway})" if gateway else "")
             + ", fewer tasks, or raise the proxy's share/max_connections",
         ))
     room = db.max_connections - db.reserved_connections

@@ -172,6 +172,13 @@ class DatabaseSettings(Section):
             raise ValueError(f"is reserved by PostgreSQL/RDS ({', '.join(sorted(RESERVED_DATABASES))})")
         return value
 
+    @field_validator("master_username")
+    @classmethod
+    def _not_a_tenant_login(cls, value: str) -> str:
+        if value.startswith("tenant_"):
+            raise ValueError("may not start with tenant_: the tenant logins' IAM pattern (tenant_*) would cover it")
+        return value
+
     @field_validator("min_capacity", "max_capacity")
     @classmethod
     def _half_steps(cls, value: float) -> float:

@@ -75,11 +75,11 @@ class StackSettings(Section):
         default_factory=AccountSettings, description="The account baseline, account-level alerts, budget.")
     tenants: list[TenantSettings] = Field(
         default_factory=list,
-        description="Tenants, each with its own schema and role, reached through the tenant gateway; slugs unique. "
+        description="Tenants, each with its own schema, role and IAM-authenticated login; slugs unique. "
         "Adding one is one line (or `python -m ops tenants STACK add SLUG`). Default none."
     )
     tenant_defaults: TenantDefaults = Field(
-        default_factory=TenantDefaults, description="Per-tenant limits and flags by default, and the gateway's limits."
+        default_factory=TenantDefaults, description="Per-tenant limits and flags by default, and the tenants' share of the proxy."
     )
     cost: CostSettings = Field(
         default_factory=CostSettings, description="Usage the cost estimate assumes, budget margin and gate (docs/cost.md).")

@@ -1,4 +1,5 @@
-"""Tenant settings: one entry per tenant, each isolated in its own schema; limits and flags per tenant."""
+"""Tenant settings: one entry per tenant, each isolated in its own schema and reached by its own login;
+limits and flags per tenant."""
 
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ if TYPE_CHECKING:
 
 RESERVED_NAMES = frozenset({"public", "information_schema", "postgres", "migrator", "rdsadmin", "rdsproxyadmin"})
 """Names a tenant's schema/role may not take: PostgreSQL's and RDS's own, and the app's roles."""
-RESERVED_PREFIXES = ("pg_", "app_", "rds", "aws_", "floyo_")
-"""Prefixes a tenant slug may not start with (system schemas/roles, the app's roles, the master user)."""
+RESERVED_PREFIXES = ("pg_", "app_", "rds", "aws_", "floyo_", "tenant_")
+"""Prefixes a tenant slug may not start with (system schemas/roles, the app's roles, the master user, and
+the tenants' own logins `tenant_<slug>`, so a slug's owner role never matches the logins' IAM pattern)."""
+LOGIN_PREFIX = "tenant_"
+"""A tenant's login is `tenant_<slug>`: the prefix is what the task role's `rds-db:connect` pattern names."""
 FLAG_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 """A feature flag's name: lower case, starts with a letter, 1-40 of [a-z0-9_]."""
 TENANT_SETTINGS_MAX_BYTES = 16384
@@ -35,42 +39,44 @@ def _check_flags(flags: dict[str, bool]) -> dict[str, bool]:
 
 class TenantDefaults(Section):
     """What every tenant gets unless its entry says otherwise (`floyo-infra:tenant_defaults`), and the
-    tenant gateway's own limits. Per-tier defaults in `TIER_DEFAULTS`."""
+    tenants' share of the proxy. Per-tier defaults in `TIER_DEFAULTS`."""
 
     connection_limit: int = Field(
         default=2, ge=1, le=1000,
-        description="Connections one tenant may hold at once through the gateway. Enforced by the backend's "
-        "tenant pool (PostgreSQL does not apply a role's limit after SET ROLE; see README, Tenants). "
-        "Default: dev 2, prod 5.",
+        description="Connections one tenant's login may hold at once: the login's CONNECTION LIMIT, enforced "
+        "by PostgreSQL at login. Default: dev 2, prod 5.",
     )
     statement_timeout_ms: int = Field(
         default=30000, ge=100, le=3_600_000,
-        description="Longest statement a tenant may run, in ms; the backend sets it per transaction "
-        "(`SET LOCAL statement_timeout`). Default: dev 30000, prod 15000.",
+        description="Longest statement a tenant may run, in ms: `ALTER ROLE tenant_<slug> SET statement_timeout`, "
+        "applied by PostgreSQL at login. Default: dev 30000, prod 15000.",
     )
     feature_flags: dict[str, bool] = Field(
         default_factory=dict,
         description="Feature flags every tenant starts with (a tenant's own `feature_flags` override them "
         "flag by flag). Default none.",
     )
-    gateway_connection_limit: int = Field(
+    tenant_connections: int = Field(
         default=10, ge=1, le=5000,
-        description="CONNECTION LIMIT of the gateway login `app_tenant_gateway`: all tenants together never "
-        "hold more database connections, so tenants cannot starve the backend's own logins. Enforced by "
-        "PostgreSQL. Default: dev 10, prod 60.",
+        description="Database connections all tenants together may hold through the proxy, over all tasks. "
+        "The backend holds at most tenant_connections // backend.max_tasks per task (TENANT_SETTINGS "
+        "`task_tenant_connections`), and the capacity check counts it against the proxy's ceiling next to "
+        "the backend's own pools. Default: dev 10, prod 60.",
     )
-    gateway_statement_timeout_ms: int = Field(
-        default=60000, ge=100, le=3_600_000,
-        description="`statement_timeout` of the gateway login itself: the backstop when the backend sets none. "
-        "Enforced by PostgreSQL at login. Default 60000.",
+    legacy_gateway: bool = Field(
+        default=False,
+        description="Migration only: keep the former gateway login `app_tenant_gateway` (its password secret, "
+        "its proxy entry, its membership in every tenant's role) while the backend switches to the tenant "
+        "logins. Set it in the deploy that adds the logins, remove it in the next one (docs/tenant-isolation.md, "
+        "Migration). Default false.",
     )
 
     _flags = field_validator("feature_flags")(classmethod(lambda cls, v: _check_flags(v)))
 
 
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dev": {"connection_limit": 2, "statement_timeout_ms": 30000, "gateway_connection_limit": 10},
-    "prod": {"connection_limit": 5, "statement_timeout_ms": 15000, "gateway_connection_limit": 60},
+    "dev": {"connection_limit": 2, "statement_timeout_ms": 30000, "tenant_connections": 10},
+    "prod": {"connection_limit": 5, "statement_timeout_ms": 15000, "tenant_connections": 60},
 }
 """Per-tier defaults of `tenant_defaults`; `Pulumi.<stack>.yaml` only holds what differs."""
 
@@ -81,7 +87,7 @@ class TenantSettings(Section):
     slug: str = Field(
         pattern=r"^[a-z][a-z0-9_]{1,39}$",
         description="Tenant identifier: lower case, starts with a letter, 2-40 of [a-z0-9_]. "
-        "Names the tenant's schema and its role. Required.",
+        "Names the tenant's schema, the role owning it and (as `tenant_<slug>`) its login. Required.",
     )
     drop_schema: bool = Field(
         default=False,
@@ -90,7 +96,8 @@ class TenantSettings(Section):
     )
     connection_limit: int | None = Field(
         default=None, ge=1, le=1000,
-        description="Connections this tenant may hold at once; <= tenant_defaults.gateway_connection_limit. "
+        description="Connections this tenant's login may hold at once (its CONNECTION LIMIT); "
+        "<= tenant_defaults.tenant_connections. "
         "Default: tenant_defaults.connection_limit.",
     )
     statement_timeout_ms: int | None = Field(
@@ -120,40 +127,55 @@ class TenantSettings(Section):
                                exclude_defaults=True)
 
 
-def backend_document(defaults: TenantDefaults, tenants: Sequence[TenantSettings]) -> str:
-    """`TENANT_SETTINGS`, the one JSON env var the backend reads: the defaults, then only the tenants that
-    override something (so 2,000 tenants on defaults cost nothing here). Compact, keys sorted."""
+def login_name(slug: str) -> str:
+    """The login of tenant `slug`: `tenant_<slug>` (LOGIN, `rds_iam`, member of the tenant's role only)."""
+    return LOGIN_PREFIX + slug
+
+
+def backend_document(defaults: TenantDefaults, tenants: Sequence[TenantSettings], max_tasks: int = 1) -> str:
+    """`TENANT_SETTINGS`, the one JSON env var the backend reads: the defaults (with the per-task share of
+    `tenant_connections`), then only the tenants that override something (so 2,000 tenants on defaults cost
+    nothing here). Compact, keys sorted. PostgreSQL itself enforces each login's connection limit and
+    statement timeout; the backend needs them only to size its per-tenant pools."""
     document = {
-        "defaults": defaults.model_dump(include={"connection_limit", "statement_timeout_ms", "feature_flags"}),
+        "defaults": {
+            **defaults.model_dump(include={"connection_limit", "statement_timeout_ms", "feature_flags"}),
+            "task_tenant_connections": max(defaults.tenant_connections // max_tasks, 1),
+        },
         "tenants": {t.slug: o for t in tenants if (o := t.overrides())},
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
 def tenant_limits(settings: StackSettings) -> list[Problem]:
-    """Cross-check: a tenant's limit fits the gateway's, the gateway fits the proxy next to the backend's
-    read-write pools, and `TENANT_SETTINGS` fits the task definition."""
+    """Cross-check: a tenant's limit fits the tenants' share, the share fits the proxy next to the backend's
+    read-write pools and gives every task at least one connection, and `TENANT_SETTINGS` fits the task
+    definition."""
     defaults, problems = settings.tenant_defaults, []
-    gateway = defaults.gateway_connection_limit
+    share = defaults.tenant_connections
     for tenant in settings.tenants:
-        if (tenant.connection_limit or defaults.connection_limit) > gateway:
+        if (tenant.connection_limit or defaults.connection_limit) > share:
             key = "connection_limit" if tenant.connection_limit else "(tenant_defaults.connection_limit)"
             problems.append(Problem(
                 f"{PROJECT}:tenants[{tenant.slug}].{key}", str(tenant.connection_limit or defaults.connection_limit),
-                f"a tenant may hold at most tenant_defaults.gateway_connection_limit ({gateway}) connections"))
+                f"a tenant may hold at most tenant_defaults.tenant_connections ({share}) connections"))
     if not settings.tenants:
         return problems
     db, backend = settings.database, settings.backend
     pools = backend.max_tasks * backend.db_pool_size
-    demand = pools + gateway
+    demand = pools + share
     if pools <= db.proxy_ceiling < demand:  # pools alone over the ceiling: database_capacity names db_pool_size
         problems.append(Problem(
-            f"{PROJECT}:tenant_defaults.gateway_connection_limit", str(gateway),
-            f"the writer would take backend.max_tasks x db_pool_size ({backend.max_tasks * backend.db_pool_size}) "
-            f"+ the gateway's {gateway} = {demand} proxy connections, over the proxy's ceiling of "
-            f"{db.proxy_ceiling}; use gateway_connection_limit <= "
-            f"{max(db.proxy_ceiling - backend.max_tasks * backend.db_pool_size, 0)}"))
-    size = len(backend_document(defaults, settings.tenants).encode())
+            f"{PROJECT}:tenant_defaults.tenant_connections", str(share),
+            f"the writer would take backend.max_tasks x db_pool_size ({pools}) + the tenants' {share} = {demand} "
+            f"proxy connections, over the proxy's ceiling of {db.proxy_ceiling}; use tenant_connections <= "
+            f"{max(db.proxy_ceiling - pools, 0)}"))
+    if share < backend.max_tasks:
+        problems.append(Problem(
+            f"{PROJECT}:tenant_defaults.tenant_connections", str(share),
+            f"each of backend.max_tasks ({backend.max_tasks}) tasks needs at least one tenant connection; "
+            f"use tenant_connections >= {backend.max_tasks}"))
+    size = len(backend_document(defaults, settings.tenants, backend.max_tasks).encode())
     if size > TENANT_SETTINGS_MAX_BYTES:
         problems.append(Problem(
             f"{PROJECT}:tenants", f"{size} bytes of per-tenant overrides",

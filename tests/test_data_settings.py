@@ -93,8 +93,8 @@ def test_capacity_check_rejects_a_too_large_pool(stack: str) -> None:
     message = str(err)
     assert f"backend.max_tasks ({tasks}) x db_pool_size (200) = {tasks * 200}" in message
     assert f"proxy's ceiling of {ceiling}" in message and f"database.max_connections {db.max_connections}" in message
-    # The suggestion leaves the tenant gateway its share of the same ceiling, and is accepted.
-    gateway = settings.tenant_defaults.gateway_connection_limit if settings.tenants else 0
+    # The suggestion leaves the tenants their share of the same ceiling, and is accepted.
+    gateway = settings.tenant_defaults.tenant_connections if settings.tenants else 0
     assert f"db_pool_size <= {(ceiling - gateway) // tasks}" in message
     settings_for(with_changes(stack, {"backend": {"db_pool_size": (ceiling - gateway) // tasks}}))
 

@@ -40,9 +40,10 @@ def test_group_and_login_roles(plan: Plan) -> None:
     found = roles(plan)
     assert found["app_rw"]["login"] is False and found["app_ro"]["login"] is False
     assert found["migrator"]["login"] is True
-    assert found["app_backend_rw"]["roles"] == ["app_rw"] and found["app_backend_ro"]["roles"] == ["app_ro"]
+    assert found["app_backend_rw"]["roles"] == ["app_rw", "rds_iam"]
+    assert found["app_backend_ro"]["roles"] == ["app_ro", "rds_iam"] and found["migrator"]["roles"] == ["rds_iam"]
     for login in ("migrator", "app_backend_rw", "app_backend_ro"):
-        assert found[login]["password"] == "[secret]"
+        assert "password" not in found[login]  # IAM tokens only: no password in state or any secret
 
 
 def test_rw_may_write_ro_may_only_read(plan: Plan) -> None:
@@ -77,12 +78,11 @@ def test_extensions(plan: Plan) -> None:
     assert {"pg_stat_statements", "pgcrypto"} <= names
 
 
-def test_backend_gets_pooled_urls_as_secret_references(plan: Plan) -> None:
+def test_backend_gets_proxy_hosts_and_no_database_secret(plan: Plan) -> None:
     app = container_definitions(plan)[0]
     secrets = {s["name"]: s["valueFrom"] for s in app["secrets"]}
-    logins = plan.outputs["database_login_secret_arns"]
-    assert secrets["DATABASE_URL"] == logins["app_backend_rw"] + ":url::"
-    assert secrets["DATABASE_READ_URL"] == logins["app_backend_ro"] + ":url::"
+    assert plan.outputs["database_login_secret_arns"] == {}
+    assert not [name for name in secrets if name.startswith("DATABASE_")]
     assert secrets["REDIS_URL"] == plan.outputs["cache_secret_arn"] + ":url::"
     assert secrets["REDIS_AUTH_TOKEN"] == plan.outputs["cache_secret_arn"] + ":auth_token::"
     env = {e["name"]: e["value"] for e in app["environment"]}
@@ -91,8 +91,8 @@ def test_backend_gets_pooled_urls_as_secret_references(plan: Plan) -> None:
     assert env["REDIS_HOST"] == plan.outputs["cache_primary_endpoint"]
     policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-execution").inputs["policy"])
     reads = next(s for s in policy["Statement"] if s["Action"] == "secretsmanager:GetSecretValue")["Resource"]
-    assert {logins["app_backend_rw"], logins["app_backend_ro"], plan.outputs["cache_secret_arn"]} <= set(reads)
-    assert logins["migrator"] not in reads  # the app does not run DDL
+    assert plan.outputs["cache_secret_arn"] in reads
+    assert not any("/postgres/" in r or "rds!" in r for r in reads)  # no database secret to read at all
 
 
 def test_login_secrets_encrypted_and_recoverable(plan: Plan) -> None:

@@ -59,8 +59,8 @@ def test_add_appends_only_the_tenants_lines(stack_dir: Path, capsys: pytest.Capt
 def test_add_prints_the_offline_diff_it_causes(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert ops_tenants(stack_dir, "dev", "add", "newco", "--flag", "beta=true", diff=True) == 0
     out = capsys.readouterr().out
-    assert "3 to add, 1 to change, 0 to remove" in out  # role, schema, gateway grant; the task definition
-    for name in ("tenants-newco", "tenants-newco-gateway"):
+    assert "3 to add, 1 to change, 0 to remove" in out  # role, schema, login; the task definition
+    for name in ("tenants-newco", "tenants-newco-login"):
         assert f"  {name}" in out
     assert "TENANT_SETTINGS].value.tenants.newco" in out  # the one env var the flag changes
 

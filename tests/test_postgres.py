@@ -98,10 +98,8 @@ def test_proxy_requires_tls_and_pools_reads(plan: Plan, stack: str) -> None:
     proxy = one(plan, "aws:rds/proxy:Proxy").inputs
     assert proxy["requireTls"] is True and proxy["engineFamily"] == "POSTGRESQL"
     master = one(plan, CLUSTER)
-    auths = proxy["auths"]
-    assert all(a["authScheme"] == "SECRETS" and a["secretArn"].startswith("arn:aws:secretsmanager:") for a in auths)
-    assert len(auths) == 5  # master + migrator + backend rw + backend ro + tenant gateway
-    assert any("rds!cluster" in a["secretArn"] for a in auths)
+    # End-to-end IAM: no secret at all, so neither the master nor any app login is reachable by password.
+    assert proxy["defaultAuthScheme"] == "IAM_AUTH" and "auths" not in proxy
     endpoint = one(plan, "aws:rds/proxyEndpoint:ProxyEndpoint").inputs
     assert endpoint["targetRole"] == "READ_ONLY" and endpoint["dbProxyName"] == proxy["name"]
     pool = one(plan, "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup").inputs["connectionPoolConfig"]
@@ -113,9 +111,23 @@ def test_proxy_requires_tls_and_pools_reads(plan: Plan, stack: str) -> None:
     assert target["dbClusterIdentifier"] == master.inputs["clusterIdentifier"] and target["targetGroupName"] == "default"
 
 
-def test_proxy_role_reads_only_its_secrets(plan: Plan) -> None:
+def test_proxy_role_connects_as_the_app_users_and_reads_no_secret(plan: Plan) -> None:
+    policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "db-proxy").inputs["policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == "rds-db:connect"
+    cluster_id = one(plan, CLUSTER).outputs["clusterResourceId"]
+    assert [r.rsplit("/", 1)[1] for r in statement["Resource"]] == ["app_backend_ro", "app_backend_rw", "migrator",
+                                                                      "tenant_*"]
+    assert all(r.startswith("arn:aws:rds-db:") and f":dbuser:{cluster_id}/" in r for r in statement["Resource"])
+
+
+def test_proxy_role_reads_only_the_migrations_password_secret() -> None:
+    from tests.planning import plan_with
+
+    plan = plan_with("dev", {"tenants": [{"slug": "acme"}], "tenant_defaults": {"legacy_gateway": True}})
     policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "db-proxy").inputs["policy"])
     auths = {a["secretArn"] for a in one(plan, "aws:rds/proxy:Proxy").inputs["auths"]}
+    assert len(auths) == 1 and not any("rds!cluster" in a for a in auths)  # the gateway's; never the master's
     reads = next(s for s in policy["Statement"] if s["Action"] == "secretsmanager:GetSecretValue")
     assert set(reads["Resource"]) == auths
     decrypt = next(s for s in policy["Statement"] if s["Action"] == "kms:Decrypt")

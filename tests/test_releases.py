@@ -114,19 +114,24 @@ def test_migrate_task_runs_the_service_image_with_the_migrator_login(plan: Plan,
     (task,) = migrate
     assert task["image"] == app["image"] and "@sha256:" in task["image"]
     assert task["command"] == settings_for(with_changes(stack)).backend.migrate_command
-    migrator_secret = plan.outputs["database_login_secret_arns"][MIGRATOR]
-    app_secrets = {s["valueFrom"] for s in app["secrets"]}
-    assert task["secrets"] == [{"name": "DATABASE_URL", "valueFrom": f"{migrator_secret}:url::"}]
-    assert f"{migrator_secret}:url::" not in app_secrets
+    env = {e["name"]: e["value"] for e in task["environment"]}
+    app_env = {e["name"]: e["value"] for e in app["environment"]}
+    assert env["DATABASE_USER"] == MIGRATOR and app_env["DATABASE_USER"] != MIGRATOR  # by IAM token, as migrator
+    assert env["DATABASE_HOST"] == app_env["DATABASE_HOST"] and env["DATABASE_AUTH"] == "iam"
+    assert task["secrets"] == []
     options = task["logConfiguration"]["options"]
     assert options["awslogs-stream-prefix"] == "migrate" and options["awslogs-group"] == plan.outputs["backend_log_group"]
 
 
-def test_only_the_migrate_execution_role_reads_the_migrator_secret(plan: Plan) -> None:
-    migrator_secret = plan.outputs["database_login_secret_arns"][MIGRATOR]
+def test_only_the_migrate_task_role_connects_as_the_migrator(plan: Plan) -> None:
+    migrate_task = one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-migrate-task").inputs["policy"]
+    app_task = one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-task").inputs["policy"]
+    assert migrate_task.count("dbuser:") == 1 and f"/{MIGRATOR}" in migrate_task and f"/{MIGRATOR}" not in app_task
+    task = one(plan, "aws:ecs/taskDefinition:TaskDefinition", "backend-migrate").inputs
+    assert task["taskRoleArn"] == one(plan, "aws:iam/role:Role", "backend-migrate-task").outputs["arn"]
     migrate_policy = one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-migrate-execution").inputs["policy"]
     app_policy = one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-execution").inputs["policy"]
-    assert migrator_secret in migrate_policy and migrator_secret not in app_policy
+    assert "secretsmanager:GetSecretValue" not in migrate_policy and "kms:Decrypt" not in migrate_policy
     pulls = [s for s in json.loads(migrate_policy)["Statement"] if s.get("Sid") == "PullImage"]
     app_pulls = [s for s in json.loads(app_policy)["Statement"] if s.get("Sid") == "PullImage"]
     assert pulls == app_pulls and pulls

@@ -1,4 +1,5 @@
-"""Tenant isolation: a schema and a role per tenant, reached only through the gateway, never dropped by accident."""
+"""Tenant isolation in the plan: per tenant a schema, its owner role and its own IAM login; never dropped by
+accident; the former gateway only while migrating."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import cache
 
 import pytest
 
+from ops.diff import diff_plans
 from ops.plan import Plan
 from stacks import SettingsError
 from stacks.tenants import backend_document
@@ -20,69 +22,69 @@ TENANTS = [{"slug": "acme"}, {"slug": "globex"}, {"slug": "initech", "drop_schem
 
 
 @cache
-def tenant_plan(stack: str) -> Plan:
-    return plan_with(stack, {"tenants": TENANTS})
+def tenant_plan(stack: str, legacy: bool = False) -> Plan:
+    return plan_with(stack, {"tenants": TENANTS, "tenant_defaults": {"legacy_gateway": legacy}})
 
 
 def tenant_resources(plan: Plan) -> list:
     return [r for r in plan.resources if r.parent.endswith("floyo:data:Tenants::tenants")]
 
 
-def test_one_schema_one_role_and_one_gateway_grant_per_tenant(stack: str) -> None:
+def test_one_schema_one_owner_role_and_one_login_per_tenant(stack: str) -> None:
     plan = tenant_plan(stack)
-    resources = [r for r in tenant_resources(plan) if r.name != "tenants-gateway" and r.name != "tenants-gateway-connect"]
+    resources = [r for r in tenant_resources(plan) if r.name not in ("tenants-group", "tenants-group-connect")]
     assert len(resources) == 3 * len(TENANTS)
     schemas = {r.inputs["name"]: r.inputs for r in resources if r.type == SCHEMA}
     roles = {r.inputs["name"]: r.inputs for r in resources if r.type == ROLE}
-    grants = {r.inputs["grantRole"]: r.inputs for r in resources if r.type == GRANT_ROLE}
-    assert set(schemas) == set(roles) == set(grants) == {t["slug"] for t in TENANTS}
+    assert set(schemas) == {t["slug"] for t in TENANTS}
+    assert set(roles) == {t["slug"] for t in TENANTS} | {f"tenant_{t['slug']}" for t in TENANTS}
+    defaults = {"dev": (2, 30000), "prod": (5, 15000)}[stack]
     for slug, schema in schemas.items():
         assert schema["owner"] == slug and schema["database"] == "floyo"
-        # A tenant role never logs in and joins nothing; only the gateway is made a member of it.
+        # The owner role never logs in and joins nothing.
         assert roles[slug]["login"] is False and not roles[slug].get("roles")
-        assert "password" not in roles[slug]  # no per-tenant secret in state
-        assert grants[slug]["role"] == GATEWAY and not grants[slug].get("withAdminOption")
+        # The login: its own role, rds_iam (IAM tokens only) and the CONNECT group; PostgreSQL's limits.
+        login = roles[f"tenant_{slug}"]
+        assert login["login"] is True and login["inherit"] is True
+        assert sorted(login["roles"]) == sorted([slug, "rds_iam", "app_tenants"])
+        assert (login["connectionLimit"], login["statementTimeout"]) == defaults
+        assert "password" not in login  # no secret for a tenant anywhere
+    assert plan.of_type(GRANT_ROLE) == []  # memberships live in the Role itself: no Role/GrantRole fight
 
 
-def test_gateway_login_is_noinherit_limited_and_behind_the_proxy(stack: str) -> None:
+def test_no_password_for_any_backend_login_and_no_master_in_the_proxy(stack: str) -> None:
     plan = tenant_plan(stack)
-    gateway = [r.inputs for r in plan.of_type(ROLE) if r.inputs["name"] == GATEWAY]
-    assert len(gateway) == 1
-    g = gateway[0]
-    assert g["login"] is True and g["inherit"] is False and not g.get("roles")
-    assert g["password"] == "[secret]" and g["encryptedPassword"] is True
-    limit = {"dev": 10, "prod": 60}[stack]  # tenant_defaults.gateway_connection_limit per tier
-    assert g["connectionLimit"] == limit and g["statementTimeout"] == 60000
-    # It may connect to the app database, nothing more is granted to it directly.
-    direct = [r.inputs for r in plan.of_type("postgresql:index/grant:Grant") if r.inputs["role"] == GATEWAY]
-    assert direct == [{**direct[0], "objectType": "database", "privileges": ["CONNECT"]}]
-    # The proxy accepts it with a Secrets Manager secret, like the backend's other logins.
-    logins = [r.inputs["namePrefix"] for r in plan.of_type("aws:secretsmanager/secret:Secret")
-              if "/postgres/" in r.inputs.get("namePrefix", "")]
-    assert len([p for p in logins if p.endswith(f"/{GATEWAY}-")]) == 1
-    proxy = plan.of_type("aws:rds/proxy:Proxy")[0]
-    assert len(proxy.inputs["auths"]) == len(logins) + 1  # every login secret, plus the master's
+    for role in plan.of_type(ROLE):
+        assert "password" not in role.inputs, role.inputs["name"]
+        if role.inputs.get("login"):
+            assert "rds_iam" in role.inputs["roles"], role.inputs["name"]
+    postgres_secrets = [r for r in plan.of_type("aws:secretsmanager/secret:Secret")
+                        if "/postgres/" in r.inputs.get("namePrefix", "")]
+    assert postgres_secrets == [] and plan.of_type("random:index/randomPassword:RandomPassword") == [
+        r for r in plan.of_type("random:index/randomPassword:RandomPassword") if "cache" in r.name]
+    (proxy,) = plan.of_type("aws:rds/proxy:Proxy")
+    assert proxy.inputs["defaultAuthScheme"] == "IAM_AUTH" and not proxy.inputs.get("auths")
+    (backend,) = [c for c in container_definitions(plan) if c["name"] == "backend"]
+    names = {s["name"] for s in backend["secrets"]}
+    assert names.isdisjoint({"DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL"})
 
 
-def test_tenant_privileges_cover_its_own_schema_only(stack: str) -> None:
+def test_connect_names_exact_users_on_the_proxy_never_a_wildcard(stack: str) -> None:
     plan = tenant_plan(stack)
-    slugs = {t["slug"] for t in TENANTS}
-    # Ownership is the only privilege a tenant holds on a schema: each schema has exactly one owner.
-    owners = {r.inputs["name"]: r.inputs["owner"] for r in plan.of_type(SCHEMA)}
-    assert all(owners[s] == s for s in slugs)
-    # No grant or default privilege anywhere names a tenant, or a tenant's schema.
-    for r in plan.of_type("postgresql:index/grant:Grant") + plan.of_type("postgresql:index/defaultPrivileges:DefaultPrivileges"):
-        assert r.inputs["role"] not in slugs and r.inputs.get("schema") not in slugs, r.name
-    # Tenants join no role at all, so a tenant can never act as another or as the app; and nothing in the
-    # plan joins rds_iam: the creating admin is a member of each role on PostgreSQL 16, and rds_iam members
-    # lose password login (README, "Tenants").
-    member_of = {g for r in plan.of_type(ROLE) if r.inputs["name"] in slugs for g in r.inputs.get("roles") or []}
-    assert member_of == set()
-    assert all("rds_iam" not in (r.inputs.get("roles") or []) for r in plan.of_type(ROLE))
-    assert all(r.inputs["grantRole"] != "rds_iam" for r in plan.of_type(GRANT_ROLE))
-    # Tenant roles are granted to the gateway only: never to the backend's own logins.
-    holders = {r.inputs["role"] for r in plan.of_type(GRANT_ROLE) if r.inputs["grantRole"] in slugs}
-    assert holders == {GATEWAY}
+    proxy_id = plan.of_type("aws:rds/proxy:Proxy")[0].outputs["arn"].split(":")[-1]
+    cluster_id = plan.outputs["database_cluster_resource_id"]
+    connects: dict[str, list[str]] = {}
+    for policy in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for st in json.loads(policy.inputs["policy"])["Statement"]:
+            if "rds-db:connect" in st["Action"]:
+                connects[policy.name] = sorted(st["Resource"])
+    prefix = "arn:aws:rds-db:us-east-1:123456789012:dbuser:"
+    assert connects == {
+        "backend-task": [f"{prefix}{proxy_id}/{u}" for u in ("app_backend_ro", "app_backend_rw", "tenant_*")],
+        "backend-migrate-task": [f"{prefix}{proxy_id}/migrator"],
+        "db-proxy": [f"{prefix}{cluster_id}/{u}" for u in ("app_backend_ro", "app_backend_rw", "migrator", "tenant_*")],
+    }
+    assert proxy_id.startswith("prx-") and cluster_id.startswith("cluster-")
 
 
 def test_removing_a_tenant_never_drops_its_schema_without_the_flag(stack: str) -> None:
@@ -98,18 +100,40 @@ def test_each_tenant_costs_exactly_three_resources() -> None:
     assert len(many.resources) - len(few.resources) == 3 * (len(TENANTS) - 1)
 
 
-def test_backend_gets_the_gateway_url_and_one_tenant_settings_document() -> None:
+def test_migration_keeps_the_gateway_one_deploy_and_drops_no_schema(stack: str) -> None:
+    """From the gateway layout: deploy 1 (`legacy_gateway: true`) adds the logins next to the untouched
+    gateway; deploy 2 drops the gateway. Neither replaces or deletes a schema or a tenant's role."""
+    legacy, final = tenant_plan(stack, legacy=True), tenant_plan(stack)
+    gateway = [r.inputs for r in legacy.of_type(ROLE) if r.inputs["name"] == GATEWAY]
+    assert len(gateway) == 1 and gateway[0]["inherit"] is False and not gateway[0].get("roles")
+    assert {r.inputs["grantRole"] for r in legacy.of_type(GRANT_ROLE)} == {t["slug"] for t in TENANTS}
+    (proxy,) = legacy.of_type("aws:rds/proxy:Proxy")
+    assert proxy.inputs["defaultAuthScheme"] == "IAM_AUTH" and len(proxy.inputs["auths"]) == 1  # the gateway's
+    diff = diff_plans(stack, legacy.as_json(), final.as_json())
+    replaced = [c.name for c in diff.changes if c.replace_paths or c.cascade]
+    assert replaced == ["backend-task"]  # only the task definition (its env loses DATABASE_TENANT_URL)
+    assert {c.name for c in diff.of_kind("remove")} == {
+        "tenants-gateway", "tenants-gateway-connect", *(f"tenants-{t['slug']}-gateway" for t in TENANTS),
+        "db-app-tenant-gateway", "db-app-tenant-gateway-password"}
+
+
+def test_backend_gets_iam_settings_and_one_tenant_settings_document() -> None:
     tenants = [{"slug": "acme"}, {"slug": "globex", "connection_limit": 4, "feature_flags": {"beta": True}}]
     plan = plan_with("prod", {"tenants": tenants, "tenant_defaults": {"feature_flags": {"beta": False}}})
     (backend,) = [c for c in container_definitions(plan) if c["name"] == "backend"]
     env = {e["name"]: e["value"] for e in backend["environment"]}
     assert json.loads(env["TENANT_SETTINGS"]) == {
-        "defaults": {"connection_limit": 5, "statement_timeout_ms": 15000, "feature_flags": {"beta": False}},
+        "defaults": {"connection_limit": 5, "statement_timeout_ms": 15000, "feature_flags": {"beta": False},
+                     "task_tenant_connections": 5},  # prod: tenant_connections 60 over max_tasks 12
         "tenants": {"globex": {"connection_limit": 4, "feature_flags": {"beta": True}}},  # acme: defaults only
     }
-    secrets = {s["name"]: s["valueFrom"] for s in backend["secrets"]}
-    assert secrets["DATABASE_TENANT_URL"].endswith(":url::")
-    assert len({secrets[k] for k in ("DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL")}) == 3
+    assert {k: env[k] for k in ("DATABASE_AUTH", "DATABASE_USER", "DATABASE_READ_USER",
+                                "DATABASE_TENANT_USER_PREFIX", "DATABASE_SSLMODE")} == {
+        "DATABASE_AUTH": "iam", "DATABASE_USER": "app_backend_rw", "DATABASE_READ_USER": "app_backend_ro",
+        "DATABASE_TENANT_USER_PREFIX": "tenant_", "DATABASE_SSLMODE": "verify-full"}
+    (migrate,) = container_definitions(plan, "backend-migrate")
+    assert {e["name"]: e["value"] for e in migrate["environment"]}["DATABASE_USER"] == "migrator"
+    assert not migrate.get("secrets")
 
 
 def problems(stack: str, changes: dict) -> str:
@@ -125,22 +149,29 @@ def test_invalid_tenant_settings_name_the_tenant_and_the_key() -> None:
     assert "floyo-infra:tenants[globex].feature_flags: got " in text and "Bad-Name" in text
     text = problems("dev", {"tenants": [{"slug": "acme", "statement_timeout_ms": 10}]})
     assert "floyo-infra:tenants[acme].statement_timeout_ms: got 10" in text
-    # A tenant may not hold more than the gateway: dev's gateway has 10.
+    # A tenant may not hold more than all tenants together: dev's share is 10.
     text = problems("dev", {"tenants": [{"slug": "acme", "connection_limit": 11}]})
     assert "floyo-infra:tenants[acme].connection_limit: got 11; a tenant may hold at most" in text
+    # A slug may not take the logins' prefix (the IAM pattern tenant_* would then match an owner role).
+    assert "floyo-infra:tenants[0].slug" in problems("dev", {"tenants": [{"slug": "tenant_x"}]}) or \
+        "tenant_x" in problems("dev", {"tenants": [{"slug": "tenant_x"}]})
+    # The removed gateway settings are refused by name, never ignored.
+    assert "gateway_connection_limit" in problems("dev", {"tenant_defaults": {"gateway_connection_limit": 5}})
 
 
-def test_tenant_settings_document_and_gateway_fit_their_limits() -> None:
+def test_tenant_settings_document_and_share_fit_their_limits() -> None:
     many = [{"slug": f"t{i:04d}", "feature_flags": {"beta": True}} for i in range(2000)]
     assert "TENANT_SETTINGS may take at most 16384 bytes" in problems("dev", {"tenants": many})
     # 2,000 tenants on defaults cost nothing in the document.
     settings = settings_for(with_changes("dev", {"tenants": [{"slug": f"t{i:04d}"} for i in range(2000)]}))
     assert len(backend_document(settings.tenant_defaults, settings.tenants)) < 200
-    text = problems("prod", {"tenant_defaults": {"gateway_connection_limit": 700}})
-    assert "floyo-infra:tenant_defaults.gateway_connection_limit: got 700" in text and "ceiling of 800" in text
+    text = problems("prod", {"tenant_defaults": {"tenant_connections": 700}})
+    assert "floyo-infra:tenant_defaults.tenant_connections: got 700" in text and "ceiling of 800" in text
+    text = problems("prod", {"tenant_defaults": {"tenant_connections": 6}})  # prod runs up to 12 tasks
+    assert "use tenant_connections >= 12" in text
 
 
 def test_tenant_defaults_per_tier() -> None:
     dev, prod = (settings_for(with_changes(s)).tenant_defaults for s in ("dev", "prod"))
-    assert (dev.connection_limit, dev.statement_timeout_ms, dev.gateway_connection_limit) == (2, 30000, 10)
-    assert (prod.connection_limit, prod.statement_timeout_ms, prod.gateway_connection_limit) == (5, 15000, 60)
+    assert (dev.connection_limit, dev.statement_timeout_ms, dev.tenant_connections) == (2, 30000, 10)
+    assert (prod.connection_limit, prod.statement_timeout_ms, prod.tenant_connections) == (5, 15000, 60)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.policy import _NotApplicableError
 
-from . import baseline, budget, network, ordering, permissions, quotas, replacement
+from . import baseline, budget, network, ordering, permissions, quotas, replacement, tenancy
 from ._core import (
     ADVISORY,
     MEDIUM,
@@ -31,6 +31,7 @@ FAMILIES: dict[str, Sequence[FloyoResourcePolicy | FloyoStackPolicy]] = {
     "replacement safety": replacement.POLICIES,
     "security baseline": baseline.POLICIES,
     "budget gate": budget.POLICIES,
+    "tenant isolation": tenancy.POLICIES,
 }
 
 
