@@ -31,8 +31,8 @@ from components.database_objects import (
     skip_preview_credentials,
 )
 from components.db_access import DbAccess, DbAccessArgs
-from components.drift_access import DriftReads
 from components.db_connect import backend_database_access
+from components.drift_access import DriftReads
 from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
