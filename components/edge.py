@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,9 @@ class EdgeArgs:
     """DNS name of the load balancer the hosts point at."""
     https_listener_arn: pulumi.Input[str]
     """The load balancer's HTTPS listener; extra hosts' certificates are attached to it."""
+    records_depend_on: Sequence[pulumi.Resource] = ()
+    """What must exist before the proxied records send users to the origin (the HTTPS listener, so a
+    first deploy routes users only once the listener verifies). Default none."""
 
 
 class Edge(pulumi.ComponentResource):
@@ -65,8 +69,9 @@ class Edge(pulumi.ComponentResource):
       HSTS, HTTP/3, Brotli, WebSockets, opportunistic encryption;
     * Tiered Cache with Smart topology;
     * the rulesets (`EdgeRules`): cache rules, managed WAF, auth rate limit, custom rules;
-    * a Cloudflare health check on https://<api host><health path> (`health_check`), for alerting;
-    * optionally zone-level authenticated origin pulls.
+    * a Cloudflare health check on https://<api host><health path> (`health_check`), for alerting.
+
+    The origin lock's client certificate (per-hostname authenticated origin pulls) is `OriginLock`'s.
     """
 
     zone_id: pulumi.Output[str]
@@ -86,7 +91,8 @@ class Edge(pulumi.ComponentResource):
             cloudflare.DnsRecord(
                 f"{name}-{host.split('.')[0]}", zone_id=args.zone_id, name=host, type="CNAME",
                 content=args.origin_dns_name, proxied=True, ttl=AUTOMATIC_TTL,
-                comment="floyo: proxied to the load balancer (managed by Pulumi)", opts=child,
+                comment="floyo: proxied to the load balancer (managed by Pulumi)",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.records_depend_on)),
             )
             for host in s.hosts
         ]
@@ -105,10 +111,6 @@ class Edge(pulumi.ComponentResource):
         argo = cloudflare.ArgoTieredCaching(f"{name}-tiered-cache", zone_id=args.zone_id, value="on", opts=child)
         cloudflare.TieredCache(f"{name}-smart-tiered-cache", zone_id=args.zone_id, value="on",
                                opts=pulumi.ResourceOptions(parent=self, depends_on=[argo]))
-
-        if s.authenticated_origin_pulls:
-            cloudflare.AuthenticatedOriginPullsSettings(f"{name}-origin-pulls", zone_id=args.zone_id, enabled=True,
-                                                        opts=child)
 
         self.rules = EdgeRules(f"{name}-rules", EdgeRulesArgs(
             zone_id=args.zone_id, hosts=s.hosts, cache=s.cache, rate_limit=s.auth_rate_limit,
