@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.policy import _NotApplicableError
 
-from . import baseline, network, ordering, permissions, quotas, replacement
+from . import baseline, network, ordering, origin_lock, permissions, quotas, replacement
 from ._core import (
     ADVISORY,
     MEDIUM,
@@ -30,6 +30,7 @@ FAMILIES: dict[str, Sequence[FloyoResourcePolicy | FloyoStackPolicy]] = {
     "ordering AWS needs": ordering.POLICIES,
     "replacement safety": replacement.POLICIES,
     "security baseline": baseline.POLICIES,
+    "origin lock": origin_lock.POLICIES,
 }
 
 
