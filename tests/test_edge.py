@@ -213,12 +213,6 @@ def test_health_check_probes_the_public_health_url(plan: Plan, stack: str) -> No
     assert plan.outputs["edge_health_check_id"] == check.id
 
 
-def test_authenticated_origin_pulls_toggle(plan: Plan) -> None:
-    token = "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings"
-    assert plan.of_type(token) == []
-    assert one(plan_with("dev", {"cdn": {"authenticated_origin_pulls": True}}), token).inputs["enabled"] is True
-
-
 # --- origin lock ------------------------------------------------------------------------
 
 def lb_ingress(plan: Plan) -> list[dict[str, Any]]:
