@@ -76,8 +76,8 @@ zone = cloudflare.get_zone_output(filter={"name": settings.cdn.zone, "match": "a
 certificate = DnsValidatedCertificate("api-cert", CertificateArgs(domain=settings.cdn.api_host, zone_id=zone.id))
 # Origin lock by mutual TLS: Cloudflare presents our client certificate first, then the listener verifies it.
 origin_lock = OriginLock("origin-lock", OriginLockArgs(
-    settings=settings.cdn.origin_lock, zone_id=zone.id, hosts=settings.cdn.hosts, bucket_key_arn=data_key.arn,
-    protect=prod))
+    settings=settings.cdn.origin_lock, zone_id=zone.id, zone=settings.cdn.zone, hosts=settings.cdn.hosts,
+    bucket_key_arn=data_key.arn, protect=prod))
 lb = LoadBalancer("api", LoadBalancerArgs(
     settings=settings.backend, context=ctx, vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids,
     security_group_id=groups.lb.id, certificate_arn=certificate.arn, protect=prod,

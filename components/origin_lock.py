@@ -31,6 +31,8 @@ class OriginLockArgs:
     """The stack's `cdn.origin_lock` settings (mode, CA generations, validity)."""
     zone_id: pulumi.Input[str]
     """The Cloudflare zone of the hosts."""
+    zone: str
+    """The zone's name (the client certificate names a host in it, so ACM can import it)."""
     hosts: Sequence[str]
     """Public host names Cloudflare proxies to the load balancer (per-hostname origin pulls for each)."""
     bucket_key_arn: pulumi.Input[str]
@@ -82,8 +84,9 @@ class OriginLock(pulumi.ComponentResource):
                                     rsa_bits=pki.RSA_BITS, opts=child)
         request = tls.CertRequest(
             f"{name}-client-{signer.label}-csr", private_key_pem=client_key.private_key_pem,
-            subject=tls.CertRequestSubjectArgs(common_name=pki.client_common_name(stack, signer.label),
+            subject=tls.CertRequestSubjectArgs(common_name=pki.client_dns_name(args.zone, signer.label),
                                                organization=pki.ORGANIZATION),
+            dns_names=[pki.client_dns_name(args.zone, signer.label)],
             opts=child)
         client = tls.LocallySignedCert(
             f"{name}-client-{signer.label}", cert_request_pem=request.cert_request_pem,

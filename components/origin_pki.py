@@ -41,8 +41,11 @@ def ca_common_name(stack: str, generation: str) -> str:
     return f"floyo {stack} origin-pull CA {generation}"
 
 
-def client_common_name(stack: str, generation: str) -> str:
-    return f"floyo {stack} cloudflare origin-pull {generation}"
+def client_dns_name(zone: str, generation: str) -> str:
+    """The client certificate's subject and only DNS name. Neither Cloudflare nor the ALB reads it, but ACM
+    imports only certificates that name a domain (ACM User Guide, "Prerequisites for importing
+    certificates"), and the expiry alarm reads ACM's copy."""
+    return f"origin-pull-{generation}.{zone}"
 
 
 def ca_bundle(pems: Sequence[str]) -> str:

@@ -84,10 +84,12 @@ def make_client(ca: Issued, generation: str, *, uses: tuple[str, ...] = pki.CLIE
     """A client certificate as `OriginLock` makes it (pulumi-tls LocallySignedCert with the same parameters)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=pki.RSA_BITS)
     start = NOW - dt.timedelta(days=age_days, minutes=5)
-    builder = (x509.CertificateBuilder().subject_name(_name(pki.client_common_name("test", generation)))
+    dns_name = pki.client_dns_name("floyo.test", generation)
+    builder = (x509.CertificateBuilder().subject_name(_name(dns_name))
                .issuer_name(ca.cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(start).not_valid_after(start + dt.timedelta(hours=pki.hours(validity_days)))
                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns_name)]), critical=False)
                .add_extension(_usage(uses), critical=True)
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
     extended = [EXTENDED[u] for u in uses if u in EXTENDED]

@@ -83,6 +83,8 @@ def test_cloudflare_presents_our_certificate_on_every_public_host() -> None:
 
 
 def test_the_client_certificate_is_for_tls_clients_only() -> None:
+    csr = one(stack_plan("prod"), "tls:index/certRequest:CertRequest").inputs
+    assert csr["dnsNames"] == ["origin-pull-g1.floyo.app"] == [csr["subject"]["commonName"]]  # ACM imports it
     client = one(stack_plan("prod"), SIGNED).inputs
     assert "client_auth" in client["allowedUses"] and "server_auth" not in client["allowedUses"]
     assert client["validityPeriodHours"] == 730 * 24 and client["earlyRenewalHours"] == 0
