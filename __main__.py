@@ -162,7 +162,7 @@ backend = BackendService("backend", BackendServiceArgs(
 # --- edge --------------------------------------------------------------------------------
 edge = Edge("edge", EdgeArgs(
     settings=settings.cdn, zone_id=zone.id, origin_dns_name=lb.dns_name,
-    https_listener_arn=lb.https_listener.arn, records_depend_on=[lb.https_listener],
+    https_listener_arn=lb.https_listener.arn,
 ))
 
 

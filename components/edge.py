@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +50,6 @@ class EdgeArgs:
     """DNS name of the load balancer the hosts point at."""
     https_listener_arn: pulumi.Input[str]
     """The load balancer's HTTPS listener; extra hosts' certificates are attached to it."""
-    records_depend_on: Sequence[pulumi.Resource] = ()
-    """What must exist before the proxied records send users to the origin (the HTTPS listener, so a
-    first deploy routes users only once the listener verifies). Default none."""
 
 
 class Edge(pulumi.ComponentResource):
@@ -91,8 +87,7 @@ class Edge(pulumi.ComponentResource):
             cloudflare.DnsRecord(
                 f"{name}-{host.split('.')[0]}", zone_id=args.zone_id, name=host, type="CNAME",
                 content=args.origin_dns_name, proxied=True, ttl=AUTOMATIC_TTL,
-                comment="floyo: proxied to the load balancer (managed by Pulumi)",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.records_depend_on)),
+                comment="floyo: proxied to the load balancer (managed by Pulumi)", opts=child,
             )
             for host in s.hosts
         ]
