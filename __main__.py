@@ -39,6 +39,8 @@ from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.log_data_protection import LogDataProtection, LogDataProtectionArgs
 from components.network import Network, NetworkArgs
+from components.origin_lock import OriginLock, OriginLockArgs
+from components.origin_lock_alarm import origin_lock_alarms
 from components.postgres import AppLogin, Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 from components.resilience import Resilience, ResilienceArgs, stop_alarm_keys
@@ -78,10 +80,16 @@ groups = TierSecurityGroups("sg", SecurityGroupsArgs(
 ))
 zone = cloudflare.get_zone_output(filter={"name": settings.cdn.zone, "match": "all"})
 certificate = DnsValidatedCertificate("api-cert", CertificateArgs(domain=settings.cdn.api_host, zone_id=zone.id))
+# Origin lock by mutual TLS: Cloudflare presents our client certificate first, then the listener verifies it.
+origin_lock = OriginLock("origin-lock", OriginLockArgs(
+    settings=settings.cdn.origin_lock, zone_id=zone.id, zone=settings.cdn.zone, hosts=settings.cdn.hosts,
+    bucket_key_arn=data_key.arn, protect=prod))
 lb = LoadBalancer("api", LoadBalancerArgs(
     settings=settings.backend, context=ctx, vpc_id=network.vpc_id, subnet_ids=network.public_subnet_ids,
     security_group_id=groups.lb.id, certificate_arn=certificate.arn, protect=prod,
     zonal_shift=settings.resilience.zonal_autoshift.enabled,
+    trust_store_arn=origin_lock.trust_store_arn if settings.cdn.origin_lock.verifies else None,
+    listener_depends_on=origin_lock.presented,
 ))
 
 # What other tiers hand the backend task: plain env, secret references, IAM, sidecars.
@@ -183,6 +191,8 @@ synthetic_check = SyntheticCheck("synthetics", SyntheticCheckArgs(
 )) if synthetics.enabled else None
 alarm_specs = [
     *edge_alarms(health_check_id=public_health.health_check_id, url=public_health.url),
+    *origin_lock_alarms(certificate_arn=origin_lock.monitored_certificate_arn,
+                        warning_days=settings.cdn.origin_lock.expiry_warning_days),
     *(synthetics_alarms(canary_name=synthetic_check.canary_name, interval_minutes=synthetics.interval_minutes,
                         url=f"https://{settings.cdn.api_host}") if synthetic_check else []),
     *backend_alarms(thresholds, load_balancer=lb.arn_suffix, target_group=lb.target_group_arn_suffix,

@@ -66,8 +66,9 @@ class Edge(pulumi.ComponentResource):
       HSTS, HTTP/3, WebSockets, opportunistic encryption (Brotli is on for every zone: no setting);
     * Tiered Cache with Smart topology;
     * the rulesets (`EdgeRules`): cache rules, managed WAF, auth rate limit, custom rules;
-    * a Cloudflare health check on https://<api host><health path> (`health_check`), for alerting;
-    * optionally zone-level authenticated origin pulls.
+    * a Cloudflare health check on https://<api host><health path> (`health_check`), for alerting.
+
+    The origin lock's client certificate (per-hostname authenticated origin pulls) is `OriginLock`'s.
     """
 
     zone_id: pulumi.Output[str]
@@ -106,10 +107,6 @@ class Edge(pulumi.ComponentResource):
         argo = cloudflare.ArgoTieredCaching(f"{name}-tiered-cache", zone_id=args.zone_id, value="on", opts=child)
         cloudflare.TieredCache(f"{name}-smart-tiered-cache", zone_id=args.zone_id, value="on",
                                opts=pulumi.ResourceOptions(parent=self, depends_on=[argo]))
-
-        if s.authenticated_origin_pulls:
-            cloudflare.AuthenticatedOriginPullsSettings(f"{name}-origin-pulls", zone_id=args.zone_id, enabled=True,
-                                                        opts=child)
 
         self.rules = EdgeRules(f"{name}-rules", EdgeRulesArgs(
             zone_id=args.zone_id, hosts=s.hosts, cache=s.cache, rate_limit=s.auth_rate_limit,

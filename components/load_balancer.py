@@ -44,6 +44,12 @@ class LoadBalancerArgs:
     zonal_shift: bool = False
     """The ALB attribute `zonal_shift.config.enabled`: lets ARC (zonal shift, autoshift) move traffic away
     from one AZ. An attribute change in place, no replacement. Default false; prod's autoshift sets it."""
+    trust_store_arn: pulumi.Input[str] | None = None
+    """With it, the HTTPS listener verifies client certificates against this trust store (mutual TLS
+    `verify`: the origin lock, docs/origin-lock.md); without it, clients present none. Default none."""
+    listener_depends_on: Sequence[pulumi.Resource] = ()
+    """What must exist before the HTTPS listener is created or changed: with a trust store, Cloudflare's
+    per-hostname certificate associations, so verify never precedes the certificate. Default none."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +69,24 @@ class TrafficShift:
     """Its policy; the service must wait for it (and keep it until the service is gone)."""
 
 
+def verify_clients(trust_store_arn: pulumi.Input[str] | None) -> aws.lb.ListenerMutualAuthenticationArgs | None:
+    """The HTTPS listener's mutual TLS: `verify` against the trust store, or none. Expired client certificates
+    are refused (`ignore_client_certificate_expiry` false: the expiry alarm warns first), and the listener
+    does not advertise its CA names. Health checks are unaffected: target health checks go from the load
+    balancer to the tasks, and the public checks go through Cloudflare, which presents the certificate."""
+    if trust_store_arn is None:
+        return None
+    return aws.lb.ListenerMutualAuthenticationArgs(
+        mode="verify", trust_store_arn=trust_store_arn, ignore_client_certificate_expiry=False,
+        advertise_trust_store_ca_names="off")
+
+
 class LoadBalancer(pulumi.ComponentResource):
     """An internet-facing ALB that only speaks HTTPS to clients.
 
     * HTTPS listener with a TLS 1.2+ policy, forwarding to an IP target group whose
       health check probes the backend's `/health` with explicit thresholds;
+    * with `trust_store_arn`: mutual TLS `verify` on the HTTPS listener (the origin lock);
     * HTTP listener that only redirects to HTTPS (301);
     * idle timeout and deregistration delay long enough for WebSockets;
     * invalid headers dropped; deletion protection from settings (on in prod);
@@ -121,7 +140,8 @@ class LoadBalancer(pulumi.ComponentResource):
             ssl_policy=s.tls_policy,
             certificate_arn=args.certificate_arn,
             default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_group.arn)],
-            opts=child,
+            mutual_authentication=verify_clients(args.trust_store_arn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.listener_depends_on)),
         )
         aws.lb.Listener(
             f"{name}-http-redirect",

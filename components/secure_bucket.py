@@ -22,8 +22,9 @@ class SecureBucketArgs:
     """Prefix of the bucket's name (S3 appends a unique suffix, so a replacement can coexist), <= 37 chars."""
     key_arn: pulumi.Input[str]
     """Customer-managed KMS key for SSE-KMS (with an S3 Bucket Key, fewer KMS calls)."""
-    expire_after_days: int
-    """Days after which current objects are deleted (and noncurrent versions 30 days after they became so)."""
+    expire_after_days: int | None
+    """Days after which current objects are deleted; None keeps current objects (configuration such as a
+    trust bundle). Noncurrent versions go 30 days after they became so either way."""
     lock_mode: LockMode | None = None
     """Object Lock default retention mode: GOVERNANCE (removable with s3:BypassGovernanceRetention) or
     COMPLIANCE (nobody can shorten or remove it). Object Lock can only be turned on when the bucket is
@@ -42,7 +43,7 @@ class SecureBucket(pulumi.ComponentResource):
 
     * Object Ownership "bucket owner enforced" (ACLs off), all four public-access blocks on;
     * SSE-KMS with the given key and a bucket key; versioning on (Object Lock needs it);
-    * a lifecycle: current objects expire after `expire_after_days`, noncurrent versions 30 days later,
+    * a lifecycle: current objects expire after `expire_after_days` (unless None), noncurrent versions 30 days later,
       incomplete multipart uploads after 7 days;
     * a policy that denies any request without TLS, plus the service statements given;
     * optionally Object Lock with a default retention (set at creation, see `lock_mode`);
@@ -89,7 +90,8 @@ class SecureBucket(pulumi.ComponentResource):
             f"{name}-lifecycle", bucket=self.bucket.id,
             rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire", status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expire_after_days),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expire_after_days)
+                if args.expire_after_days is not None else None,
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=30),
                 abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(

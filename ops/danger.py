@@ -3,7 +3,8 @@ settings whose loss turns a later deletion into data loss.
 
 A change is dangerous when it deletes or replaces a `STATEFUL` or `TRAFFIC` resource, or when it
 loses a safety: Pulumi `protect`, `retain_on_delete`, or one of the `SAFETY` inputs (deletion
-protection, final snapshots, a schema's DROP ... CASCADE). Forgetting a resource that is
+protection, final snapshots, a schema's DROP ... CASCADE, a listener's client-certificate verification,
+which refuses traffic when switched on too early). Forgetting a resource that is
 `retain_on_delete` is not a deletion: Pulumi drops it from the state and the data stays.
 """
 
@@ -58,7 +59,22 @@ def _cleared(before: Any, after: Any) -> bool:
     return bool(before) and not after
 
 
+def _mtls_mode(value: Any) -> str:
+    return str(value.get("mode") or "off") if isinstance(value, dict) else "off"
+
+
+def _verify_changed(before: Any, after: Any) -> bool:
+    """The listener starts or stops verifying client certificates (the origin lock, docs/origin-lock.md)."""
+    return (_mtls_mode(before) == "verify") != (_mtls_mode(after) == "verify")
+
+
 SAFETY: dict[str, dict[str, tuple[Lost, str]]] = {
+    "aws:lb/listener:Listener": {
+        "mutualAuthentication": (_verify_changed, "client-certificate verification switched (origin lock): on, it "
+                                 "refuses every connection without a certificate from the trust store, so "
+                                 "Cloudflare must already present ours (a separate, earlier deploy); off, any "
+                                 "Cloudflare account can reach the origin again. See docs/origin-lock.md"),
+    },
     "aws:rds/cluster:Cluster": {
         "deletionProtection": (_turned_off, "deletion protection turned off"),
         "skipFinalSnapshot": (_turned_on, "no final snapshot on delete"),

@@ -58,6 +58,18 @@ def _hex(seed: str, length: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
+def _tls_outputs(token: str, name: str) -> dict[str, str]:
+    """What pulumi-tls computes, shaped like it: PEM blocks (opaque bodies; nothing here is a real key)."""
+    def pem(kind: str) -> str:
+        return f"-----BEGIN {kind}-----\nMOCK{_hex(token + name, 40)}\n-----END {kind}-----\n"
+    kind = token.split(":")[-1]
+    if kind == "PrivateKey":
+        return {"privateKeyPem": pem("PRIVATE KEY"), "publicKeyPem": pem("PUBLIC KEY")}
+    if kind == "CertRequest":
+        return {"certRequestPem": pem("CERTIFICATE REQUEST")}
+    return {"certPem": pem("CERTIFICATE")}
+
+
 def _service(token: str) -> str:
     """`aws:ecs/cluster:Cluster` -> `ecs`."""
     module = token.split(":")[1].split("/")[0]
@@ -81,6 +93,8 @@ class FloyoMocks(pulumi.runtime.Mocks):
             return self._random_id(name, state)
         if token == "pulumi:pulumi:StackReference":  # read by name (its id): the baseline's outputs
             return name, {"name": name, "outputs": baseline_outputs(self.region), "secretOutputNames": []}
+        if token.startswith("tls:"):  # PEM-shaped outputs (the bundle and Cloudflare's upload read them)
+            return f"{name}-id", {**state, **_tls_outputs(token, name)}
         if not token.startswith("aws:") and not token.startswith("cloudflare:"):
             return f"{name}-id" if args.custom else None, state
         if token.startswith("cloudflare:"):
@@ -94,6 +108,11 @@ class FloyoMocks(pulumi.runtime.Mocks):
         if extra is not None:
             rid = extra(name, state, rid) or rid
         return rid, state
+
+    def _shape_bucketobjectv2(self, name: str, state: dict[str, Any], rid: str) -> str:
+        """S3 gives every write of a versioned object a new version id (here: from its content)."""
+        state["versionId"] = _hex(str(state.get("content")), 32)
+        return rid
 
     def _shape_subnet(self, name: str, state: dict[str, Any], rid: str) -> str:
         """AWS fills in the AZ name from the AZ ID (account-specific; here `use1-azN` -> `<region>` + Nth letter)."""

@@ -29,6 +29,7 @@ from typing import Any
 TF_AWS = "hashicorp/terraform-provider-aws internal/service/"
 TF_CF = "cloudflare/terraform-provider-cloudflare v5 internal/services/"
 TF_PG = "cyrilgdn/terraform-provider-postgresql postgresql/"
+TF_TLS = "hashicorp/terraform-provider-tls internal/provider/"
 
 NOT_INPUTS = frozenset({"tags", "tagsAll"})
 """Inputs `every_input` never counts: tags are updated in place on every type."""
@@ -278,6 +279,21 @@ REPLACEMENT: dict[str, Rule] = {
     "cloudflare:index/tieredCache:TieredCache": forces("zoneId", source=TF_CF + "tiered_cache/schema.go"),
     "cloudflare:index/argoTieredCaching:ArgoTieredCaching": forces("zoneId",
                                                                    source=TF_CF + "argo_tiered_caching/schema.go"),
+    # the origin lock (components/origin_lock.py)
+    "aws:lb/trustStore:TrustStore": forces(
+        "name", "namePrefix", source=TF_AWS + "elbv2/trust_store.go (bundle bucket/key/version: ModifyTrustStore)"),
+    "aws:s3/bucketObjectv2:BucketObjectv2": forces("bucket", "key", source=TF_AWS + "s3/object.go"),
+    "aws:s3/bucketVersioning:BucketVersioning": forces(
+        "bucket", "expectedBucketOwner", source=TF_AWS + "s3/bucket_versioning.go (status updates in place)"),
+    "cloudflare:index/authenticatedOriginPullsHostnameCertificate:AuthenticatedOriginPullsHostnameCertificate": forces(
+        "zoneId", "certificate", "privateKey", source=TF_CF + "authenticated_origin_pulls_hostname_certificate/schema.go"),
+    "cloudflare:index/authenticatedOriginPulls:AuthenticatedOriginPulls": forces(
+        "zoneId", source=TF_CF + "authenticated_origin_pulls/schema.go (configs update in place)"),
+    "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings": forces(
+        "zoneId", source=TF_CF + "authenticated_origin_pulls_settings/schema.go"),
+    **{token: every_input(TF_TLS + "resource_*.go (every attribute RequiresReplace)") for token in (
+        "tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert",
+        "tls:index/certRequest:CertRequest", "tls:index/locallySignedCert:LocallySignedCert")},
 }
 """Resource type -> its replace-forcing inputs. See the module docstring."""
 

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from stacks.base import Section, prod_refuses
 from stacks.cdn_plans import Plan
+from stacks.origin_lock import OriginLockSettings
 
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -318,10 +319,9 @@ class CdnSettings(Section):
         description="Open the load balancer to HTTPS from anywhere instead of Cloudflare's ranges only, for "
         "debugging. Default false; dev only.",
     )
-    authenticated_origin_pulls: bool = Field(
-        default=False,
-        description="Zone-level authenticated origin pulls: Cloudflare presents its client certificate to the "
-        "origin. Only protects once the load balancer verifies it (mutual TLS trust store). Default false.",
+    origin_lock: OriginLockSettings = Field(
+        default_factory=OriginLockSettings,
+        description="Mutual TLS between Cloudflare and the load balancer (docs/origin-lock.md).",
     )
     health_check: EdgeHealthCheckSettings = Field(
         default_factory=EdgeHealthCheckSettings, description="Cloudflare health check on the public /health."

@@ -199,7 +199,8 @@ def test_extra_hosts_get_a_record_and_a_listener_certificate() -> None:
     plan = plan_with("prod", {"cdn": {"extra_hosts": ["app"]}})
     proxied = {r.inputs["name"] for r in plan.of_type(DNS_RECORD) if r.inputs.get("proxied")}
     assert proxied == {"api.floyo.app", "app.floyo.app"}
-    certs = {r.inputs["domainName"] for r in plan.of_type("aws:acm/certificate:Certificate")}
+    certs = {r.inputs["domainName"] for r in plan.of_type("aws:acm/certificate:Certificate")
+             if "domainName" in r.inputs}  # requested ones; the origin lock's imported copy is for its alarm
     assert certs == {"api.floyo.app", "app.floyo.app"}
     attached = one(plan, "aws:lb/listenerCertificate:ListenerCertificate")
     https = [r for r in plan.of_type("aws:lb/listener:Listener") if r.inputs.get("protocol") == "HTTPS"]
@@ -217,12 +218,6 @@ def test_health_check_probes_the_public_health_url(plan: Plan, stack: str) -> No
     assert check.inputs["checkRegions"] == s.health_check.regions
     assert check.inputs["interval"] == s.health_check.interval_seconds
     assert plan.outputs["edge_health_check_id"] == check.id
-
-
-def test_authenticated_origin_pulls_toggle(plan: Plan) -> None:
-    token = "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings"
-    assert plan.of_type(token) == []
-    assert one(plan_with("dev", {"cdn": {"authenticated_origin_pulls": True}}), token).inputs["enabled"] is True
 
 
 # --- origin lock ------------------------------------------------------------------------

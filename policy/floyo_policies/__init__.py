@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.policy import _NotApplicableError
 
-from . import baseline, budget, network, ordering, permissions, quotas, replacement, tenancy
+from . import baseline, budget, network, ordering, origin_lock, permissions, quotas, replacement, tenancy
 from ._core import (
     ADVISORY,
     MEDIUM,
@@ -32,6 +32,7 @@ FAMILIES: dict[str, Sequence[FloyoResourcePolicy | FloyoStackPolicy]] = {
     "security baseline": baseline.POLICIES,
     "budget gate": budget.POLICIES,
     "tenant isolation": tenancy.POLICIES,
+    "origin lock": origin_lock.POLICIES,
 }
 
 

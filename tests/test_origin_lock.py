@@ -1,0 +1,262 @@
+"""The origin lock (docs/origin-lock.md): what prod's plan holds, the switch-on and rotation phases as
+plans, the settings refused, the diff's traffic danger and the policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ops.danger import SAFETY
+from ops.diff import diff_plans
+from ops.plan import Plan, PlannedResource
+from stacks import SettingsError
+from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
+from tests.policy_fixtures import check, messages, res
+
+LISTENER = "aws:lb/listener:Listener"
+TRUST_STORE = "aws:lb/trustStore:TrustStore"
+BUNDLE = "aws:s3/bucketObjectv2:BucketObjectv2"
+HOST_CERT = "cloudflare:index/authenticatedOriginPullsHostnameCertificate:AuthenticatedOriginPullsHostnameCertificate"
+AOP = "cloudflare:index/authenticatedOriginPulls:AuthenticatedOriginPulls"
+AOP_ZONE = "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings"
+SIGNED = "tls:index/locallySignedCert:LocallySignedCert"
+CA = "tls:index/selfSignedCert:SelfSignedCert"
+ACM = "aws:acm/certificate:Certificate"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def lock(stack: str, **changes: Any) -> Plan:
+    return plan_with(stack, {"cdn": {"origin_lock": changes}})
+
+
+def https(plan: Plan) -> PlannedResource:
+    return one(plan, LISTENER, "api-https")
+
+
+def bundle_pems(plan: Plan) -> list[str]:
+    content = one(plan, BUNDLE).inputs["content"]
+    return [block for block in content.split("-----END CERTIFICATE-----\n") if block]
+
+
+def ca_of(plan: Plan, resource: PlannedResource, key: str) -> str:
+    """The CA resource name an input of `resource` was computed from."""
+    return next(r.name for r in plan.of_type(CA) if r.urn in resource.property_dependencies[key])
+
+
+# --- what prod's plan holds --------------------------------------------------------------------------------
+def test_prod_listener_verifies_against_the_trust_store() -> None:
+    plan = stack_plan("prod")
+    store = one(plan, TRUST_STORE)
+    mutual = https(plan).inputs["mutualAuthentication"]
+    assert mutual == {"mode": "verify", "trustStoreArn": store.outputs["arn"], "ignoreClientCertificateExpiry": False,
+                      "advertiseTrustStoreCaNames": "off"}
+
+
+def test_trust_store_pins_the_kms_encrypted_bundle_version() -> None:
+    plan = stack_plan("prod")
+    store, bundle = one(plan, TRUST_STORE), one(plan, BUNDLE)
+    assert store.inputs["caCertificatesBundleS3Key"] == bundle.inputs["key"]
+    assert store.inputs["caCertificatesBundleS3ObjectVersion"] == bundle.outputs["versionId"]
+    assert store.inputs["namePrefix"] == "floyo-" and "name" not in store.inputs  # a replacement can coexist
+    assert bundle.inputs["serverSideEncryption"] == "aws:kms"
+    data_key = one(plan, "aws:kms/key:Key", "data-key")
+    assert bundle.inputs["kmsKeyId"] == data_key.outputs["arn"]
+    lifecycle = one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                    "origin-lock-bundle-lifecycle")
+    assert "expiration" not in lifecycle.inputs["rules"][0]  # the bundle never expires under the trust store
+    assert one(plan, "aws:s3/bucket:Bucket", "origin-lock-bundle-bucket").protect
+
+
+def test_cloudflare_presents_our_certificate_on_every_public_host() -> None:
+    plan = plan_with("prod", {"cdn": {"extra_hosts": ["app"]}})
+    uploaded = one(plan, HOST_CERT)
+    client = one(plan, SIGNED)
+    assert uploaded.property_dependencies["certificate"] == [client.urn]
+    configs = sorted((c for a in plan.of_type(AOP) for c in a.inputs["configs"]), key=lambda c: c["hostname"])
+    settings = settings_for(with_changes("prod", {"cdn": {"extra_hosts": ["app"]}})).cdn
+    assert [c["hostname"] for c in configs] == sorted(settings.hosts)
+    assert all(c["certId"] == uploaded.id and c["enabled"] is True for c in configs)
+    assert one(plan, AOP_ZONE).inputs["enabled"] is True
+
+
+def test_the_client_certificate_is_for_tls_clients_only() -> None:
+    csr = one(stack_plan("prod"), "tls:index/certRequest:CertRequest").inputs
+    assert csr["dnsNames"] == ["origin-pull-g1.floyo.app"] == [csr["subject"]["commonName"]]  # ACM imports it
+    client = one(stack_plan("prod"), SIGNED).inputs
+    assert "client_auth" in client["allowedUses"] and "server_auth" not in client["allowedUses"]
+    assert client["validityPeriodHours"] == 730 * 24 and client["earlyRenewalHours"] == 0
+    ca = one(stack_plan("prod"), CA).inputs
+    assert ca["isCaCertificate"] is True and "cert_signing" in ca["allowedUses"]
+    assert ca["validityPeriodHours"] > client["validityPeriodHours"] + 364 * 24  # the client alarm comes first
+
+
+def test_verify_waits_for_cloudflare() -> None:
+    plan = stack_plan("prod")
+    associations = {a.urn for a in plan.of_type(AOP)}
+    assert associations and associations <= set(https(plan).dependencies)
+
+
+def test_the_ip_allow_list_stays() -> None:
+    plan = stack_plan("prod")
+    lb_sg = one(plan, "aws:ec2/securityGroup:SecurityGroup", "sg-lb").id
+    https_rules = [r.inputs for r in plan.of_type(INGRESS) if r.inputs["securityGroupId"] == lb_sg]
+    assert https_rules and all("prefixListId" in r and "cidrIpv4" not in r for r in https_rules)
+
+
+def test_expiry_alarm_reads_the_acm_copy_and_opens_a_ticket() -> None:
+    plan = stack_plan("prod")
+    acm = one(plan, ACM, "origin-lock-client-g1-expiry")
+    assert acm.property_dependencies["certificateBody"] == [one(plan, SIGNED).urn]
+    alarm = one(plan, ALARM, "alarms-edge-origin-cert-expiring").inputs
+    assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
+        "AWS/CertificateManager", "DaysToExpiry", "Minimum")
+    assert alarm["dimensions"] == {"CertificateArn": acm.outputs["arn"]}
+    assert (alarm["comparisonOperator"], alarm["threshold"], alarm["period"]) == ("LessThanThreshold", 45, 86400)
+    assert len(alarm["alarmActions"]) == 1 and alarm["alarmActions"][0].endswith("-ticket")
+    assert lock("prod", expiry_warning_days=60).of_type(ALARM) and one(
+        lock("prod", expiry_warning_days=60), ALARM, "alarms-edge-origin-cert-expiring").inputs["threshold"] == 60
+
+
+# --- dev relaxations, by name ------------------------------------------------------------------------------
+def test_present_uploads_without_verifying() -> None:
+    plan = lock("dev", mode="present")
+    assert "mutualAuthentication" not in https(plan).inputs
+    assert plan.of_type(AOP) and one(plan, HOST_CERT)
+
+
+def test_off_presents_nothing_and_verifies_nothing() -> None:
+    plan = lock("dev", mode="off")
+    assert "mutualAuthentication" not in https(plan).inputs
+    assert plan.of_type(AOP) == [] and plan.of_type(HOST_CERT) == [] and plan.of_type(AOP_ZONE) == []
+    assert one(plan, TRUST_STORE)  # kept: switching on later only changes the listener
+
+
+@pytest.mark.parametrize("mode", ["present", "off"])
+def test_prod_refuses_anything_but_verify(mode: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        settings_for(with_changes("prod", {"cdn": {"origin_lock": {"mode": mode}}}))
+    text = str(err.value)
+    assert "cdn.origin_lock.mode" in text and mode in text and "prod verifies" in text
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"trusted_cas": ["g1"], "client_ca": "g2"}, "not in trusted_cas"),
+    ({"trusted_cas": ["g1", "g2", "g3"], "client_ca": "g1"}, "must list 1 or 2"),
+    ({"trusted_cas": ["G 1"], "client_ca": "G 1"}, "not generation labels"),
+    ({"client_validity_days": 60, "expiry_warning_days": 60}, "less than client_validity_days"),
+])
+def test_bad_origin_lock_settings_are_refused(changes: dict[str, Any], expected: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        settings_for(with_changes("dev", {"cdn": {"origin_lock": changes}}))
+    assert expected in str(err.value) and "cdn.origin_lock" in str(err.value)
+
+
+# --- rotation with overlap, as three plans -------------------------------------------------------------------
+def test_rotation_overlaps_then_switches_then_retires() -> None:
+    before = stack_plan("prod")
+    overlap = lock("prod", trusted_cas=["g1", "g2"], client_ca="g1")
+    switched = lock("prod", trusted_cas=["g1", "g2"], client_ca="g2")
+    retired = lock("prod", trusted_cas=["g2"], client_ca="g2")
+
+    # 1. the bundle holds both CAs; Cloudflare still presents the g1 certificate
+    assert len(bundle_pems(before)) == 1 and len(bundle_pems(overlap)) == 2
+    assert ca_of(overlap, one(overlap, SIGNED), "caCertPem") == "origin-lock-ca-g1"
+    assert one(overlap, HOST_CERT).name == one(before, HOST_CERT).name
+    # 2. Cloudflare switches to a g2-signed certificate while the bundle still trusts both
+    assert ca_of(switched, one(switched, SIGNED), "caCertPem") == "origin-lock-ca-g2"
+    uploaded = one(switched, HOST_CERT)
+    assert uploaded.name == "origin-lock-cloudflare-g2"
+    assert all(c["certId"] == uploaded.id for a in switched.of_type(AOP) for c in a.inputs["configs"])
+    assert len(bundle_pems(switched)) == 2
+    # 3. the old CA leaves the bundle only once nothing presents a certificate it signed
+    assert len(bundle_pems(retired)) == 1 and [r.name for r in retired.of_type(CA)] == ["origin-lock-ca-g2"]
+
+    for base, head, bundle_changes in ((before, overlap, True), (overlap, switched, False), (switched, retired, True)):
+        diff = diff_plans("prod", base.as_json(), head.as_json())
+        stores = [c for c in diff.changes if c.type == TRUST_STORE]
+        assert len(stores) == bundle_changes  # step 2 leaves the bundle alone
+        assert all(not c.replaced and not c.dangerous for c in stores)  # ModifyTrustStore, in place
+        assert all(c.type != LISTENER for c in diff.changes)  # the listener never stops verifying
+    step2 = diff_plans("prod", overlap.as_json(), switched.as_json())
+    assert {c.name for c in step2.of_kind("remove") if c.type == HOST_CERT} == {"origin-lock-cloudflare-g1"}
+    assert {c.name for c in step2.of_kind("add") if c.type == HOST_CERT} == {"origin-lock-cloudflare-g2"}
+
+
+# --- ops diff: the listener change is a traffic danger ------------------------------------------------------
+def listener_change(base: Plan, head: Plan) -> Any:
+    diff = diff_plans("dev", base.as_json(), head.as_json())
+    return next(c for c in diff.changes if c.type == LISTENER and c.name == "api-https")
+
+
+def test_switching_verify_on_or_off_is_a_traffic_danger() -> None:
+    present, verify = lock("dev", mode="present"), lock("dev", mode="verify")
+    on = listener_change(present, verify)
+    assert on.dangerous and "client-certificate verification switched" in on.danger_reason()
+    off = listener_change(verify, present)
+    assert off.dangerous and "any Cloudflare account can reach the origin" in off.danger_reason()
+
+
+def test_only_the_verify_switch_is_flagged() -> None:
+    lost, _ = SAFETY[LISTENER]["mutualAuthentication"]
+    verify = {"mode": "verify", "trustStoreArn": "arn:a"}
+    assert not lost(verify, {**verify, "trustStoreArn": "arn:b"})
+    assert not lost(None, {"mode": "off"}) and lost(None, verify) and lost(verify, None)
+
+
+# --- policies -----------------------------------------------------------------------------------------------
+def _listener(stack: str, mutual: dict[str, Any] | None, internal: bool = False) -> list[PlannedResource]:
+    lb = res("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": internal}, stack=stack)
+    inputs: dict[str, Any] = {"protocol": "HTTPS", "port": 443.0}
+    if mutual is not None:
+        inputs["mutualAuthentication"] = mutual
+    return [lb, res(LISTENER, "https", inputs, refs={"loadBalancerArn": [lb]}, stack=stack)]
+
+
+VERIFY = {"mode": "verify", "trustStoreArn": "arn:aws:elasticloadbalancing:us-east-1:1:truststore/x"}
+POLICY_VERIFY = "prod-public-listener-verifies-clients"
+
+
+@pytest.mark.parametrize("mutual", [None, {"mode": "off"}, {"mode": "passthrough"}, {"mode": "verify"}])
+def test_policy_refuses_a_prod_public_listener_without_verify(mutual: dict[str, Any] | None) -> None:
+    found = messages(check(*_listener("prod", mutual), stack="prod", policy=POLICY_VERIFY), POLICY_VERIFY)
+    assert len(found) == 1 and "must verify client certificates" in found[0]
+
+
+def test_policy_accepts_verify_and_leaves_dev_and_internal_alone() -> None:
+    assert not check(*_listener("prod", VERIFY), stack="prod", policy=POLICY_VERIFY).findings
+    assert not check(*_listener("dev", None), stack="dev", policy=POLICY_VERIFY).findings
+    assert not check(*_listener("prod", None, internal=True), stack="prod", policy=POLICY_VERIFY).findings
+
+
+def _store(sse: dict[str, Any]) -> list[PlannedResource]:
+    bucket = res("aws:s3/bucket:Bucket", "b")
+    obj = res(BUNDLE, "bundle", {"key": "ca.pem", **sse}, refs={"bucket": [bucket]})
+    store = res(TRUST_STORE, "ts", {"caCertificatesBundleS3Key": "ca.pem"},
+                refs={"caCertificatesBundleS3Bucket": [bucket], "caCertificatesBundleS3Key": [obj]})
+    return [bucket, obj, store]
+
+
+POLICY_KMS = "trust-store-bundle-kms-encrypted"
+
+
+@pytest.mark.parametrize("sse", [{}, {"serverSideEncryption": "AES256"}, {"serverSideEncryption": "aws:kms"}])
+def test_policy_refuses_a_bundle_not_encrypted_with_a_cmk(sse: dict[str, Any]) -> None:
+    found = messages(check(*_store(sse), policy=POLICY_KMS), POLICY_KMS)
+    assert len(found) == 1 and "not encrypted with a customer-managed KMS key" in found[0]
+
+
+def test_policy_accepts_a_cmk_bundle_and_refuses_an_undeclared_one() -> None:
+    assert not check(*_store({"serverSideEncryption": "aws:kms", "kmsKeyId": "arn:key"}), policy=POLICY_KMS).findings
+    orphan = res(TRUST_STORE, "ts", {"caCertificatesBundleS3Bucket": "elsewhere", "caCertificatesBundleS3Key": "x"})
+    found = messages(check(orphan, policy=POLICY_KMS), POLICY_KMS)
+    assert len(found) == 1 and "not declared in the stack" in found[0]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_both_stacks_pass_the_origin_lock_policies(stack: str) -> None:
+    plan = stack_plan(stack)
+    for name in (POLICY_VERIFY, POLICY_KMS):
+        assert not messages(check(*plan.resources, stack=stack, policy=name), name), name
