@@ -60,7 +60,13 @@ FREE: dict[str, str] = {
         "postgresql:index/grantRole:GrantRole", "postgresql:index/role:Role", "postgresql:index/schema:Schema")},
     **{t: "generated in Pulumi's state; no cloud resource" for t in (
         "random:index/randomId:RandomId", "random:index/randomPassword:RandomPassword",
-        "random:index/randomString:RandomString")},
+        "random:index/randomString:RandomString", "tls:index/privateKey:PrivateKey",
+        "tls:index/selfSignedCert:SelfSignedCert", "tls:index/certRequest:CertRequest",
+        "tls:index/locallySignedCert:LocallySignedCert")},
+    **{t: "authenticated origin pulls are included in every Cloudflare plan (the plan line prices the zone)"
+       for t in ("cloudflare:index/authenticatedOriginPulls:AuthenticatedOriginPulls",
+                 "cloudflare:index/authenticatedOriginPullsHostnameCertificate:AuthenticatedOriginPullsHostnameCertificate",
+                 "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings")},
 }
 """Type -> why it costs nothing by itself."""
 
@@ -78,6 +84,9 @@ USAGE_ONLY: dict[str, str] = {
     "aws:backup/framework:Framework": "Backup Audit Manager bills per control evaluation",
     "aws:backup/reportPlan:ReportPlan": "billed per report delivered",
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": "billed as the restored cluster's hours while a test runs",
+    "aws:lb/trustStore:TrustStore": ("mutual TLS verify on the load balancer: billed through the ALB's LCUs and any "
+                                     "per-trust-store charge on the ELB pricing page (not in the vendored table)"),
+    "aws:s3/bucketObjectv2:BucketObjectv2": "a few KB of PEM in its bucket: S3 storage and requests, priced on the bucket",
     "aws:fis/experimentTemplate:ExperimentTemplate": ("a template is free; each experiment run is billed per "
                                                      "action-minute ($0.10, AWS FIS pricing): drills only"),
 }
