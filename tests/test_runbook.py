@@ -40,5 +40,5 @@ def test_the_registry_login_names_the_region_of_the_baseline_that_holds_the_repo
 def test_every_stack_is_created_in_the_organization() -> None:
     text = RUNBOOK.read_text()
     assert "pulumi org set-default ORG" in text
-    inits = re.findall(r"pulumi stack init (\S+)", text)
+    inits = [line.split()[3] for line in _commands("pulumi stack init")]
     assert inits and all(re.fullmatch(r"ORG/[a-z-]+/[a-z0-9-]+", s) for s in inits), inits
