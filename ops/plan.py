@@ -102,6 +102,15 @@ class Lookup:
 
 
 @dataclass
+class Read:
+    """One existing resource the program reads by ID (`StackReference`, `<Resource>.get`): not managed by it."""
+
+    type: str
+    name: str
+    id: str
+
+
+@dataclass
 class Plan:
     """What a stack's program declares, in registration order."""
 
@@ -110,6 +119,7 @@ class Plan:
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     lookups: list[Lookup] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)
 
     def of_type(self, token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == token]
@@ -148,6 +158,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 outputs=_plain(json_format.MessageToDict(response.object)),
             ))
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        self.plan.reads.append(Read(type=request.type, name=request.name, id=request.id))
+        return super().ReadResource(request)
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().Invoke(request)

@@ -23,7 +23,7 @@ def _env(job: dict) -> str:
 
 def test_each_role_trusts_the_environment_its_job_runs_in() -> None:
     docs = workflows()
-    preview_env = _env(docs["pr.yml"]["jobs"]["preview"])
+    preview_env = _env(docs["preview.yml"]["jobs"]["preview"])
     drift_env = _env(docs["drift.yml"]["jobs"]["drift"])
     baseline_env = _env(docs["deploy.yml"]["jobs"]["baseline"])
     assert _env(docs["deploy-stack.yml"]["jobs"]["deploy"]) == "${{ inputs.environment }}"
@@ -51,10 +51,10 @@ def test_the_drift_role_is_the_one_the_stack_grants_its_secrets_to() -> None:
 def test_the_script_is_valid_shell_and_its_documents_are_json() -> None:
     text = script(ACCOUNT, REPO)
     assert subprocess.run(["bash", "-n"], input=text, text=True, check=False).returncode == 0
-    documents = [json.loads(words[i + 1]) for line in text.splitlines() if line.startswith("aws iam")
+    documents = [json.loads(words[i + 1]) for line in text.replace("\\\n", " ").splitlines() if "aws iam" in line
                  for words in [shlex.split(line)] for i, w in enumerate(words) if w.endswith("-document")]
     trusts = [d for d in documents if d["Statement"][0]["Action"] == "sts:AssumeRoleWithWebIdentity"]
-    assert len(trusts) == len(roles(ACCOUNT))
+    assert len(trusts) == 2 * len(roles(ACCOUNT)), "create-role if missing, then update-assume-role-policy"
     assert all(t["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
                .startswith(f"repo:{REPO}:environment:") for t in trusts)
 

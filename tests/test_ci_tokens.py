@@ -4,7 +4,8 @@
 * Write tokens (Pulumi Stack Write, Cloudflare edit) live in `dev`, `production` and `baseline`, which only jobs
   of push/dispatch workflows on main use (the environments' deployment-branch rule, main only, is the
   server-side half: docs/ci.md).
-* A pull-request job gets tokens only in `preview` (read-only tokens, required reviewers).
+* A pull-request job gets no token at all: every Pulumi token that can preview can decrypt stack secrets.
+  The real preview (`preview` environment, read-only tokens) is a dispatch on main by a maintainer (preview.yml).
 """
 
 from __future__ import annotations
@@ -56,16 +57,22 @@ def test_write_environments_are_reached_only_from_main() -> None:
                 assert _on(workflows()[name])["push"] == {"branches": ["main"]}
 
 
-def test_pull_request_jobs_get_read_only_environments_only() -> None:
+def test_pull_request_jobs_get_no_environment_and_no_token() -> None:
     for name, doc in workflows().items():
         if "pull_request" not in _on(doc) and "pull_request_target" not in _on(doc):
             continue
         assert "pull_request_target" not in _on(doc), f"{name}: would run with the base repository's secrets"
         for job_name, job in doc["jobs"].items():
-            env = _environment(job)
-            assert env in (None, "preview"), f"{name}:{job_name} runs in {env}"
-            if env == "preview":
-                assert "production" not in str(job) and "AWS_DEPLOY_ROLE_ARN" not in str(job)
+            assert _environment(job) is None, f"{name}:{job_name} runs in {_environment(job)}"
+            assert not SECRET.findall(str(job).replace("secrets.GITHUB_TOKEN", "")), f"{name}:{job_name}"
+
+
+def test_read_environments_are_reached_only_from_main() -> None:
+    """`preview`, `drift` and `promote` tokens decrypt stack secrets: only main's workflows may enter them."""
+    for name, job_name, job in _jobs():
+        if _environment(job) in READ_ENVIRONMENTS:
+            triggers = set(_on(workflows()[name]))
+            assert triggers <= {"push", "workflow_dispatch", "schedule"}, f"{name}:{job_name}: {triggers}"
 
 
 def test_docs_say_what_each_environment_holds() -> None:

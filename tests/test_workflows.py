@@ -73,7 +73,7 @@ def linter_ready() -> None:
 
 
 def test_the_workflows_exist() -> None:
-    assert set(workflows()) == {"pr.yml", "deploy.yml", "deploy-stack.yml", "promote.yml", "drift.yml"}
+    assert set(workflows()) == {"pr.yml", "preview.yml", "deploy.yml", "deploy-stack.yml", "promote.yml", "drift.yml"}
 
 
 def test_actionlint_passes_on_the_committed_workflows(linter_ready: None) -> None:
@@ -185,7 +185,10 @@ def test_every_push_to_main_deploys_dev_then_prod_behind_production() -> None:
     dev, later = jobs["dev"], jobs["later"]
     assert dev["uses"] == later["uses"] == "./.github/workflows/deploy-stack.yml"
     assert dev["with"]["stack"] == FIRST == "dev" and dev["with"]["environment"] == "dev"
-    assert "dev" in later["needs"] and "if" not in dev
+    assert "dev" in later["needs"] and "needs.dev.result == 'success'" in later["if"]
+    assert jobs["baseline"]["if"] == "needs.stacks.outputs.baseline != '[]'", "an empty matrix fails the run"
+    assert "needs.baseline.result == 'skipped'" in dev["if"] and "!cancelled()" in dev["if"], "no baseline: dev runs"
+    assert "needs.baseline.result == 'failure'" not in dev["if"]
     assert later["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.stacks.outputs.later) }}"}
     assert later["with"]["environment"] == "${{ matrix.environment }}"
     later_stacks = {e["stack"]: e["environment"] for e in matrices()["later"]}
@@ -212,16 +215,40 @@ def test_every_push_to_main_deploys_dev_then_prod_behind_production() -> None:
 
 
 def test_previews_use_read_only_roles_only() -> None:
-    pr = workflows()["pr.yml"]
-    text = (WORKFLOWS / "pr.yml").read_text()
-    assert "AWS_DEPLOY_ROLE_ARN" not in text and "AWS_ROLE_ARN" not in text and "AWS_PROD_ROLE_ARN" not in text
-    preview = pr["jobs"]["preview"]
-    assert preview["environment"] == {"name": "preview"}, "read-only tokens, behind the environment's reviewers"
+    docs = workflows()
+    for name in ("pr.yml", "preview.yml"):
+        text = (WORKFLOWS / name).read_text()
+        assert "AWS_DEPLOY_ROLE_ARN" not in text and "AWS_ROLE_ARN" not in text and "AWS_PROD_ROLE_ARN" not in text
+    preview = docs["preview.yml"]["jobs"]["preview"]
+    assert preview["environment"] == {"name": "preview"}, "read-only tokens, main-only environment"
     assert preview["env"]["PREVIEW_ROLE_ARN"] == "${{ vars[matrix.preview_role_var] }}"
     aws = _step_using(preview, "aws-actions/configure-aws-credentials")
     assert aws["with"]["role-to-assume"] == "${{ env.PREVIEW_ROLE_ARN }}"
     assert all(e["preview_role_var"] == f"AWS_PREVIEW_ROLE_ARN_{e['stack'].upper()}" for e in matrices()["all"])
     assert "--policy-pack policy/" in _runs(preview)
+
+
+def test_a_real_preview_runs_only_the_commit_a_maintainer_dispatched_on_main() -> None:
+    """Any token that can preview can decrypt the stack's secrets: pull-request jobs get none (offline diff
+    and check only); preview.yml is dispatched on main and checks out exactly the commit given."""
+    docs = workflows()
+    for job_name, job in docs["pr.yml"]["jobs"].items():
+        assert "environment" not in job and "secrets." not in str(job), f"pr.yml:{job_name} reaches a token"
+        assert "id-token" not in (job.get("permissions") or {}), f"pr.yml:{job_name} may assume an AWS role"
+    preview = docs["preview.yml"]
+    assert set(_on(preview)) == {"workflow_dispatch"}
+    assert set(_on(preview)["workflow_dispatch"]["inputs"]) == {"pr", "sha"}
+    stacks = preview["jobs"]["stacks"]
+    assert stacks["if"] == "github.ref == 'refs/heads/main'"
+    check = _runs(stacks)
+    assert "^[0-9a-f]{40}$" in check and "pulls/$PR/commits" in check, "the SHA is validated and belongs to the PR"
+    assert "${{ inputs." not in check, "inputs reach the shell through env only"
+    for job_name, job in preview["jobs"].items():
+        if job_name == "stacks":
+            continue
+        assert job["environment"] == {"name": "preview"}
+        checkouts = [s for s in _steps(job) if str(s.get("uses", "")).startswith("actions/checkout@")]
+        assert checkouts and all(s["with"]["ref"] == "${{ needs.stacks.outputs.sha }}" for s in checkouts)
 
 
 def test_offline_check_is_posted_then_fails_on_mandatory_violations() -> None:
