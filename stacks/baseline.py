@@ -8,20 +8,20 @@ The tier is the strictest tier of the stacks the account hosts: an account hosti
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
 import pulumi
 from pydantic import Field, ValidationError, field_validator
 
+from stacks.aws_cron import cron_problem
+from stacks.aws_facts import botocore_version, is_region, region_summary
 from stacks.base import Section, Tier, check_retention, prod_keeps_audit_logs, prod_refuses
 from stacks.errors import Problem, SettingsError
 
 BASELINE_PROJECT = "floyo-baseline"
 """The baseline's Pulumi project name; also its config namespace."""
 
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 
 
 class RepositorySettings(Section):
@@ -113,9 +113,10 @@ class BackupSettings(Section):
         "the first `pulumi up`; after that it is IMMUTABLE, even for root and AWS. Minimum 3. dev uses "
         "GOVERNANCE mode (no grace period, removable with the right IAM permission). Default 3.")
     restore_test_schedule: str = Field(
-        default="cron(0 5 ? * SAT *)", pattern=r"^(cron|rate)\(.+\)$",
-        description="When the restore test restores the latest Aurora recovery point (EventBridge "
-        "`cron(...)`/`rate(...)`, UTC). Default Saturdays 05:00.")
+        default="cron(0 5 ? * SAT *)",
+        description="When the restore test restores the latest Aurora recovery point: an AWS cron expression "
+        "`cron(Minutes Hours Day-of-month Month Day-of-week Year)`, UTC, one of the two day fields `?` "
+        "(a restore testing plan takes cron only, no rate). Default Saturdays 05:00.")
     restore_validation_hours: int = Field(
         default=1, ge=1, le=168,
         description="Hours the restored cluster is kept for validation before AWS Backup deletes it. Default 1.")
@@ -123,8 +124,18 @@ class BackupSettings(Section):
     @field_validator("copy_region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _REGION.match(value):
-            raise ValueError("must be an AWS region name such as us-west-2")
+        if not is_region(value):
+            raise ValueError(f"not an AWS region (botocore {botocore_version()} knows: {region_summary()})")
+        return value
+
+    @field_validator("restore_test_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        # CreateRestoreTestingPlan, ScheduleExpression: "A CRON expression in specified timezone"
+        # (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RestoreTestingPlanForCreate.html)
+        problem = cron_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 
