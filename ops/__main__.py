@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ops.render import tree
-from ops.stackfile import ROOT, StackFileError, UnknownStackError, read_stack_config
+from ops.stackfile import ROOT, StackFileError, UnknownStackError, project_root, read_stack_config
 from stacks.errors import SettingsError
 
 
@@ -25,7 +25,7 @@ def _plan(args: argparse.Namespace) -> int:
         from ops.check import check_plan, summary
 
         print(tree(plan))
-        print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or ROOT))))
+        print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or root))))
     return 0
 
 
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except SettingsError as exc:  # one message naming the stack file, every bad key in it
-        stack_dir = getattr(args, "stack_dir", None) or ROOT
+        stack_dir = getattr(args, "stack_dir", None) or project_root(exc.project)
         print(f"error: {stack_dir / f'Pulumi.{exc.stack}.yaml'}: {exc}", file=sys.stderr)
         return 2
     except (StackFileError, UnknownStackError) as exc:

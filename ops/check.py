@@ -29,7 +29,7 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from ops.plan import UNKNOWN, Plan, PlannedResource, plan_config
-from ops.stackfile import StackConfig, read_stack_config
+from ops.stackfile import StackConfig, load_stack
 from policy.floyo_policies import POLICIES
 from policy.floyo_policies.replacement import LIVE_VALUES_KEY
 
@@ -168,7 +168,7 @@ def check_plan(plan: Plan, config: StackConfig) -> CheckResult:
 
 
 def check_stack(stack: str) -> CheckResult:
-    config = read_stack_config(stack)
+    config, _ = load_stack(stack)  # the one loader: a bad file is refused before planning
     return check_plan(plan_config(config), config)
 
 

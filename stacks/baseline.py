@@ -8,6 +8,7 @@ The tier is the strictest tier of the stacks the account hosts: an account hosti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ import pulumi
 from pydantic import Field, ValidationError, field_validator
 
 from stacks.aws_cron import cron_problem
-from stacks.aws_facts import botocore_version, is_region, region_summary
+from stacks.aws_facts import botocore_version, is_region, region_summary, regions
 from stacks.base import Section, Tier, check_retention, prod_keeps_audit_logs, prod_refuses
 from stacks.errors import Problem, SettingsError
 
@@ -196,6 +197,10 @@ def _cross_checks(settings: BaselineSettings, region: str) -> list[Problem]:
     key = f"{BASELINE_PROJECT}:"
     b, a = settings.backup, settings.audit
     problems: list[Problem] = []
+    if is_region(region) and is_region(b.copy_region) and regions()[b.copy_region] != regions()[region]:
+        problems.append(Problem(key + "backup.copy_region", repr(b.copy_region),
+                                f"is in partition {regions()[b.copy_region]}, aws:region ({region}) in "
+                                f"{regions()[region]}: AWS Backup copies only within a partition"))
     if b.copy_region == region:
         problems.append(Problem(key + "backup.copy_region", repr(b.copy_region),
                                 f"must differ from aws:region ({region}): the copy guards against losing the region"))
@@ -214,13 +219,23 @@ def _cross_checks(settings: BaselineSettings, region: str) -> list[Problem]:
     return problems
 
 
-def load_baseline_settings(stack: str, config: Mapping[str, Any], secret_keys: Collection[str] = ()) -> BaselineSettings:
-    """Validate a baseline stack's config; raises one `SettingsError` listing every bad key."""
+def load_baseline_settings(stack: str, config: Mapping[str, Any], secret_keys: Collection[str] = (),
+                           secure_paths: Collection[str] = ()) -> BaselineSettings:
+    """Validate a baseline stack's config; raises one `SettingsError` listing every bad key.
+
+    The same config-level checks as the app's (stacks/consistency.py): namespaces, flat keys, the region, the
+    stack tag (`baseline-<stack>`). The baseline has no secret settings, so a `secure:` value of its own
+    namespace (`secure_paths`) is refused: it would land in plain text."""
+    from stacks.consistency import config_problems
     from stacks.loader import parse_value, problems_of
     from stacks.profiles import deep_merge
 
     prefix = BASELINE_PROJECT + ":"
-    raw = {k[len(prefix):]: parse_value(v) for k, v in config.items() if k.startswith(prefix)}
+    raw = {k[len(prefix):]: parse_value(v) for k, v in config.items()
+           if k.startswith(prefix) and not re.search(r"[.\[]", k[len(prefix):])}  # flat keys: config_problems
+    early = config_problems(config, BASELINE_PROJECT, BaselineSettings.model_fields, f"baseline-{stack}")
+    early += [Problem(path, "a secret (`secure:`) value", "the baseline has no secret settings, so the value "
+                      "would be stored and shown in plain text") for path in secure_paths if path.startswith(prefix)]
     tier: Tier = "prod" if raw.get("tier") == "prod" else "dev"
     layered = dict(raw)
     for section, by_tier in TIER_DEFAULTS.items():
@@ -231,10 +246,11 @@ def load_baseline_settings(stack: str, config: Mapping[str, Any], secret_keys: C
         settings = BaselineSettings.model_validate(layered, context={"tier": tier})
     except ValidationError as exc:
         secret_sections = {k[len(prefix):].split(".")[0] for k in secret_keys if k.startswith(prefix)}
-        raise SettingsError(stack, problems_of(exc, secret_sections, BaselineSettings, BASELINE_PROJECT)) from None
-    problems = _cross_checks(settings, str(config.get("aws:region", "us-east-1")))
+        raise SettingsError(stack, early + problems_of(exc, secret_sections, BaselineSettings, BASELINE_PROJECT),
+                            BASELINE_PROJECT) from None
+    problems = early + _cross_checks(settings, str(config.get("aws:region", "us-east-1")))
     if problems:
-        raise SettingsError(stack, problems)
+        raise SettingsError(stack, problems, BASELINE_PROJECT)
     return settings
 
 

@@ -4,7 +4,6 @@ plain field, no user value over the program's own variables, masking limited to 
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import shutil
 from pathlib import Path

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.policy import _NotApplicableError
 
-from . import baseline, network, ordering, permissions, quotas, replacement
+from . import baseline, document_sizes, network, ordering, permissions, quotas, replacement
 from ._core import (
     ADVISORY,
     MEDIUM,
@@ -24,7 +24,7 @@ from ._core import (
 )
 
 FAMILIES: dict[str, Sequence[FloyoResourcePolicy | FloyoStackPolicy]] = {
-    "quotas and hard limits": quotas.POLICIES,
+    "quotas and hard limits": [*quotas.POLICIES, *document_sizes.POLICIES],
     "permissions match use": permissions.POLICIES,
     "network paths": network.POLICIES,
     "ordering AWS needs": ordering.POLICIES,
