@@ -118,7 +118,7 @@ def _canary_gate(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from ops.check import main_check
 
-    return main_check(args.stack, args.json, args.format)
+    return main_check(args.stack, args.json, args.format, args.stack_dir)
 
 
 def _alerts_table(args: argparse.Namespace) -> int:
@@ -220,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     check.add_argument("--json", action="store_true", help="print every finding as JSON")
     check.add_argument("--format", choices=["text", "markdown"], default="text", help="text, or markdown (PR comment)")
+    check.add_argument("--stack-dir", type=Path, default=None,
+                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     check.set_defaults(run=_check)
 
     alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
