@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ops.render import tree
-from ops.stackfile import ROOT, StackFileError, UnknownStackError, read_stack_config
+from ops.stackfile import ROOT, StackFileError, UnknownStackError, project_root, read_stack_config
 from stacks.errors import SettingsError
 
 
@@ -25,7 +25,7 @@ def _plan(args: argparse.Namespace) -> int:
         from ops.check import check_plan, summary
 
         print(tree(plan))
-        print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or ROOT))))
+        print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or root))))
     return 0
 
 
@@ -150,7 +150,7 @@ def _readers(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from ops.check import main_check
 
-    return main_check(args.stack, args.json, args.format)
+    return main_check(args.stack, args.json, args.format, args.stack_dir)
 
 
 def _alerts_table(args: argparse.Namespace) -> int:
@@ -268,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     check.add_argument("--json", action="store_true", help="print every finding as JSON")
     check.add_argument("--format", choices=["text", "markdown"], default="text", help="text, or markdown (PR comment)")
+    check.add_argument("--stack-dir", type=Path, default=None,
+                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     check.set_defaults(run=_check)
 
     alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
@@ -308,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except SettingsError as exc:  # one message naming the stack file, every bad key in it
-        stack_dir = getattr(args, "stack_dir", None) or ROOT
+        stack_dir = getattr(args, "stack_dir", None) or project_root(exc.project)
         print(f"error: {stack_dir / f'Pulumi.{exc.stack}.yaml'}: {exc}", file=sys.stderr)
         return 2
     except (StackFileError, UnknownStackError) as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
@@ -29,9 +30,10 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from ops.plan import UNKNOWN, Plan, PlannedResource, plan_config
-from ops.stackfile import StackConfig, read_stack_config
+from ops.stackfile import ROOT, StackConfig, load_stack
 from policy.floyo_policies import POLICIES
 from policy.floyo_policies.replacement import LIVE_VALUES_KEY
+from stacks.base import PROJECT
 
 LIVE_LOOKUPS = ("aws:index/getAvailabilityZones:getAvailabilityZones", "aws:ec2/getAmi:getAmi")
 """Data sources whose answer can shift between runs (unless pinned by zone ID)."""
@@ -167,8 +169,8 @@ def check_plan(plan: Plan, config: StackConfig) -> CheckResult:
     return run_policies(plan, pinned=[str(v) for v in config.values.values()])
 
 
-def check_stack(stack: str) -> CheckResult:
-    config = read_stack_config(stack)
+def check_stack(stack: str, stack_dir: Path | None = None) -> CheckResult:
+    config, _ = load_stack(stack, stack_dir or ROOT, PROJECT)  # the one loader: a bad file is refused before planning
     return check_plan(plan_config(config), config)
 
 
@@ -200,8 +202,8 @@ def render(result: CheckResult, markdown: bool = False) -> str:
     return "\n".join(lines)
 
 
-def main_check(stack: str, as_json: bool, fmt: str) -> int:
+def main_check(stack: str, as_json: bool, fmt: str, stack_dir: Path | None = None) -> int:
     """`python -m ops check`: 0 clean, 3 with a MANDATORY violation."""
-    result = check_stack(stack)
+    result = check_stack(stack, stack_dir)
     print(json.dumps(result.as_json(), indent=2) if as_json else render(result, markdown=fmt == "markdown"))
     return 3 if result.mandatory else 0

@@ -21,7 +21,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from ops.mocks import FloyoMocks
-from ops.stackfile import ROOT, StackConfig, load_document, read_stack_config
+from ops.stackfile import ROOT, StackConfig, load_document, load_stack
 from ops.urns import engine_urn
 from stacks.loader import offline_secure_paths
 
@@ -266,4 +266,6 @@ def project_name(root: Path) -> str:
 
 def plan_stack(stack: str, root: Path = ROOT, stack_dir: Path | None = None) -> Plan:
     """Plan `root`'s program for the settings in `<stack_dir or root>/Pulumi.<stack>.yaml`."""
-    return plan_config(read_stack_config(stack, stack_dir or root), root / "__main__.py", project_name(root))
+    project = project_name(root)
+    config, _ = load_stack(stack, stack_dir or root, project)  # the one loader: refused before the program runs
+    return plan_config(config, root / "__main__.py", project)

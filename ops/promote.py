@@ -17,7 +17,8 @@ release keys already match, it prints "nothing to promote" and exits 0. It refus
 one clear message, nothing written) when:
 
 * the source image is a mutable tag rather than pinned by digest;
-* the source stack's settings are invalid (or the target's would become invalid);
+* the target's settings would become invalid (a missing, malformed or invalid stack file, source or
+  target, is bad input: one message naming the file, exit 2, as in every command);
 * a release key is a `secure:` value (ciphertexts are per stack and cannot be copied);
 * the source or the target file has uncommitted edits (or is untracked, or not in a git
   repository): a promotion copies what was reviewed, and is reviewed on its own;
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.stack_outputs import ReleaseError, stack_outputs
-from ops.stackfile import ROOT, StackFileError, UnknownStackError, read_document_config, read_stack_config
+from ops.stackfile import ROOT, StackFileError, UnknownStackError, load_stack, read_document_config, read_stack_config
 from ops.yaml_edit import YamlEditError, YamlText
 from stacks.base import PROJECT
 from stacks.errors import SettingsError
@@ -109,23 +110,16 @@ def _check_source(stack: str, stack_dir: Path, config: Any) -> None:
         raise RefusalError(f"{dotted(('backend', 'image'))} of '{stack}' is {image!r}, a mutable tag: only an image "
                            "pinned by digest (<registry>/<repository>@sha256:<64 hex>) can be promoted, since a tag "
                            "can point at different code by the time the target deploys it")
-    _load_settings_or_refuse(stack, stack_dir, f"the source stack '{stack}' has invalid settings, fix them first")
-
-
-def _load_settings_or_refuse(stack: str, stack_dir: Path, why: str) -> None:
-    from stacks import load_settings
-
-    try:
-        cfg = read_stack_config(stack, stack_dir)
-        load_settings(stack, cfg.values, cfg.secret_keys, cfg.secure_paths)
-    except SettingsError as exc:
-        raise RefusalError(f"{why}:\n{exc}") from None
+    load_stack(stack, stack_dir, PROJECT)  # the one loader: invalid source settings are exit 2, as everywhere
 
 
 def _check_result(stack: str, text: str) -> None:
     with tempfile.TemporaryDirectory(prefix="floyo-promote-") as tmp:
         Path(tmp, f"Pulumi.{stack}.yaml").write_text(text)
-        _load_settings_or_refuse(stack, Path(tmp), f"after promotion the settings of '{stack}' would be invalid")
+        try:
+            load_stack(stack, Path(tmp), PROJECT)
+        except SettingsError as exc:
+            raise RefusalError(f"after promotion the settings of '{stack}' would be invalid:\n{exc}") from None
 
 
 def verify_deployed(stack: str, config: Any, cwd: Path = ROOT) -> str:
@@ -218,6 +212,7 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
             read_stack_config(stack, stack_dir)  # raises UnknownStackError with the known stacks
     src = read_document_config(paths[source])
     _check_source(source, stack_dir, src)
+    load_stack(target, stack_dir, PROJECT)  # the one loader: an invalid target file is exit 2, as everywhere
     for path in paths.values():
         dirty = _git_state(path)
         if dirty:

@@ -79,22 +79,31 @@ def _line(node: Any, key: Any) -> str:
         return ""
 
 
+def shown(path: Path) -> str:
+    """How messages name a stack file: relative to the repository when inside it (`baseline/Pulumi.x.yaml`),
+    else by its name (a `--stack-dir` elsewhere)."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return path.name
+
+
 def load_document(path: Path) -> dict[str, Any]:
     """The YAML document of a stack file: a mapping (empty when the file is empty)."""
     yaml = YAML(typ="rt")
     try:
         doc = yaml.load(path.read_text())
     except OSError as exc:
-        raise StackFileError(f"{path.name}: cannot read it: {exc.strerror or exc}") from None
+        raise StackFileError(f"{shown(path)}: cannot read it: {exc.strerror or exc}") from None
     except Exception as exc:  # any parser error becomes one message
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise StackFileError(f"{path.name}{where}: not valid YAML: {problem}") from None
+        raise StackFileError(f"{shown(path)}{where}: not valid YAML: {problem}") from None
     if doc is None:
         return {}
     if not isinstance(doc, dict):
-        raise StackFileError(f"{path.name}: must be a mapping with a `config:` key, got {type(doc).__name__}")
+        raise StackFileError(f"{shown(path)}: must be a mapping with a `config:` key, got {type(doc).__name__}")
     return doc
 
 
@@ -105,11 +114,11 @@ def read_document_config(path: Path) -> dict[str, Any]:
     if config is None:
         return {}
     if not isinstance(config, dict):
-        raise StackFileError(f"{path.name}{_line(doc, 'config')}: `config:` must be a mapping of "
+        raise StackFileError(f"{shown(path)}{_line(doc, 'config')}: `config:` must be a mapping of "
                              f"`namespace:key: value` lines, got a {_kind(config)}")
     for key in config:
         if not isinstance(key, str) or ":" not in key:
-            raise StackFileError(f"{path.name}{_line(config, key)}: config key {key!r} must be "
+            raise StackFileError(f"{shown(path)}{_line(config, key)}: config key {key!r} must be "
                                  f"`namespace:name`, e.g. `{PROJECT}:backend` or `aws:region`")
     return _plain(config)
 
@@ -187,3 +196,37 @@ def read_stack_config(stack: str, root: Path = ROOT) -> StackConfig:
             secret_keys.append(key)
             secure_paths += found
     return StackConfig(stack, values, secret_keys, secure_paths)
+
+
+def project_root(project: str) -> Path:
+    """Where the stack files of `project` live: the repository root, or the baseline's folder."""
+    from stacks.baseline import BASELINE_PROJECT
+
+    return ROOT / "baseline" if project == BASELINE_PROJECT else ROOT
+
+
+def project_of(root: Path) -> str:
+    """The Pulumi project whose stack files `root` holds: its Pulumi.yaml's `name`, or the app's when `root` is
+    a stack directory of its own (`--stack-dir`)."""
+    manifest = root / "Pulumi.yaml"
+    if manifest.is_file():
+        name = load_document(manifest).get("name")
+        if isinstance(name, str):
+            return name
+    return PROJECT
+
+
+def load_stack(stack: str, stack_dir: Path = ROOT, project: str | None = None) -> tuple[StackConfig, Any]:
+    """The one loader every command uses: `Pulumi.<stack>.yaml` in `stack_dir`, read and validated with its
+    project's settings (the app's `StackSettings`, or the baseline's `BaselineSettings`).
+
+    Raises `UnknownStackError`, `StackFileError` or `SettingsError`; `python -m ops` turns each into one
+    message naming the file, and exit code 2.
+    """
+    from stacks.baseline import BASELINE_PROJECT, load_baseline_settings
+    from stacks.loader import load_settings
+
+    config = read_stack_config(stack, stack_dir)
+    if (project or project_of(stack_dir)) == BASELINE_PROJECT:
+        return config, load_baseline_settings(stack, config.values, config.secret_keys, config.secure_paths)
+    return config, load_settings(stack, config.values, config.secret_keys, config.secure_paths)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ops.stackfile import ROOT, StackConfig, UnknownStackError, known_stacks, read_stack_config
+from ops.stackfile import ROOT, StackConfig, read_stack_config
 from stacks import load_settings
 from stacks.base import PROJECT
 from stacks.errors import SettingsError
@@ -60,11 +60,10 @@ class StackFile:
     @classmethod
     def load(cls, stack: str, stack_dir: Path) -> StackFile:
         path = stack_dir / f"Pulumi.{stack}.yaml"
-        if not path.is_file():
-            known = ", ".join(known_stacks(stack_dir)) or "none"
-            raise UnknownStackError(f"unknown stack '{stack}': no {path.name} (known stacks: {known})")
+        read_stack_config(stack, stack_dir)  # the one reader: a missing, malformed or misshapen file is refused here
         text = path.read_text()
-        return cls(stack, path, text, _yaml().load(text))
+        document = _yaml().load(text)
+        return cls(stack, path, text, document if document is not None else CommentedMap())
 
     def tenants(self, create: bool = False) -> CommentedSeq:
         config = self.document.setdefault("config", CommentedMap()) if create else self.document.get("config", {})
@@ -106,7 +105,7 @@ def _parse_flags(flags: list[str]) -> dict[str, bool]:
 def _validate(file: StackFile, text: str) -> StackConfig:
     config = file.config_of(text)
     try:
-        load_settings(config.stack, config.values, config.secret_keys)
+        load_settings(config.stack, config.values, config.secret_keys, config.secure_paths)
     except SettingsError as exc:
         raise TenantsError(f"the change would make {file.path.name} invalid; nothing written.\n{exc}") from None
     return config
@@ -159,7 +158,7 @@ def run(stack: str, action: str, slug: str | None = None, *, connection_limit: i
     before = file.config_of(file.text)
     tenants = file.tenants(create=action == "add")
     if action == "list":
-        settings = load_settings(stack, before.values, before.secret_keys)
+        settings = load_settings(stack, before.values, before.secret_keys, before.secure_paths)
         defaults = settings.tenant_defaults.model_dump()
         lines = [_entry(t.model_dump(), defaults) for t in settings.tenants]
         return [*lines, f"{len(lines)} tenant(s) in {file.path.name}"]

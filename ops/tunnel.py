@@ -24,8 +24,8 @@ from typing import Any
 
 from ops.shell import Runner
 from ops.stack_outputs import parse_outputs
-from ops.stackfile import ROOT, read_stack_config
-from stacks import load_settings
+from ops.stackfile import ROOT, load_stack
+from stacks.base import PROJECT
 from stacks.db_access import ROLE_TAG
 
 DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
@@ -69,8 +69,7 @@ def stack_outputs(stack: str, runner: Runner) -> dict[str, Any]:
 
 def stack_region_and_port(stack: str, stack_dir: Path | None) -> tuple[str, int]:
     """`aws:region` and `db_access.local_port` of the stack's settings file."""
-    config = read_stack_config(stack, stack_dir or ROOT)
-    settings = load_settings(stack, config.values, config.secret_keys)
+    config, settings = load_stack(stack, stack_dir or ROOT, PROJECT)
     return config.region, settings.db_access.local_port
 
 

@@ -15,13 +15,14 @@ from typing import Any
 import pulumi
 from pydantic import Field, ValidationError, field_validator
 
+from stacks.aws_cron import cron_problem
+from stacks.aws_facts import botocore_version, is_region, region_summary, regions
 from stacks.base import Section, Tier, check_retention, prod_keeps_audit_logs, prod_refuses
 from stacks.errors import Problem, SettingsError
 
 BASELINE_PROJECT = "floyo-baseline"
 """The baseline's Pulumi project name; also its config namespace."""
 
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 
 
 class RepositorySettings(Section):
@@ -113,9 +114,10 @@ class BackupSettings(Section):
         "the first `pulumi up`; after that it is IMMUTABLE, even for root and AWS. Minimum 3. dev uses "
         "GOVERNANCE mode (no grace period, removable with the right IAM permission). Default 3.")
     restore_test_schedule: str = Field(
-        default="cron(0 5 ? * SAT *)", pattern=r"^(cron|rate)\(.+\)$",
-        description="When the restore test restores the latest Aurora recovery point (EventBridge "
-        "`cron(...)`/`rate(...)`, UTC). Default Saturdays 05:00.")
+        default="cron(0 5 ? * SAT *)",
+        description="When the restore test restores the latest Aurora recovery point: an AWS cron expression "
+        "`cron(Minutes Hours Day-of-month Month Day-of-week Year)`, UTC, one of the two day fields `?` "
+        "(a restore testing plan takes cron only, no rate). Default Saturdays 05:00.")
     restore_validation_hours: int = Field(
         default=1, ge=1, le=168,
         description="Hours the restored cluster is kept for validation before AWS Backup deletes it. Default 1.")
@@ -123,8 +125,18 @@ class BackupSettings(Section):
     @field_validator("copy_region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _REGION.match(value):
-            raise ValueError("must be an AWS region name such as us-west-2")
+        if not is_region(value):
+            raise ValueError(f"not an AWS region (botocore {botocore_version()} knows: {region_summary()})")
+        return value
+
+    @field_validator("restore_test_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        # CreateRestoreTestingPlan, ScheduleExpression: "A CRON expression in specified timezone"
+        # (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_RestoreTestingPlanForCreate.html)
+        problem = cron_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 
@@ -201,6 +213,10 @@ def _cross_checks(settings: BaselineSettings, region: str) -> list[Problem]:
     key = f"{BASELINE_PROJECT}:"
     b, a = settings.backup, settings.audit
     problems: list[Problem] = []
+    if is_region(region) and is_region(b.copy_region) and regions()[b.copy_region] != regions()[region]:
+        problems.append(Problem(key + "backup.copy_region", repr(b.copy_region),
+                                f"is in partition {regions()[b.copy_region]}, aws:region ({region}) in "
+                                f"{regions()[region]}: AWS Backup copies only within a partition"))
     if b.copy_region == region:
         problems.append(Problem(key + "backup.copy_region", repr(b.copy_region),
                                 f"must differ from aws:region ({region}): the copy guards against losing the region"))
@@ -219,13 +235,23 @@ def _cross_checks(settings: BaselineSettings, region: str) -> list[Problem]:
     return problems
 
 
-def load_baseline_settings(stack: str, config: Mapping[str, Any], secret_keys: Collection[str] = ()) -> BaselineSettings:
-    """Validate a baseline stack's config; raises one `SettingsError` listing every bad key."""
+def load_baseline_settings(stack: str, config: Mapping[str, Any], secret_keys: Collection[str] = (),
+                           secure_paths: Collection[str] = ()) -> BaselineSettings:
+    """Validate a baseline stack's config; raises one `SettingsError` listing every bad key.
+
+    The same config-level checks as the app's (stacks/consistency.py): namespaces, flat keys, the region, the
+    stack tag (`baseline-<stack>`). The baseline has no secret settings, so a `secure:` value of its own
+    namespace (`secure_paths`) is refused: it would land in plain text."""
+    from stacks.consistency import config_problems
     from stacks.loader import parse_value, problems_of
     from stacks.profiles import deep_merge
 
     prefix = BASELINE_PROJECT + ":"
-    raw = {k[len(prefix):]: parse_value(v) for k, v in config.items() if k.startswith(prefix)}
+    raw = {k[len(prefix):]: parse_value(v) for k, v in config.items()
+           if k.startswith(prefix) and not re.search(r"[.\[]", k[len(prefix):])}  # flat keys: config_problems
+    early = config_problems(config, BASELINE_PROJECT, BaselineSettings.model_fields, f"baseline-{stack}")
+    early += [Problem(path, "a secret (`secure:`) value", "the baseline has no secret settings, so the value "
+                      "would be stored and shown in plain text") for path in secure_paths if path.startswith(prefix)]
     tier: Tier = "prod" if raw.get("tier") == "prod" else "dev"
     layered = dict(raw)
     for section, by_tier in TIER_DEFAULTS.items():
@@ -236,10 +262,11 @@ def load_baseline_settings(stack: str, config: Mapping[str, Any], secret_keys: C
         settings = BaselineSettings.model_validate(layered, context={"tier": tier})
     except ValidationError as exc:
         secret_sections = {k[len(prefix):].split(".")[0] for k in secret_keys if k.startswith(prefix)}
-        raise SettingsError(stack, problems_of(exc, secret_sections, BaselineSettings, BASELINE_PROJECT)) from None
-    problems = _cross_checks(settings, str(config.get("aws:region", "us-east-1")))
+        raise SettingsError(stack, early + problems_of(exc, secret_sections, BaselineSettings, BASELINE_PROJECT),
+                            BASELINE_PROJECT) from None
+    problems = early + _cross_checks(settings, str(config.get("aws:region", "us-east-1")))
     if problems:
-        raise SettingsError(stack, problems)
+        raise SettingsError(stack, problems, BASELINE_PROJECT)
     return settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from stacks.base import Section, check_retention, prod_refuses
 
@@ -15,6 +15,10 @@ PARAMETER_FAMILIES: dict[str, dict[str, str]] = {
 }
 """Engine -> version ElastiCache offers -> its parameter group family (ElastiCache user guide,
 "Engine specific parameters")."""
+
+DEFAULT_VERSIONS: dict[str, str] = {"valkey": "8.1", "redis": "7.1"}
+"""The version an engine gets when `engine_version` is not given (each engine's newest in PARAMETER_FAMILIES
+that the program pins)."""
 
 MAXMEMORY_POLICIES = (
     "volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu",
@@ -36,7 +40,8 @@ class CacheSettings(Section):
     )
     engine_version: str = Field(
         default="8.1",
-        description="Engine version, pinned: valkey 7.2, 8.0, 8.1, 8.2; redis 6.2, 7.0, 7.1. Default 8.1.",
+        description="Engine version, pinned: valkey 7.2, 8.0, 8.1, 8.2; redis 6.2, 7.0, 7.1. Default: valkey 8.1, "
+        "redis 7.1.",
     )
     node_type: str = Field(
         default="cache.t4g.micro",
@@ -61,6 +66,14 @@ class CacheSettings(Section):
     log_retention_days: int = Field(
         default=14, description="Days the slow log and engine log are kept in CloudWatch. Default: dev 14, prod 90."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_default_version(cls, data: Any) -> Any:
+        """An engine without a version gets that engine's default (the field default is valkey's)."""
+        if isinstance(data, dict) and "engine_version" not in data and data.get("engine") in DEFAULT_VERSIONS:
+            return {**data, "engine_version": DEFAULT_VERSIONS[data["engine"]]}
+        return data
 
     @field_validator("engine_version")
     @classmethod

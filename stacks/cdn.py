@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from stacks.base import Section, prod_refuses
 from stacks.cdn_plans import Plan
@@ -41,6 +41,23 @@ def _paths(value: list[str], what: str) -> list[str]:
     dupes = sorted({p for p in value if value.count(p) > 1})
     if dupes:
         raise ValueError(f"{dupes} are listed more than once")
+    return value
+
+
+def static_prefix_semantics(value: list[str]) -> list[str]:
+    """Static prefixes that mean what they say inside Cloudflare's `starts_with(http.request.uri.path, ...)`.
+
+    `starts_with` compares literally (https://developers.cloudflare.com/ruleset-engine/rules-language/functions/
+    #starts_with), so `*` is a character, not a wildcard; and `/` would cache every path, the health check and
+    error pages included, so the edge could serve a cached 200 while the origin is down.
+    """
+    starred = [p for p in value if "*" in p]
+    if starred:
+        raise ValueError(f"{starred} contain `*`, which starts_with matches literally (no wildcards): write the "
+                         "prefix itself, e.g. /static/")
+    if "/" in value:
+        raise ValueError("'/' would cache every path, the health check and error responses included, hiding an "
+                         "outage behind cached pages: list the asset prefixes themselves, e.g. /static/")
     return value
 
 
@@ -101,7 +118,18 @@ class CacheRulesSettings(Section):
     @field_validator("static_path_prefixes")
     @classmethod
     def _static(cls, value: list[str]) -> list[str]:
-        return _paths(value, "static")
+        return static_prefix_semantics(_paths(value, "static"))
+
+    @model_validator(mode="after")
+    def _static_not_bypassed(self) -> CacheRulesSettings:
+        # The bypass rule runs after the cache rule in the same phase and wins (components/edge_rules.py), so a
+        # static prefix under a bypass prefix would never be cached.
+        shadowed = [f"{s} (under {b})" for s in self.static_path_prefixes for b in self.bypass_path_prefixes
+                    if s.startswith(b)]
+        if shadowed:
+            raise ValueError(f"static_path_prefixes {shadowed} lie under a bypass prefix, which always wins: they "
+                             "would never be cached; remove them or narrow bypass_path_prefixes")
+        return self
 
     @field_validator("bypass_path_prefixes")
     @classmethod

@@ -28,9 +28,11 @@ class SettingsError(pulumi.RunError):
     A `pulumi.RunError`, so `pulumi preview/up` print the message without a traceback.
     """
 
-    def __init__(self, stack: str, problems: list[Problem]) -> None:
+    def __init__(self, stack: str, problems: list[Problem], project: str = "floyo-infra") -> None:
         self.stack = stack
         self.problems = problems
+        self.project = project
+        """The Pulumi project whose stack file it is (`floyo-baseline`: baseline/Pulumi.<stack>.yaml)."""
         noun = "problem" if len(problems) == 1 else "problems"
         lines = [f"invalid settings for stack '{stack}' ({len(problems)} {noun}):"]
         lines += [p.render() for p in problems]

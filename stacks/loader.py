@@ -14,6 +14,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from stacks.base import PLACEHOLDER_MARK, PROJECT, Tier
 from stacks.checks import CROSS_CHECKS
+from stacks.consistency import APP_CHECKS, Context, config_problems, nearest
+from stacks.doc_limits import DOCUMENT_CHECKS
 from stacks.errors import Problem, SettingsError
 from stacks.identity import stack_name_problems, tier_problems
 from stacks.profiles import with_profile
@@ -25,7 +27,6 @@ PROVIDER_SECRETS = frozenset({
     "postgresql:password",
 })
 """Provider settings (other namespaces) that are credentials, so may be `secure:` values."""
-_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 def parse_value(value: Any) -> Any:
@@ -155,6 +156,30 @@ class _Secrets:
             return True
         return any(_is_secret_field(loc[:i]) for i in range(1, len(loc) + 1))
 
+    def is_secure(self, loc: tuple[int | str, ...]) -> bool:
+        """Whether the value at `loc` came from a `secure:` value (or may have: a secret key with no known paths)."""
+        return str(loc[0]) in self.whole or any(_overlaps(loc, e) for e in self.exact)
+
+    def plain_in_secret_fields(self, raw: Mapping[str, Any], allowed: bool) -> list[Problem]:
+        """A `SecretStr` field given in plain text would sit in git: refuse it unless dev allows it by name."""
+        if allowed:
+            return []
+        problems: list[Problem] = []
+        for path in secret_paths():
+            loc = tuple(path.split("."))
+            node: Any = raw
+            for part in loc:
+                node = node.get(part) if isinstance(node, Mapping) else None
+            if node is None or self.is_secure(loc):
+                continue
+            key = f"{PROJECT}:{path}"
+            problems.append(Problem(
+                key, "a plain-text value",
+                f"a secret field takes only an encrypted `secure:` value, so the secret never sits in git: "
+                f"pulumi config set --secret --path '{key}' '<value>'  (dev may allow plain text for a local test "
+                f"with {PROJECT}:{PLAIN_SECRETS_SETTING}: true)"))
+        return problems
+
     def in_plain_fields(self) -> list[Problem]:
         """A `secure:` value outside a `SecretStr` field would land in plain text: refuse it by name."""
         problems: list[Problem] = []
@@ -211,21 +236,13 @@ def problems_of(
         if item["type"] == "extra_forbidden":
             owner = _model_at(loc, root)
             known = ", ".join(sorted(owner.model_fields)) if owner else "see README"
-            allowed = f"unknown key; valid keys here: {known}"
+            guess = nearest(str(loc[-1]), list(owner.model_fields)) if owner else None
+            hint = f"did you mean `{guess}`? " if guess else ""
+            allowed = f"unknown key, which nothing reads; {hint}valid keys here: {known}"
         elif item["type"] == "literal_error":
             allowed = allowed.replace("Input should be", "allowed:")
         problems.append(Problem(_path(loc, project, raw), given, allowed))
     return problems
-
-
-def _region_problems(config: Mapping[str, Any]) -> list[Problem]:
-    region = config.get("aws:region")
-    if not region:
-        return [Problem("aws:region", "nothing", "this key is required: the AWS region the stack deploys to, "
-                        "e.g. us-east-1")]
-    if not isinstance(region, str) or not _REGION.match(region):
-        return [Problem("aws:region", _render(region), "must be an AWS region code such as us-east-1")]
-    return []
 
 
 def load_settings(
@@ -239,14 +256,16 @@ def load_settings(
     Raises `SettingsError` listing every invalid key at once.
     """
     prefix = PROJECT + ":"
-    raw = {str(k)[len(prefix):]: parse_value(v) for k, v in config.items() if str(k).startswith(prefix)}
+    raw = {str(k)[len(prefix):]: parse_value(v) for k, v in config.items()
+           if str(k).startswith(prefix) and not re.search(r"[.\[]", str(k)[len(prefix):])}  # flat keys: below
     secrets = _Secrets(secret_keys, secure_paths)
     given_tier = raw.get("tier") if raw.get("tier") in ("dev", "prod") else None
     override = raw.get("tier_override")
     problems = [
         *stack_name_problems(stack),
-        *_region_problems(config),
+        *config_problems(config, PROJECT, StackSettings.model_fields, stack),
         *secrets.in_plain_fields(),
+        *secrets.plain_in_secret_fields(raw, plain_secrets_allowed(raw, given_tier)),
         *tier_problems(stack, given_tier, override if isinstance(override, str) else None),
     ]
     tier: Tier = "prod" if given_tier == "prod" else "dev"
@@ -257,9 +276,21 @@ def load_settings(
         found = problems_of(exc, secrets.masks, raw=raw)
         raise SettingsError(stack, problems + [p for p in found if p.path not in refused]) from None
     problems += [p for check in CROSS_CHECKS for p in check(settings)]
+    context = Context(stack, config, raw)
+    problems += [p for check in (*APP_CHECKS, *DOCUMENT_CHECKS) for p in check(settings, context)]
     if problems:
         raise SettingsError(stack, problems)
     return settings
+
+
+PLAIN_SECRETS_SETTING = "allow_plain_secrets"
+"""The top-level setting by which a dev stack accepts plain-text values in secret fields (a local test)."""
+
+
+def plain_secrets_allowed(raw: Mapping[str, Any], tier: str | None) -> bool:
+    """Whether this stack accepts plain secrets: dev only, by `allow_plain_secrets: true` (validated by the
+    schema, which refuses it in prod)."""
+    return tier == "dev" and raw.get(PLAIN_SECRETS_SETTING) in (True, "true")
 
 
 _offline_secure_paths: list[str] | None = None

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from stacks.account import AccountSettings
 from stacks.backend import BackendSettings
-from stacks.base import RELEASE_MARK, Section, Tier
+from stacks.base import RELEASE_MARK, Section, Tier, prod_refuses
 from stacks.cache import CacheSettings
 from stacks.cdn import CdnSettings
 from stacks.cost import CostSettings
@@ -56,6 +56,11 @@ class StackSettings(Section):
         description="A stack named `prod*` must run with `tier: prod`. To run one as `dev` on purpose, set this "
         "to the stack's own name (so a copied file does not carry the override). Default none.",
     )
+    allow_plain_secrets: bool = Field(
+        default=False,
+        description="dev only, for a local test: accept plain-text values in secret fields (`monitoring.webhook_url`, "
+        "...), which otherwise take only `secure:` values (`pulumi config set --secret`). Default false.",
+    )
     network: NetworkSettings = Field(
         description="VPC and subnets. `network.availability_zone_ids` is required."
     )
@@ -83,6 +88,9 @@ class StackSettings(Section):
     )
     cost: CostSettings = Field(
         default_factory=CostSettings, description="Usage the cost estimate assumes, budget margin and gate (docs/cost.md).")
+
+    _prod_plain_secrets = prod_refuses(
+        "allow_plain_secrets", lambda value: value, "prod takes secrets only as `secure:` values; only dev may relax it")
 
     @field_validator("tenants")
     @classmethod

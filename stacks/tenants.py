@@ -16,8 +16,15 @@ from stacks.errors import Problem
 if TYPE_CHECKING:
     from stacks.settings import StackSettings
 
-RESERVED_NAMES = frozenset({"public", "information_schema", "postgres", "migrator", "rdsadmin", "rdsproxyadmin"})
-"""Names a tenant's schema/role may not take: PostgreSQL's and RDS's own, and the app's roles."""
+RESERVED_NAMES = frozenset({
+    "public", "none", "current_user", "session_user", "current_role", "information_schema", "postgres", "migrator",
+    "rdsadmin", "rdsproxyadmin",
+})
+"""Names a tenant's schema/role may not take: the role names PostgreSQL reserves (`CREATE ROLE none` fails with
+"role name "none" is reserved"; `public`, `current_user`, `session_user`, `current_role` are keywords
+standing for roles; https://www.postgresql.org/docs/current/sql-createrole.html and src/backend/commands/user.c),
+RDS's own (`rdsadmin`, `rdsproxyadmin`; https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/
+AuroraPostgreSQL.Security.html), and the app's roles."""
 RESERVED_PREFIXES = ("pg_", "app_", "rds", "aws_", "floyo_", "tenant_")
 """Prefixes a tenant slug may not start with (system schemas/roles, the app's roles, the master user, and
 the tenants' own logins `tenant_<slug>`, so a slug's owner role never matches the logins' IAM pattern)."""

@@ -8,6 +8,7 @@ the others load the result. `plan_with` returns a fresh copy each call, as it di
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -108,3 +109,22 @@ def one(plan: Plan, token: str, name: str | None = None) -> PlannedResource:
 def container_definitions(plan: Plan, task: str = "backend-task") -> list[dict[str, Any]]:
     """Containers of the service's task definition (or of `task`, e.g. `backend-migrate`)."""
     return json.loads(one(plan, "aws:ecs/taskDefinition:TaskDefinition", task).inputs["containerDefinitions"])
+
+
+def as_secure(config: StackConfig, *paths: str) -> StackConfig:
+    """`config` with the values at `paths` (`monitoring.webhook_url`) set as `pulumi config set --secret` would:
+    `secure:` values in the file, their top-level keys secret."""
+    prefix = project_name(ROOT) + ":"
+    return dataclasses.replace(
+        config, secret_keys=sorted({*config.secret_keys, *(prefix + p.split(".")[0] for p in paths)}),
+        secure_paths=sorted({*config.secure_paths, *(prefix + p for p in paths)}))
+
+
+def as_stack(config: StackConfig, stack: str) -> StackConfig:
+    """`config` (another stack's file) as stack `stack`'s own: its name, and its `stack` tag."""
+    values = dict(config.values)
+    if "aws:defaultTags" in values:
+        tags = json.loads(values["aws:defaultTags"])
+        tags.setdefault("tags", {})["stack"] = stack
+        values["aws:defaultTags"] = json.dumps(tags)
+    return dataclasses.replace(config, stack=stack, values=values)

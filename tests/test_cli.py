@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +74,7 @@ def test_broken_stack_file_names_every_key(tmp_path: Path) -> None:
 
 
 def test_secure_values_become_marked_placeholders(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path / "Pulumi.sec.yaml")
+    (tmp_path / "Pulumi.sec.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text().replace("stack: dev", "stack: sec"))
     with (tmp_path / "Pulumi.sec.yaml").open("a") as fh:
         fh.write("  cloudflare:apiToken:\n    secure: v1:AAAAbm90LWEtcmVhbC1jaXBoZXJ0ZXh0\n")
     result = run("plan", "sec", "--stack-dir", str(tmp_path), "--json")

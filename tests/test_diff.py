@@ -128,7 +128,8 @@ def test_no_change_and_unchanged_stack(repo: Path) -> None:
 
 def test_base_without_the_stack_is_empty(repo: Path) -> None:
     # A new stack copied from dev, with its own zone (no two stack files may share one).
-    (repo / "Pulumi.qa.yaml").write_text((repo / "Pulumi.dev.yaml").read_text().replace("zone: floyo.dev", "zone: qa.floyo.dev"))
+    (repo / "Pulumi.qa.yaml").write_text((repo / "Pulumi.dev.yaml").read_text().replace("zone: floyo.dev", "zone: qa.floyo.dev")
+                                      .replace("stack: dev", "stack: qa"))
     try:
         result = ops(repo, "diff", "qa", "--base", "HEAD")
     finally:

@@ -12,7 +12,7 @@ from ops.plan import plan_config
 from ops.stackfile import ROOT, StackConfig, read_stack_config
 from stacks import SettingsError, load_settings
 from stacks.identity import DERIVED_NAMES, MAX_STACK_NAME
-from tests.planning import settings_for, with_changes
+from tests.planning import as_stack, settings_for, with_changes
 
 
 def problems_of(stack: str, config: StackConfig) -> dict[str, str]:
@@ -33,14 +33,14 @@ def test_a_stack_name_too_long_for_a_derived_id_is_refused() -> None:
     name = "staging-" + "x" * 30
     problems = problems_of(name, with_changes("dev"))
     assert f"at most {MAX_STACK_NAME}" in problems["stack name"], problems
-    load_settings("s" * MAX_STACK_NAME, with_changes("dev").values)  # the longest allowed name is fine
+    load_settings("s" * MAX_STACK_NAME, as_stack(with_changes("dev"), "s" * MAX_STACK_NAME).values)  # fits
     assert "stack name" in problems_of("s" * (MAX_STACK_NAME + 1), with_changes("dev"))
 
 
 def test_the_longest_stack_name_fits_every_physical_name_in_the_plan() -> None:
     """Plan with the longest allowed name and hold each AWS identifier to its API's limit."""
     stack = "q" * MAX_STACK_NAME
-    config = with_changes("prod")
+    config = as_stack(with_changes("prod"), stack)
     plan = plan_config(StackConfig(stack, config.values, config.secret_keys, config.secure_paths))
     limits = {  # resource type -> identifier input -> the API's length limit
         "aws:rds/cluster:Cluster": {"clusterIdentifier": 63},

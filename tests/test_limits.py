@@ -17,7 +17,7 @@ from ops.plan import Plan
 from stacks import SettingsError
 from stacks.cdn import CdnSettings
 from stacks.cdn_plans import PLAN_LIMITS, PLANS
-from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
+from tests.planning import as_secure, one, plan_with, planned, settings_for, stack_plan, with_changes
 from tests.test_edge import ruleset
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -166,7 +166,8 @@ def test_final_snapshot_names_are_unique_per_incarnation(token: str, name: str) 
 
 
 def test_every_secret_name_can_coexist_with_its_replacement() -> None:
-    plan = plan_with("prod", {"monitoring": {"sentry_dsn": "https://k@o1.ingest.sentry.io/1"}})
+    plan = planned(as_secure(with_changes("prod", {"monitoring": {"sentry_dsn": "https://k@o1.ingest.sentry.io/1"}}),
+                             "monitoring.sentry_dsn"))
     secrets = plan.of_type(SECRET)
     assert any(r.name.endswith("sentry-dsn") for r in secrets)
     for secret in secrets:

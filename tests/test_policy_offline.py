@@ -74,7 +74,7 @@ def test_render_lists_mandatory_in_full_and_advisory_in_a_table() -> None:
 
 def test_ops_check_exit_codes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     findings = [Finding("p", "mandatory", "high", "broken", None)]
-    monkeypatch.setattr(check_module, "check_stack", lambda stack: CheckResult(stack, list(findings)))
+    monkeypatch.setattr(check_module, "check_stack", lambda stack, stack_dir=None: CheckResult(stack, list(findings)))
     assert cli.main(["check", "dev"]) == 3
     findings[:] = [Finding("p", "advisory", "low", "meh", None)]
     assert cli.main(["check", "dev", "--json"]) == 0

@@ -116,8 +116,9 @@ def test_refuses_a_mutable_tag(stacks: Path) -> None:
 def test_refuses_invalid_source_settings(stacks: Path) -> None:
     set_dev(stacks, "  floyo-infra:backend:\n", "  floyo-infra:backend:\n    cpu: 300\n")
     result = promote(stacks)
-    assert result.returncode == 1
-    assert "source stack 'dev' has invalid settings" in result.stderr and "floyo-infra:backend.cpu" in result.stderr
+    assert result.returncode == 2  # bad input: the same message and exit code as every command (issue 22)
+    assert "Pulumi.dev.yaml: invalid settings for stack 'dev'" in result.stderr
+    assert "floyo-infra:backend.cpu" in result.stderr
     assert "Traceback" not in result.stderr
 
 

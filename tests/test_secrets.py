@@ -3,6 +3,7 @@ plain field, no user value over the program's own variables, masking limited to 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -41,8 +42,31 @@ def test_each_secret_fields_placeholder_passes_its_checks(path: str, stack: str)
     section, key = path.split(".", 1)
     placeholder = offline_placeholder(f"floyo-infra:{path}")
     assert "offline-placeholder-secret-for-floyo-infra:" + path in placeholder
-    settings = settings_for(with_changes(stack, {section: {key: placeholder}}))
+    config = with_changes(stack, {section: {key: placeholder}})
+    config = dataclasses.replace(config, secret_keys=[*config.secret_keys, f"floyo-infra:{section}"],
+                                 secure_paths=[*config.secure_paths, f"floyo-infra:{path}"])
+    settings = settings_for(config)
     assert getattr(settings, section).model_dump()[key] is not None
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("path", secret_paths())
+def test_a_plain_value_in_a_secret_field_is_refused(path: str, stack: str) -> None:
+    """`monitoring.webhook_url: https://...` in plain text used to be accepted, so the secret sat in git."""
+    section, key = path.split(".", 1)
+    with pytest.raises(SettingsError) as caught:
+        settings_for(with_changes(stack, {section: {key: offline_placeholder(f"floyo-infra:{path}")}}))
+    assert f"floyo-infra:{path}: got a plain-text value; a secret field takes only" in str(caught.value)
+    assert "offline-placeholder" not in str(caught.value)
+
+
+def test_dev_may_accept_plain_secrets_by_name_and_prod_may_not() -> None:
+    value = {"monitoring": {"webhook_url": offline_placeholder("floyo-infra:monitoring.webhook_url")},
+             "allow_plain_secrets": True}
+    assert settings_for(with_changes("dev", value)).allow_plain_secrets
+    with pytest.raises(SettingsError) as caught:
+        settings_for(with_changes("prod", value))
+    assert "floyo-infra:allow_plain_secrets" in str(caught.value)
 
 
 def test_secret_fields_are_the_documented_ones() -> None:

@@ -58,7 +58,7 @@ def test_profiles_fill_tier_defaults() -> None:
         ({"cdn": {"zone": "Not A Zone"}}, "floyo-infra:cdn.zone", "DNS name"),
         ({"tier": "staging"}, "floyo-infra:tier", "'dev' or 'prod'"),
         ({"tenants": [{"slug": "Bad-Slug"}]}, "floyo-infra:tenants[Bad-Slug].slug", "pattern"),
-        ({"surprise": {"x": 1}}, "floyo-infra:surprise", "valid keys here: account, backend"),
+        ({"surprise": {"x": 1}}, "floyo-infra:surprise", "valid keys here: account, allow_plain_secrets, backend"),
     ],
 )
 def test_bad_value_is_named(stack: str, changes: dict, path: str, hint: str) -> None:

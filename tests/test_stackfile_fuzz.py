@@ -24,7 +24,8 @@ from stacks import SettingsError, load_settings
 
 STACK = "fuzz"
 FILE = f"Pulumi.{STACK}.yaml"
-KEY = re.compile(r"^(floyo-infra:|aws:|cloudflare:|stack name$)")
+KEY = re.compile(r"^(stack name$|[^:]*:)")
+"""A problem names a config key (`namespace:name...`) or the stack name."""
 BASE: dict[str, Any] = YAML(typ="safe").load((ROOT / "Pulumi.dev.yaml").read_text())
 
 scalars = st.one_of(

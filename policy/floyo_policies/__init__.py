@@ -8,7 +8,18 @@ from collections.abc import Sequence
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.policy import _NotApplicableError
 
-from . import baseline, budget, network, ordering, origin_lock, permissions, quotas, replacement, tenancy
+from . import (
+    baseline,
+    budget,
+    document_sizes,
+    network,
+    ordering,
+    origin_lock,
+    permissions,
+    quotas,
+    replacement,
+    tenancy,
+)
 from ._core import (
     ADVISORY,
     MEDIUM,
@@ -24,7 +35,7 @@ from ._core import (
 )
 
 FAMILIES: dict[str, Sequence[FloyoResourcePolicy | FloyoStackPolicy]] = {
-    "quotas and hard limits": quotas.POLICIES,
+    "quotas and hard limits": [*quotas.POLICIES, *document_sizes.POLICIES],
     "permissions match use": permissions.POLICIES,
     "network paths": network.POLICIES,
     "ordering AWS needs": ordering.POLICIES,

@@ -1,0 +1,87 @@
+"""Documents the program builds, within AWS's hard size limits: on the planned resources themselves.
+
+The settings-level estimates (stacks/doc_limits.py) refuse the operator's input before anything is declared;
+these policies measure what was actually declared, so a component that grows a document is caught too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import ReportViolation, StackValidationArgs
+
+from ._core import MANDATORY, MEDIUM, FloyoStackPolicy, of_type, parse_json, referenced
+
+TASK_DEFINITION_MAX_BYTES = 64 * 1024
+"""ECS service quotas, "Task definition size": 64 KiB, not adjustable
+(https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html)."""
+MANAGED_POLICY_MAX = 6_144
+"""IAM quotas, "Managed policy size": 6,144 characters, whitespace not counted
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
+ROLE_INLINE_MAX = 10_240
+"""IAM quotas, "Role policy size": all inline policies of a role together, 10,240 characters, whitespace not
+counted (same page)."""
+TRUST_POLICY_MAX = 2_048
+"""IAM quotas, "Role trust policy length": 2,048 characters by default (adjustable to 4,096; same page)."""
+DASHBOARD_METRICS_MAX = 2_500
+"""CloudWatch quotas, "Dashboard": up to 2,500 metrics per dashboard across its widgets
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html)."""
+
+
+def _chars(document: Any) -> int | None:
+    """Characters of a policy document as IAM counts them (whitespace excluded), or None when not known yet."""
+    doc = parse_json(document)
+    if not isinstance(doc, Mapping):
+        return None
+    return len(json.dumps(doc, separators=(",", ":")))
+
+
+def _sizes(args: StackValidationArgs, report: ReportViolation) -> None:
+    for task in of_type(args.resources, "aws:ecs/taskDefinition:TaskDefinition"):
+        containers = task.props.get("containerDefinitions")
+        size = len(containers.encode()) if isinstance(containers, str) else 0
+        if size > TASK_DEFINITION_MAX_BYTES:
+            report(f"task definition {task.name}: container definitions of {size} bytes; ECS allows "
+                   f"{TASK_DEFINITION_MAX_BYTES} (64 KiB) for the whole task definition", task.urn)
+    for policy in of_type(args.resources, "aws:iam/policy:Policy"):
+        chars = _chars(policy.props.get("policy"))
+        if chars is not None and chars > MANAGED_POLICY_MAX:
+            report(f"managed policy {policy.name}: {chars} characters; IAM allows {MANAGED_POLICY_MAX}", policy.urn)
+    roles = of_type(args.resources, "aws:iam/role:Role")
+    inline: dict[str, int] = defaultdict(int)
+    for role in roles:
+        for item in role.props.get("inlinePolicies") or []:
+            if isinstance(item, Mapping):
+                inline[role.urn] += _chars(item.get("policy")) or 0
+        trust = _chars(role.props.get("assumeRolePolicy"))
+        if trust is not None and trust > TRUST_POLICY_MAX:
+            report(f"role {role.name}: trust policy of {trust} characters; IAM allows {TRUST_POLICY_MAX} by default",
+                   role.urn)
+    for policy in of_type(args.resources, "aws:iam/rolePolicy:RolePolicy"):
+        owner = referenced(policy, "role", roles)
+        if owner:
+            inline[owner[0].urn] += _chars(policy.props.get("policy")) or 0
+    for urn, chars in inline.items():
+        if chars > ROLE_INLINE_MAX:
+            report(f"role {urn.split('::')[-1]}: inline policies of {chars} characters together; IAM allows "
+                   f"{ROLE_INLINE_MAX} per role", urn)
+    for dashboard in of_type(args.resources, "aws:cloudwatch/dashboard:Dashboard"):
+        body = parse_json(dashboard.props.get("dashboardBody"))
+        widgets = body.get("widgets", []) if isinstance(body, Mapping) else []
+        count = sum(len((w.get("properties") or {}).get("metrics") or []) for w in widgets if isinstance(w, Mapping))
+        if count > DASHBOARD_METRICS_MAX:
+            report(f"dashboard {dashboard.name}: {count} metrics; CloudWatch allows {DASHBOARD_METRICS_MAX} per "
+                   "dashboard", dashboard.urn)
+
+
+document_sizes = FloyoStackPolicy(
+    "derived-document-sizes",
+    "Task definitions within 64 KiB; IAM managed policies within 6,144 characters, a role's inline policies "
+    "within 10,240 and its trust policy within 2,048; dashboards within 2,500 metrics.",
+    _sizes, MANDATORY, MEDIUM,
+    ["ECS quota: task definition size", "IAM quotas: policy sizes", "CloudWatch quota: metrics per dashboard"])
+
+POLICIES = [document_sizes]
