@@ -77,8 +77,10 @@ class SloAlarms(pulumi.ComponentResource):
         return aws.cloudwatch.MetricAlarm(
             f"{name}-{spec.key}",
             name=alarm_name(spec.key),
-            alarm_description=(f"{spec.sli.title} bad-request ratio over {spec.minutes} min (one window of a burn-rate "
-                               "alert; the composite notifies, this alarm does not)."),
+            alarm_description=(f"{spec.sli.title} bad-request ratio over {spec.minutes} min at or over "
+                               f"{spec.threshold:.6g}: one window of a burn-rate alert; its composite notifies, this "
+                               "alarm does not. Check first: the composite's description and docs/slo.md. Missing "
+                               f"data: {spec.treat_missing_data} (no requests is no burn)."),
             metric_queries=queries,
             comparison_operator=spec.comparison,
             threshold=spec.threshold,
@@ -86,7 +88,7 @@ class SloAlarms(pulumi.ComponentResource):
             datapoints_to_alarm=spec.datapoints_to_alarm,
             treat_missing_data=spec.treat_missing_data,
             actions_enabled=args.actions_enabled,
-            tags={"floyo:alarm": spec.key, "floyo:slo": spec.sli.key},
+            tags={"floyo:alarm": spec.key, "floyo:slo": spec.sli.key, "floyo:window": spec.key.rsplit("-", 1)[1]},
             opts=pulumi.ResourceOptions(parent=self),
         )
 

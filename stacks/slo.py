@@ -89,7 +89,7 @@ class SloSettings(Section):
     availability_percent: float = Field(
         default=99.9, gt=50, lt=100,
         description="Objective: % of requests that must not be answered 5xx (target or load balancer) over "
-        "the period. Default: dev 99, prod 99.9.")
+        "the period. Default: dev 99.5, prod 99.9.")
     latency_percent: float = Field(
         default=99.0, gt=50, lt=100,
         description="Objective: % of requests the backend must answer within `latency_threshold_seconds`. "
@@ -143,7 +143,7 @@ class SloSettings(Section):
 
 
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dev": {"availability_percent": 99.0, "latency_percent": 95.0, "latency_threshold_seconds": 2.0,
+    "dev": {"availability_percent": 99.5, "latency_percent": 95.0, "latency_threshold_seconds": 2.0,
             "min_requests": 10},
     "prod": {"availability_percent": 99.9, "latency_percent": 99.0, "latency_threshold_seconds": 1.0,
              "min_requests": 50},
