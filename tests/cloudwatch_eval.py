@@ -472,16 +472,17 @@ class Notification:
 
 def run(metric_alarms: Sequence[MetricAlarm], composites: Sequence[CompositeAlarm],
         data: Mapping[MetricKey, Series], minutes: int, fixed: Mapping[str, str] | None = None,
-        ) -> tuple[list[Notification], dict[str, list[str]]]:
-    """Evaluate every alarm at the end of each minute 1..`minutes`. Composites are re-evaluated in an order where
-    members come first. `fixed` gives alarms outside the simulation a constant state. Returns the ALARM
-    notifications (metric alarms with actions and composites) and each alarm's state per minute."""
+        first: int = 1) -> tuple[list[Notification], dict[str, list[str]]]:
+    """Evaluate every alarm at the end of each minute `first`..`minutes` (the minutes before are history the
+    windows read). Composites are re-evaluated in an order where members come first. `fixed` gives alarms
+    outside the simulation a constant state. Returns the ALARM notifications (metric alarms with actions and
+    composites) and each alarm's state per evaluated minute."""
     aggregators = {key: Aggregator(series) for key, series in data.items()}
     names = {c.name for c in composites}
     order = _members_first(composites)
     history: dict[str, list[str]] = {a.name: [] for a in [*metric_alarms, *composites]}
     notifications: list[Notification] = []
-    for now in range(1, minutes + 1):
+    for now in range(max(first, 1), minutes + 1):
         states: dict[str, str] = dict(fixed or {})
         for alarm in metric_alarms:
             before = alarm.state
