@@ -144,6 +144,10 @@ def _arith(op: str, a: Value, b: Value) -> Value:
     return 1.0 if result else 0.0
 
 
+def _binary(op: str, left: Expr, right: Expr) -> Expr:
+    return lambda env: _arith(op, left(env), right(env))
+
+
 class _Parser:
     """Recursive descent: or > and > comparison > additive > multiplicative > unary > primary."""
 
@@ -177,7 +181,7 @@ class _Parser:
         while self.peek() in self.LEVELS[index]:
             op = self.take()
             right = self.level(index + 1)
-            left = (lambda op, l, r: lambda env: _arith(op, l(env), r(env)))(op, left, right)
+            left = _binary(op, left, right)
         return left
 
     def unary(self) -> Expr:
@@ -216,7 +220,7 @@ class _Parser:
 
 def _function(name: str, args: list[Expr]) -> Expr:
     if name == "IF":
-        cond, yes, no = (args + [lambda env: None])[:3] if len(args) == 2 else args
+        cond, yes, no = [*args, lambda env: None][:3]
 
         def if_(env: Env) -> Value:
             c = cond(env)

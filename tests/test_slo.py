@@ -9,9 +9,10 @@ outside the SLOs (health check, canary, healthy hosts) read other signals; they 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ import pytest
 from components.slo import burn_alerts
 from ops.plan import Plan
 from ops.slo import minutes_to_notify, slo_table
+from ops.stackfile import ROOT
 from stacks import SettingsError
 from stacks.slo import SloSettings
 from tests.cloudwatch_eval import CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
@@ -140,12 +142,12 @@ class Traffic:
     group: Callable[[int], str] = lambda m: "blue"
 
 
-def series(traffic: Traffic, minutes: int, lb: str) -> dict[Any, Series]:
+def series(traffic: Traffic, minutes: int, lb: str) -> Mapping[Any, Series]:
     """The ALB metrics of `traffic`, per load balancer and per target group, as ALB publishes them: a count
     metric only in minutes where it is not zero, response times as a distribution."""
-    data: dict[Any, list[list[tuple[float, float]]]] = {}
+    data: dict[Any, list[Sequence[tuple[float, float]]]] = {}
 
-    def put(name: str, dims: dict[str, str], minute: int, samples: list[tuple[float, float]]) -> None:
+    def put(name: str, dims: dict[str, str], minute: int, samples: Sequence[tuple[float, float]]) -> None:
         key = metric_key(ELB, name, dims)
         if key not in data:
             data[key] = [[] for _ in range(minutes)]
@@ -289,16 +291,10 @@ def test_ops_slo_prints_each_slo_with_times_to_notify() -> None:
     assert "2× burn: first notice after 1 d 12 h 2 min (ticket)" in out
 
 
-def test_ops_slo_names_a_bad_setting(tmp_path: Any) -> None:
-    text = (stack_file := tmp_path / "Pulumi.dev.yaml")
-    base = (with_changes("dev"))
-    del base
-    source = settings_for(with_changes("dev"))
-    del source
-    from ops.stackfile import ROOT
-
-    content = (ROOT / "Pulumi.dev.yaml").read_text() + "  floyo-infra:monitoring:\n    slo:\n      availability_percent: 100\n"
-    text.write_text(content)
+def test_ops_slo_names_a_bad_setting(tmp_path: Path) -> None:
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text((ROOT / "Pulumi.dev.yaml").read_text()
+                          + "  floyo-infra:monitoring:\n    slo:\n      availability_percent: 100\n")
     result = run_ops("slo", "dev", "--stack-dir", str(tmp_path))
     assert result.returncode == 2
     assert "monitoring.slo.availability_percent" in result.stderr and "Traceback" not in result.stderr
