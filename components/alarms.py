@@ -140,9 +140,10 @@ class Alarms(pulumi.ComponentResource):
             alarm_name=alarm_name(composite.key),
             alarm_description=f"{composite.title}. {composite.description}"[:DESCRIPTION_LIMIT],
             alarm_rule=rule,
-            actions_enabled=args.actions_enabled,
-            alarm_actions=[args.topics.page],
-            ok_actions=[args.topics.page],
+            # constant: `actions_enabled` forces a new composite under the same name (components/slo_alarms.py)
+            actions_enabled=True,
+            alarm_actions=[args.topics.page] if args.actions_enabled else [],
+            ok_actions=[args.topics.page] if args.actions_enabled else [],
             tags={"floyo:alarm": composite.key, "floyo:severity": "page"},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*(self.alarms[k] for k in composite.members),
                                                                     *args.composite_alarms]),

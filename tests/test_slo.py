@@ -25,7 +25,7 @@ from stacks import SettingsError
 from stacks.slo import SloSettings
 from tests.cloudwatch_eval import CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
 from tests.ops_cli import run_ops
-from tests.planning import one, settings_for, stack_plan, with_changes
+from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -107,6 +107,20 @@ def test_composites_and_suppression_chain(plan: Plan, stack: str) -> None:
             assert ticket["alarmActions"] == [t for t in topics if t.endswith("-ticket")]
     assert f'ALARM("{found["slo-availability-1h-5m"]["alarmName"]}")' in found["service-down"]["alarmRule"]
     assert found["slo-availability-1h-5m"]["tags"]["floyo:severity"] == "ticket"  # service-down pages for it
+
+
+def test_quiet_dev_alarms_keep_composites_in_place() -> None:
+    # `actions_enabled` forces a new composite alarm (ForceNew in the provider) under the same fixed name: turning
+    # dev's alarms off must empty the composites' actions, never flip their actions_enabled
+    quiet = stack_plan_with_quiet_alarms()
+    assert all(a.inputs["actionsEnabled"] is False for a in quiet.of_type(ALARM))
+    for composite in quiet.of_type(COMPOSITE):
+        assert composite.inputs["actionsEnabled"] is True and not composite.inputs.get("alarmActions")
+        assert not composite.inputs.get("okActions")
+
+
+def stack_plan_with_quiet_alarms() -> Plan:
+    return plan_with("dev", {"monitoring": {"alarms_enabled": False}})
 
 
 def test_dashboard_shows_budget_burn_rates_and_deploys(plan: Plan, stack: str) -> None:
