@@ -45,6 +45,9 @@ from components.postgres import AppLogin, Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 from components.resilience import Resilience, ResilienceArgs, stop_alarm_keys
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
+from components.slo import burn_alerts
+from components.slo_alarms import SloAlarms, SloAlarmsArgs
+from components.slo_dashboard import SloDashboardArgs
 from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tenant_gateway import GATEWAY
@@ -208,9 +211,13 @@ alarm_specs = [
         for i in range(1 + settings.cache.replicas)
     ]),
 ]
+slo_alerts = burn_alerts(settings.monitoring.slo, load_balancer=lb.arn_suffix)  # docs/slo.md
+slo_alarms = SloAlarms("burn", SloAlarmsArgs(
+    alerts=slo_alerts, topics=alerting.topics, actions_enabled=settings.monitoring.alarms_enabled))
 alarms = Alarms("alarms", AlarmsArgs(
     specs=alarm_specs, topics=alerting.topics, stack_region=region, remote_topics=remote_topics,
     actions_enabled=settings.monitoring.alarms_enabled, composite=service_down(alarm_specs, region),
+    composite_alarms=slo_alarms.service_down_members,
 ))
 # Account-level events and cost anomalies reach one stack per account; its baseline (baseline/) is read
 # through a StackReference, never the other way round. Every stack has its own budget.
@@ -227,6 +234,10 @@ dashboard = Dashboard("dashboard", DashboardArgs(
         cluster_name=backend.cluster_name, service_name=backend.service_name,
         rollback_alarm_arns=[alarms.alarms[key].arn for key in ROLLBACK_ALARM_KEYS],
         strategy=settings.backend.deployment.strategy),
+    slo=SloDashboardArgs(
+        alerts=slo_alerts, load_balancer=lb.arn_suffix, period_days=settings.monitoring.slo.period_days,
+        cluster_name=backend.cluster_name, service_name=backend.service_name,
+        composite_arns=[c.arn for c in slo_alarms.composites.values()]),
 ))
 
 # --- resilience: drills, reader autoscaling, zonal autoshift (docs/resilience.md) -------

@@ -39,6 +39,8 @@ _KEY = re.compile(r"^[a-z][a-z0-9-]{2,80}$")
 _METRIC_ID = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 _STATS = {"Average", "Sum", "Minimum", "Maximum", "SampleCount"}
 _PERCENTILE = re.compile(r"^p\d{1,2}(\.\d{1,2})?$")
+_PERCENTILE_RANK = re.compile(r"^PR\((\d+(\.\d+)?)?:(\d+(\.\d+)?)?\)$")
+"""`PR(:0.5)`: the % of datapoints at or under 0.5 (CloudWatch "Statistics definitions", percentile rank)."""
 _SYMBOL = {"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">=",
            "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<="}
 
@@ -67,7 +69,7 @@ class Metric:
     def __post_init__(self) -> None:
         if not _METRIC_ID.match(self.id):
             raise ValueError(f"metric id {self.id!r} must start with a lowercase letter")
-        if self.stat not in _STATS and not _PERCENTILE.match(self.stat):
+        if self.stat not in _STATS and not _PERCENTILE.match(self.stat) and not _PERCENTILE_RANK.match(self.stat):
             raise ValueError(f"metric {self.name}: unknown statistic {self.stat!r}")
         if self.period <= 0 or self.period % 60:
             raise ValueError(f"metric {self.name}: period must be a multiple of 60 seconds")
@@ -223,7 +225,8 @@ def backend_alarms(
     quiet = "notBreaching"
     return [
         AlarmSpec(
-            key="backend-lb-5xx-rate", tier="backend", signal="errors", severity="ticket", service_down=True,
+            key="backend-lb-5xx-rate", tier="backend", signal="errors", severity="ticket",
+            # not in service-down: the availability SLO's fastest burn alert pages instead (docs/slo.md)
             title="Load balancer 5xx rate high",
             description="The load balancer itself answers 5xx (502/503/504): no healthy target, targets "
             "timing out or resetting connections. Check first: target group health, ECS service events, "
@@ -238,7 +241,8 @@ def backend_alarms(
             missing_data_reason="no requests is not an error rate; a dead edge is caught by the health check",
         ),
         AlarmSpec(
-            key="backend-target-5xx-rate", tier="backend", signal="errors", severity="ticket", service_down=True,
+            key="backend-target-5xx-rate", tier="backend", signal="errors", severity="ticket",
+            # not in service-down: the availability SLO's fastest burn alert pages instead (docs/slo.md)
             title="Backend 5xx rate high",
             description="The application answers 5xx to a share of requests. Check first: Sentry for the "
             "new error, the last deploy (roll back if it correlates), database and cache alarms.",

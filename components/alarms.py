@@ -46,6 +46,9 @@ class AlarmsArgs:
     """`monitoring.alarms_enabled`: off only in dev (alarms still change state, nobody is told)."""
     composite: CompositeSpec | None = None
     """The composite alarm over the `service_down` members. Default none."""
+    composite_alarms: Sequence[aws.cloudwatch.CompositeAlarm] = ()
+    """Composite alarms that join the composite too (the availability SLO's fastest burn alert,
+    components/slo_alarms.py). Default none."""
 
 
 class Alarms(pulumi.ComponentResource):
@@ -129,16 +132,19 @@ class Alarms(pulumi.ComponentResource):
         if remote:
             raise ValueError(f"composite {composite.key}: {remote} live in another region; a composite "
                              "can only combine alarms of its own region")
-        rule = pulumi.Output.all(*[self.alarms[k].name for k in composite.members]).apply(
+        members = [*(self.alarms[k].name for k in composite.members), *(c.alarm_name for c in args.composite_alarms)]
+        rule = pulumi.Output.all(*members).apply(
             lambda names: " OR ".join(f'ALARM("{n}")' for n in names))
         return aws.cloudwatch.CompositeAlarm(
             f"{name}-{composite.key}",
             alarm_name=alarm_name(composite.key),
             alarm_description=f"{composite.title}. {composite.description}"[:DESCRIPTION_LIMIT],
             alarm_rule=rule,
-            actions_enabled=args.actions_enabled,
-            alarm_actions=[args.topics.page],
-            ok_actions=[args.topics.page],
+            # constant: `actions_enabled` forces a new composite under the same name (components/slo_alarms.py)
+            actions_enabled=True,
+            alarm_actions=[args.topics.page] if args.actions_enabled else [],
+            ok_actions=[args.topics.page] if args.actions_enabled else [],
             tags={"floyo:alarm": composite.key, "floyo:severity": "page"},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.alarms[k] for k in composite.members]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*(self.alarms[k] for k in composite.members),
+                                                                    *args.composite_alarms]),
         )

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alarm_catalogue import TIERS, AlarmSpec
+from components.slo_dashboard import SloDashboardArgs, slo_rows_height, slo_widgets
 
 SIGNAL_ORDER = ("availability", "traffic", "errors", "latency", "saturation")
 """Golden signals, left to right within a tier's row."""
@@ -94,8 +95,9 @@ def deployment_widgets(view: DeploymentView, region: pulumi.Input[str], y: int) 
 
 def dashboard_body(specs: Sequence[AlarmSpec], region: pulumi.Input[str],
                    composite_arn: pulumi.Input[str] | None = None,
-                   deployments: DeploymentView | None = None) -> dict[str, Any]:
-    """The dashboard JSON (with Outputs inside): the composite's state, releases, then one row block per tier."""
+                   deployments: DeploymentView | None = None, slo: SloDashboardArgs | None = None) -> dict[str, Any]:
+    """The dashboard JSON (with Outputs inside): the composite's state, releases, SLOs, then one row block per
+    tier."""
     widgets: list[dict[str, Any]] = []
     y = 0
     if composite_arn is not None:
@@ -105,6 +107,9 @@ def dashboard_body(specs: Sequence[AlarmSpec], region: pulumi.Input[str],
     if deployments is not None:
         widgets.extend(deployment_widgets(deployments, region, y))
         y += 4 + HEIGHT
+    if slo is not None:
+        widgets.extend(slo_widgets(slo, region, y))
+        y += slo_rows_height(slo)
     for tier in TIERS:
         tier_specs = sorted((s for s in specs if s.tier == tier), key=lambda s: SIGNAL_ORDER.index(s.signal))
         if not tier_specs:
@@ -133,6 +138,8 @@ class DashboardArgs:
     """ARN of the composite alarm, shown as a status strip on top. Default none."""
     deployments: DeploymentView | None = None
     """The backend service's releases row. Default none."""
+    slo: SloDashboardArgs | None = None
+    """The SLO rows: error budget, burn rates, deploys (components/slo_dashboard.py). Default none."""
 
 
 class Dashboard(pulumi.ComponentResource):
@@ -146,7 +153,7 @@ class Dashboard(pulumi.ComponentResource):
             f"{name}-dashboard",
             dashboard_name=f"floyo-{pulumi.get_stack()}",
             dashboard_body=pulumi.Output.json_dumps(
-                dashboard_body(args.specs, args.region, args.composite_arn, args.deployments)),
+                dashboard_body(args.specs, args.region, args.composite_arn, args.deployments, args.slo)),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"dashboard_name": self.dashboard.dashboard_name})

@@ -163,6 +163,12 @@ def _alerts_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _slo(args: argparse.Namespace) -> int:
+    from ops.slo import main_slo
+
+    return main_slo(args.stack, args.stack_dir)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["stacks"]:
@@ -275,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
     alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
     alerts.add_argument("--write", action="store_true", help="rewrite the README's alert table in place")
     alerts.set_defaults(run=_alerts_table)
+
+    slo = commands.add_parser("slo", help="the stack's SLOs, burn-rate alerts and time to notify (offline)")
+    slo.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    slo.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
+    slo.set_defaults(run=_slo)
 
     migrate = commands.add_parser("migrate", help="run the database migration task once (needs AWS credentials)")
     migrate.add_argument("stack", help="deployed stack whose outputs name the task, subnets and security group")

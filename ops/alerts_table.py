@@ -78,7 +78,9 @@ def alerts_table() -> str:
             f"**{_cell(_generic(d.title + ' '))}**. {_cell(d.description)} |"
         )
     composite = service_down(dev, "us-east-1")
-    lines.append(f"| `{composite.key}` (composite) | all | page | any of {', '.join(f'`{m}`' for m in composite.members)} "
+    members = [f"`{m}`" for m in composite.members] + ["the availability SLO's fastest burn alert "
+                                                        "`slo-availability-<long>-<short>` ([docs/slo.md](docs/slo.md))"]
+    lines.append(f"| `{composite.key}` (composite) | all | page | any of {', '.join(members)} "
                  f"| — | — | **{composite.title}**. {_cell(composite.description)} |")
     return "\n".join(lines)
 

@@ -54,7 +54,9 @@ def _default(model: type[BaseModel], name: str) -> str:
     if field.default is not PydanticUndefined:
         return f"`{_literal(field.default)}`"
     if field.default_factory is not None:
-        return "(see below)" if _model_of(field.annotation) else "empty"
+        if _model_of(field.annotation) and getattr(field.annotation, "__origin__", None) is None:
+            return "(see below)"
+        return "(see description)" if field.get_default(call_default_factory=True) else "empty"
     return "**required**"
 
 

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
+from stacks import slo
 from stacks.base import Section, check_retention, prod_refuses, secret_field, tier_of
+from stacks.slo import SloSettings
 from stacks.synthetics import SyntheticsSettings
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
@@ -125,6 +127,9 @@ class MonitoringSettings(Section):
     )
     thresholds: AlarmThresholds = Field(
         default_factory=AlarmThresholds, description="Alarm thresholds; see each key.")
+    slo: SloSettings = Field(
+        default_factory=SloSettings,
+        description="Service level objectives and their burn-rate alerts (docs/slo.md).")
     synthetics: SyntheticsSettings = Field(
         default_factory=SyntheticsSettings,
         description="The synthetic check through Cloudflare (health, one API path, a WebSocket) that gates "
@@ -198,7 +203,7 @@ class MonitoringSettings(Section):
 
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
-        "split_severities": False, "tracing_sample_rate": 1.0, "log_retention_days": 14,
+        "split_severities": False, "tracing_sample_rate": 1.0, "log_retention_days": 14, "slo": slo.TIER_DEFAULTS["dev"],
         "thresholds": {
             "lb_5xx_rate_percent": 5.0, "target_5xx_rate_percent": 5.0, "min_requests_per_minute": 10,
             "latency_p95_seconds": 2.0, "latency_p99_seconds": 5.0,
@@ -211,7 +216,7 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
         },
     },
     "prod": {
-        "split_severities": True, "tracing_sample_rate": 0.1, "log_retention_days": 90,
+        "split_severities": True, "tracing_sample_rate": 0.1, "log_retention_days": 90, "slo": slo.TIER_DEFAULTS["prod"],
         "thresholds": {
             "lb_5xx_rate_percent": 1.0, "target_5xx_rate_percent": 1.0, "min_requests_per_minute": 30,
             "latency_p95_seconds": 1.0, "latency_p99_seconds": 2.5,

@@ -149,7 +149,7 @@ def test_migrate_outputs_for_the_command(plan: Plan) -> None:
 
 def test_canary_alarm_joins_the_composite(plan: Plan) -> None:
     names = alarm_names(plan)
-    rule = one(plan, "aws:cloudwatch/compositeAlarm:CompositeAlarm").inputs["alarmRule"]
+    rule = one(plan, "aws:cloudwatch/compositeAlarm:CompositeAlarm", "alarms-service-down").inputs["alarmRule"]
     assert f'ALARM("{names["edge-synthetic-check-failing"]}")' in rule
     alarm = next(a.inputs for a in plan.of_type(ALARM) if a.inputs["tags"]["floyo:alarm"] == "edge-synthetic-check-failing")
     canary = one(plan, "aws:synthetics/canary:Canary").inputs

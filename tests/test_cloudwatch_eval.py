@@ -1,0 +1,133 @@
+"""The CloudWatch evaluator (tests/cloudwatch_eval.py) against cases computed by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.cloudwatch_eval import (
+    ALARM,
+    INSUFFICIENT,
+    OK,
+    Aggregator,
+    CompositeAlarm,
+    MetricAlarm,
+    metric_key,
+    parse_expression,
+    parse_rule,
+    run,
+)
+
+LB = {"LoadBalancer": "app/x/1"}
+REQUESTS = metric_key("AWS/ApplicationELB", "RequestCount", LB)
+ERRORS = metric_key("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", LB)
+
+
+def counts(values: list[float | None]) -> list[list[tuple[float, float]]]:
+    """One sum a minute (None: nothing published that minute)."""
+    return [[] if v is None else [(v, 1)] for v in values]
+
+
+def test_statistics_over_a_period() -> None:
+    # minutes: [1, 3], [], [5 x2]  -> samples 1, 3, 5, 5
+    agg = Aggregator([[(1, 1), (3, 1)], [], [(5, 2)]])
+    assert agg.stat("Sum", 0, 3) == 14
+    assert agg.stat("SampleCount", 0, 3) == 4
+    assert agg.stat("Average", 0, 3) == 3.5
+    assert agg.stat("Minimum", 0, 3) == 1 and agg.stat("Maximum", 0, 3) == 5
+    assert agg.stat("p50", 0, 3) == 3  # nearest rank: ceil(0.5 * 4) = 2nd of 1,3,5,5
+    assert agg.stat("PR(:3)", 0, 3) == 50  # 1 and 3 are <= 3: 2 of 4
+    assert agg.stat("PR(1:5)", 0, 3) == 75  # lower bound exclusive: 3, 5, 5
+    assert agg.stat("Sum", 1, 2) is None  # a period without samples has no datapoint
+    assert agg.stat("Sum", 2, 10) == 10  # clipped to the series
+
+
+@pytest.mark.parametrize(("expression", "env", "expected"), [
+    ("a + b * 2", {"a": 1, "b": 3}, 7),
+    ("(a + b) * 2", {"a": 1, "b": 3}, 8),
+    ("a / b", {"a": 1, "b": 0}, None),  # division by zero: no datapoint
+    ("a + b", {"a": 1, "b": None}, None),  # a missing point stays missing
+    ("FILL(b, 0) + a", {"a": 1, "b": None}, 1),
+    ("IF(a >= 2, 10, 20)", {"a": 2}, 10),
+    ("IF(a > 2, 10, 20)", {"a": 2}, 20),
+    ("IF(a > 2, 10)", {"a": 2}, None),
+    ("MAX([a, b])", {"a": 1, "b": None}, 1),
+    ("1 - FILL(f, 100) / 100", {"f": 97.5}, 0.025),
+    ("-a + 1", {"a": 3}, -2),
+])
+def test_metric_math(expression: str, env: dict[str, Any], expected: float | None) -> None:
+    assert parse_expression(expression)(env) == (pytest.approx(expected) if expected is not None else None)
+
+
+def ratio_alarm(period_minutes: int, periods: int, to_alarm: int, missing: str) -> MetricAlarm:
+    metric = {"namespace": "AWS/ApplicationELB", "dimensions": LB, "stat": "Sum", "period": period_minutes * 60}
+    return MetricAlarm(
+        name="ratio", comparison="GreaterThanThreshold", threshold=0.1, evaluation_periods=periods,
+        datapoints_to_alarm=to_alarm, treat_missing_data=missing, queries=[
+            {"id": "r", "returnData": False, "metric": {**metric, "metricName": "RequestCount"}},
+            {"id": "e", "returnData": False, "metric": {**metric, "metricName": "HTTPCode_Target_5XX_Count"}},
+            {"id": "x", "returnData": True, "expression": "FILL(e, 0) / r"},
+        ])
+
+
+def test_period_aggregation_and_m_of_n() -> None:
+    # 2-minute periods, 2 of 3 must breach (> 10 %). Minutes 0..5: requests 10 each; errors in 0, 1 and 4.
+    data = {REQUESTS: Aggregator(counts([10] * 6)), ERRORS: Aggregator(counts([3, 0, None, None, 1, 2]))}
+    alarm = ratio_alarm(2, 3, 2, "notBreaching")
+    # at now=6: periods [4,6) 3/20=15 %, [2,4) 0/20, [0,2) 3/20=15 %  -> 2 of 3 breach
+    assert alarm.evaluate(data, 6) == ALARM
+    # one minute on, periods [5,7) 2/10=20 %, [3,5) 1/20=5 %, [1,3) 0/20 -> 1 of 3
+    assert alarm.evaluate(data, 7) == OK
+
+
+@pytest.mark.parametrize(("missing", "expected"), [
+    ("notBreaching", OK), ("breaching", ALARM), ("missing", INSUFFICIENT), ("ignore", "previous"),
+])
+def test_missing_data(missing: str, expected: str) -> None:
+    data = {REQUESTS: Aggregator(counts([None] * 4)), ERRORS: Aggregator(counts([None] * 4))}
+    alarm = ratio_alarm(1, 2, 2, missing)
+    alarm.state = "previous"
+    assert alarm.evaluate(data, 4) == expected
+
+
+def test_composite_rule_precedence() -> None:
+    rule = parse_rule('ALARM("a") OR NOT OK("b") AND (ALARM("c") OR TRUE)')
+    assert rule({"a": OK, "b": ALARM, "c": OK})  # NOT OK(b) AND (…) is true
+    assert not rule({"a": OK, "b": OK, "c": ALARM})
+    assert rule({"a": ALARM, "b": OK})
+
+
+def test_and_of_two_windows_and_suppression() -> None:
+    # two alarms driven by fixed states over time; the high composite fires at minute 3, the low one at 2
+    high = CompositeAlarm(name="high", rule='ALARM("h1") AND ALARM("h2")', actions=["page"])
+    low = CompositeAlarm(name="low", rule='ALARM("l1")', actions=["ticket"], suppressor="high",
+                         wait_minutes=2, extension_minutes=3)
+    timeline = {  # minute: (h1, h2, l1)
+        1: (OK, OK, OK), 2: (ALARM, OK, ALARM), 3: (ALARM, ALARM, ALARM), 4: (ALARM, ALARM, ALARM),
+        5: (OK, ALARM, ALARM), 6: (OK, OK, ALARM), 7: (OK, OK, ALARM), 8: (OK, OK, ALARM),
+    }
+    fired = []
+    for minute, (h1, h2, l1) in timeline.items():
+        states = {"h1": h1, "h2": h2, "l1": l1}
+        for composite in (high, low):
+            if composite.step(states, minute):
+                fired.append((minute, composite.name))
+            states[composite.name] = composite.state
+    # high: AND of both only from minute 3. low: in ALARM from 2, waits (up to 2 min) for high, which fires at
+    # 3 -> suppressed; high clears at 5; after the 3-minute extension low notifies at 8
+    assert fired == [(3, "high"), (8, "low")]
+
+
+def test_low_alert_notifies_after_wait_when_the_suppressor_never_fires() -> None:
+    low = CompositeAlarm(name="low", rule='ALARM("l1")', actions=["ticket"], suppressor="high", wait_minutes=2)
+    assert [m for m in range(1, 6) if low.step({"l1": ALARM, "high": OK}, m)] == [3]
+
+
+def test_run_notifies_on_the_transition_only() -> None:
+    data = {REQUESTS: counts([10] * 5), ERRORS: counts([5, 5, 5, 0, 0])}
+    alarm = ratio_alarm(1, 1, 1, "notBreaching")
+    alarm.actions = ["topic"]
+    notes, history = run([alarm], [], data, 5)
+    assert [(n.minute, n.alarm) for n in notes] == [(1, "ratio")]
+    assert history["ratio"] == [ALARM, ALARM, ALARM, OK, OK]

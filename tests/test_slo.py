@@ -1,0 +1,319 @@
+"""SLOs: settings, the alarms the plan declares, and proof on synthetic traffic.
+
+The traffic tests take the plan's own alarms (the SLO window alarms, their composites and the service-down
+composite, exactly as declared: metric math, thresholds, periods, missing data, suppressors) and run them in
+tests/cloudwatch_eval.py over minute-by-minute series shaped like what ALB publishes. Service-down members
+outside the SLOs (health check, canary, healthy hosts) read other signals; they are held at OK here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.slo import burn_alerts
+from ops.plan import Plan
+from ops.slo import minutes_to_notify, slo_table
+from ops.stackfile import ROOT
+from stacks import SettingsError
+from stacks.slo import SloSettings
+from tests.cloudwatch_eval import CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
+from tests.ops_cli import run_ops
+from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+ELB = "AWS/ApplicationELB"
+RATE = 10_000
+"""Requests a minute: every burn below is a whole number of requests a minute."""
+DAY = 24 * 60
+
+
+# --- settings -------------------------------------------------------------------------------------------------
+
+
+def test_tier_defaults_and_the_workbook_windows(stack: str) -> None:
+    slo = settings_for(with_changes(stack)).monitoring.slo
+    assert slo.availability_percent == (99.9 if stack == "prod" else 99.5)
+    assert [(w.long_minutes, w.short_minutes, w.burn_rate, w.severity) for w in slo.windows] == [
+        (60, 5, 14.4, "page"), (360, 30, 6, "page"), (3 * DAY, 360, 1, "ticket")]
+
+
+@pytest.mark.parametrize(("change", "hint"), [
+    ({"windows": [{"long_minutes": 60, "short_minutes": 60, "burn_rate": 2, "severity": "page"}]},
+     "shorter than long_minutes"),
+    ({"windows": [{"long_minutes": 8 * DAY, "short_minutes": 60, "burn_rate": 1, "severity": "ticket"}]},
+     "less than or equal to 10080"),
+    ({"availability_percent": 95, "windows": [
+        {"long_minutes": 60, "short_minutes": 5, "burn_rate": 25, "severity": "page"},
+        {"long_minutes": 600, "short_minutes": 50, "burn_rate": 1, "severity": "ticket"}]}, "can never fire"),
+    ({"windows": [{"long_minutes": 60, "short_minutes": 5, "burn_rate": 14.4, "severity": "page"}]},
+     "at least one page and one ticket"),
+    ({"windows": [{"long_minutes": 60, "short_minutes": 5, "burn_rate": 1, "severity": "page"},
+                  {"long_minutes": 600, "short_minutes": 50, "burn_rate": 2, "severity": "ticket"}]},
+     "higher burn rate than every ticket"),
+    ({"availability_percent": 100}, "less than 100"),
+])
+def test_bad_slo_settings_are_named(change: dict[str, Any], hint: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings_for(with_changes("prod", {"monitoring": {"slo": change}}))
+    assert "floyo-infra:monitoring.slo." in str(caught.value) and hint in str(caught.value)
+
+
+# --- what the plan declares -----------------------------------------------------------------------------------
+
+
+def slo_alarms(plan: Plan) -> list[dict[str, Any]]:
+    return [a.inputs for a in plan.of_type(ALARM) if "floyo:slo" in a.inputs["tags"]]
+
+
+def composites(plan: Plan) -> dict[str, dict[str, Any]]:
+    return {c.inputs["tags"]["floyo:alarm"]: c.inputs for c in plan.of_type(COMPOSITE)}
+
+
+def test_every_window_reads_the_whole_load_balancer_within_cloudwatch_limits(plan: Plan) -> None:
+    alarms = slo_alarms(plan)
+    assert len(alarms) == 12  # 2 SLIs x 3 window pairs x (long, short)
+    for alarm in alarms:
+        metrics = [q["metric"] for q in alarm["metricQueries"] if "metric" in q]
+        # the load balancer as a whole: both target groups, and never an empty one after a swap
+        assert all(m["namespace"] == ELB and set(m["dimensions"]) == {"LoadBalancer"} for m in metrics)
+        assert len(metrics) <= 10 and alarm["evaluationPeriods"] == 1 == alarm["datapointsToAlarm"]
+        period = {m["period"] for m in metrics}.pop()
+        # PutMetricAlarm: period x evaluation periods <= 1 day under an hour's period, else <= 7 days
+        assert period * alarm["evaluationPeriods"] <= (86_400 if period < 3600 else 604_800)
+        assert alarm["treatMissingData"] == "notBreaching" and not alarm.get("alarmActions")
+
+
+def test_composites_and_suppression_chain(plan: Plan, stack: str) -> None:
+    found = composites(plan)
+    topics = {t.id for t in plan.of_type("aws:sns/topic:Topic")}
+    for sli in ("availability", "latency"):
+        fast, slow, ticket = (found[f"slo-{sli}-{w}"] for w in ("1h-5m", "6h-30m", "3d-6h"))
+        assert fast["alarmRule"] == (f'ALARM("floyo-{stack}-slo-{sli}-1h-5m-long") AND '
+                                     f'ALARM("floyo-{stack}-slo-{sli}-1h-5m-short")')
+        assert "actionsSuppressor" not in fast or not fast["actionsSuppressor"]
+        assert slow["actionsSuppressor"]["alarm"] == fast["alarmName"]
+        assert ticket["actionsSuppressor"]["alarm"] == slow["alarmName"]
+        assert slow["actionsSuppressor"]["extensionPeriod"] == 30 * 60 and ticket["actionsSuppressor"]["waitPeriod"] == 120
+        if stack == "prod":
+            assert slow["alarmActions"] == [t for t in topics if t.endswith("-page")]
+            assert ticket["alarmActions"] == [t for t in topics if t.endswith("-ticket")]
+    assert f'ALARM("{found["slo-availability-1h-5m"]["alarmName"]}")' in found["service-down"]["alarmRule"]
+    assert found["slo-availability-1h-5m"]["tags"]["floyo:severity"] == "ticket"  # service-down pages for it
+
+
+def test_quiet_dev_alarms_keep_composites_in_place() -> None:
+    # `actions_enabled` forces a new composite alarm (ForceNew in the provider) under the same fixed name: turning
+    # dev's alarms off must empty the composites' actions, never flip their actions_enabled
+    quiet = stack_plan_with_quiet_alarms()
+    assert all(a.inputs["actionsEnabled"] is False for a in quiet.of_type(ALARM))
+    for composite in quiet.of_type(COMPOSITE):
+        assert composite.inputs["actionsEnabled"] is True and not composite.inputs.get("alarmActions")
+        assert not composite.inputs.get("okActions")
+
+
+def stack_plan_with_quiet_alarms() -> Plan:
+    return plan_with("dev", {"monitoring": {"alarms_enabled": False}})
+
+
+def test_dashboard_shows_budget_burn_rates_and_deploys(plan: Plan, stack: str) -> None:
+    body = json.loads(one(plan, "aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    widgets = {w["properties"].get("title", ""): w for w in body["widgets"]}
+    settings = settings_for(with_changes(stack)).monitoring.slo
+    for sli in ("Availability", "Latency"):
+        budget = next(w for t, w in widgets.items() if t.startswith(f"{sli}: error budget remaining"))
+        assert budget["properties"]["start"] == f"-P{settings.period_days}D"
+        rows = budget["properties"]["metrics"]
+        assert "RUNNING_SUM" in rows[0][0]["expression"]
+        assert any(r[:2] == ["ECS/ContainerInsights", "DeploymentCount"] for r in rows if isinstance(r[0], str))
+        burn = next(w for t, w in widgets.items() if t.startswith(f"{sli}: burn rate per window"))
+        labels = [r[0]["label"] for r in burn["properties"]["metrics"] if isinstance(r[0], dict)]
+        assert labels == ["burn rate (1 h)", "burn rate (5 min)", "burn rate (6 h)", "burn rate (30 min)",
+                          "burn rate (3 d)"]  # 6 h is both a long and a short window: drawn once
+        assert [a["value"] for a in burn["properties"]["annotations"]["horizontal"]] == [14.4, 6, 1]
+    strip = next(w for w in body["widgets"] if w["properties"].get("title") == "Burn-rate alerts")
+    assert len(strip["properties"]["alarms"]) == 6
+
+
+# --- synthetic traffic ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What happens each minute: `bad(m)` target 5xx, `slow(m)` responses over the threshold, `outage(m)` no
+    healthy target (every request a load balancer 503, nothing reaches a target), served by `group(m)`."""
+
+    bad: Callable[[int], int] = lambda m: 0
+    slow: Callable[[int], int] = lambda m: 0
+    outage: Callable[[int], bool] = lambda m: False
+    group: Callable[[int], str] = lambda m: "blue"
+
+
+def series(traffic: Traffic, minutes: int, lb: str) -> Mapping[Any, Series]:
+    """The ALB metrics of `traffic`, per load balancer and per target group, as ALB publishes them: a count
+    metric only in minutes where it is not zero, response times as a distribution."""
+    data: dict[Any, list[Sequence[tuple[float, float]]]] = {}
+
+    def put(name: str, dims: dict[str, str], minute: int, samples: Sequence[tuple[float, float]]) -> None:
+        key = metric_key(ELB, name, dims)
+        if key not in data:
+            data[key] = [[] for _ in range(minutes)]
+        data[key][minute] = samples
+
+    for m in range(minutes):
+        for dims in ({"LoadBalancer": lb}, {"LoadBalancer": lb, "TargetGroup": traffic.group(m)}):
+            if traffic.outage(m):
+                put("HTTPCode_ELB_5XX_Count", {"LoadBalancer": lb}, m, [(RATE, 1)])
+                continue
+            put("RequestCount", dims, m, [(RATE, 1)])
+            if traffic.bad(m):
+                put("HTTPCode_Target_5XX_Count", dims, m, [(traffic.bad(m), 1)])
+            slow = traffic.slow(m)
+            put("TargetResponseTime", dims, m, [(0.05, RATE - slow)] + ([(30.0, slow)] if slow else []))
+    return data
+
+
+@cache
+def _alarms(stack: str) -> tuple[str, dict[str, str], list[dict[str, Any]], list[dict[str, Any]]]:
+    plan = stack_plan(stack)
+    metric = slo_alarms(plan)
+    found = composites(plan)
+    names = {c["alarmName"] for c in found.values()} | {a["name"] for a in metric}
+    severity = {c["alarmName"]: c["tags"]["floyo:severity"] for c in found.values()}
+    lb = next(q["metric"]["dimensions"]["LoadBalancer"] for q in metric[0]["metricQueries"] if "metric" in q)
+    return lb, severity, metric, [c for k, c in found.items() if k.startswith("slo-") or k == "service-down"] + [
+        {"names": sorted(names)}]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    pages: list[Notification]
+    tickets: list[Notification]
+
+
+HISTORY = 3 * DAY
+"""Healthy minutes before each scenario: every window (3 days at most) starts full, as in a running service."""
+
+
+def simulate(stack: str, traffic: Traffic, minutes: int) -> Outcome:
+    """Run the plan's alarms over `HISTORY` healthy minutes and then `minutes` of `traffic` (its functions see
+    minutes from the scenario's start; notifications are reported the same way)."""
+    lb, severity, metric, composite_inputs = _alarms(stack)
+    *composite_inputs, known = composite_inputs
+    alarms = [MetricAlarm.from_inputs(a) for a in metric]
+    comps = [CompositeAlarm.from_inputs(c) for c in composite_inputs]
+    others = {name for c in comps for name in _names(c.rule)} - set(known["names"])
+    shifted = Traffic(bad=lambda m: traffic.bad(m - HISTORY) if m >= HISTORY else 0,
+                      slow=lambda m: traffic.slow(m - HISTORY) if m >= HISTORY else 0,
+                      outage=lambda m: m >= HISTORY and traffic.outage(m - HISTORY),
+                      group=lambda m: traffic.group(m - HISTORY))
+    total = HISTORY + minutes
+    notes, _ = run(alarms, comps, series(shifted, total, lb), total, fixed={n: "OK" for n in others},
+                   first=HISTORY - 60)
+    notes = [Notification(n.minute - HISTORY, n.alarm, n.actions) for n in notes]
+    assert not [n for n in notes if n.minute <= 0], f"healthy history notified: {notes}"
+    return Outcome([n for n in notes if severity.get(n.alarm) == "page"],
+                   [n for n in notes if severity.get(n.alarm) == "ticket"])
+
+
+def _names(rule: str) -> list[str]:
+    return [part.split('"')[1] for part in rule.split("ALARM(")[1:]]
+
+
+def budget(stack: str, sli: str = "availability") -> float:
+    slo = settings_for(with_changes(stack)).monitoring.slo
+    return round((100 - (slo.availability_percent if sli == "availability" else slo.latency_percent)) / 100, 12)
+
+
+def burning(ratio: float, start: int, end: int = 10**9) -> Callable[[int], int]:
+    count = round(ratio * RATE)
+    assert count == ratio * RATE or abs(count - ratio * RATE) < 1e-6
+    return lambda m: count if start <= m < end else 0
+
+
+def test_a_full_outage_pages_within_5_minutes(stack: str) -> None:
+    start = 120
+    outcome = simulate(stack, Traffic(outage=lambda m: m >= start), start + 60)
+    assert outcome.pages, "a full outage never paged"
+    assert outcome.pages[0].minute - start <= 5
+    # one page: service-down; the 6 h/30 min page burns too, but the fastest alert suppresses it
+    assert [n.alarm for n in outcome.pages] == [f"floyo-{stack}-service-down"]
+
+
+def test_a_14x_burn_pages_within_the_hour(stack: str) -> None:
+    start = 60
+    outcome = simulate(stack, Traffic(bad=burning(14.4 * budget(stack), start)), start + 90)
+    assert outcome.pages and outcome.pages[0].minute - start <= 60
+    alert = burn_alerts(settings_for(with_changes(stack)).monitoring.slo, "lb")[0]
+    # `ops slo` computes the same time from the windows
+    assert outcome.pages[0].minute - start == minutes_to_notify([alert], alert, 14.4 * budget(stack))
+
+
+def test_a_14x_latency_burn_pages_within_the_hour(stack: str) -> None:
+    start = 60
+    outcome = simulate(stack, Traffic(slow=burning(14.4 * budget(stack, "latency"), start)), start + 90)
+    assert [n.alarm for n in outcome.pages] == [f"floyo-{stack}-slo-latency-1h-5m"]
+    assert outcome.pages[0].minute - start <= 60
+
+
+def test_a_1x_burn_never_pages_but_opens_a_ticket(stack: str) -> None:
+    outcome = simulate(stack, Traffic(bad=burning(budget(stack), 0)), 3 * DAY + 60)
+    assert not outcome.pages
+    assert [n.alarm for n in outcome.tickets] == [f"floyo-{stack}-slo-availability-3d-6h"]
+    assert outcome.tickets[0].minute == 3 * DAY + 2  # the whole 3 days burning, then the suppressor's 2-minute wait
+
+
+def test_a_2x_slow_burn_takes_what_ops_slo_says(stack: str) -> None:
+    outcome = simulate(stack, Traffic(bad=burning(2 * budget(stack), 0)), 37 * 60)
+    assert not outcome.pages and len(outcome.tickets) == 1
+    assert "1 d 12 h 2 min" in slo_table(settings_for(with_changes(stack)).monitoring.slo)
+    assert outcome.tickets[0].minute == 36 * 60 + 2
+
+
+def test_a_10_minute_blip_at_2x_notifies_nobody(stack: str) -> None:
+    outcome = simulate(stack, Traffic(bad=burning(2 * budget(stack), 120, 130)), 8 * 60)
+    assert not outcome.pages and not outcome.tickets
+
+
+def test_traffic_alternating_between_target_groups_never_false_alarms(stack: str) -> None:
+    swap = 45  # a blue/green or linear release every 45 minutes, errors at half the budget throughout
+    groups = Traffic(bad=burning(budget(stack) / 2, 0), group=lambda m: ("blue", "green")[(m // swap) % 2])
+    outcome = simulate(stack, groups, DAY)
+    assert not outcome.pages and not outcome.tickets
+    # and an outage while the second target group serves still pages: both groups are read
+    down = Traffic(bad=groups.bad, group=groups.group, outage=lambda m: m >= 5 * swap + 10)
+    assert simulate(stack, down, 6 * swap).pages
+
+
+# --- ops slo --------------------------------------------------------------------------------------------------
+
+
+def test_ops_slo_prints_each_slo_with_times_to_notify() -> None:
+    result = run_ops("slo", "prod")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Availability: 99.9 %" in out and "Latency: 99 %" in out and "TargetResponseTime PR(:1)" in out
+    assert "1 h / 5 min" in out and "14.4×" in out and "page via service-down" in out
+    assert "full outage: first notice after 1 min (page via service-down)" in out
+    assert "2× burn: first notice after 1 d 12 h 2 min (ticket)" in out
+
+
+def test_ops_slo_names_a_bad_setting(tmp_path: Path) -> None:
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text((ROOT / "Pulumi.dev.yaml").read_text()
+                          + "  floyo-infra:monitoring:\n    slo:\n      availability_percent: 100\n")
+    result = run_ops("slo", "dev", "--stack-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "monitoring.slo.availability_percent" in result.stderr and "Traceback" not in result.stderr
+    assert stack_file.name in result.stderr
+
+
+def test_table_defaults_without_a_stack() -> None:
+    assert "3 d / 6 h" in slo_table(SloSettings())
