@@ -131,6 +131,19 @@ def _alerts_table(args: argparse.Namespace) -> int:
     return 0
 
 
+def _architecture(args: argparse.Namespace) -> int:
+    from ops.architecture import mermaid, write
+    from ops.plan import plan_stack
+
+    plan = plan_stack(args.stack).as_json()
+    if args.write:
+        for path in write(plan, ROOT):
+            print(f"rewrote the architecture picture in {path.relative_to(ROOT)}")
+    else:
+        print(mermaid(plan), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["stacks"]:
@@ -225,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
     alerts.add_argument("--write", action="store_true", help="rewrite the README's alert table in place")
     alerts.set_defaults(run=_alerts_table)
+
+    picture = commands.add_parser("architecture", help="the architecture picture (mermaid), drawn from a stack's plan")
+    picture.add_argument("stack", nargs="?", default="prod", help="stack to draw (default: prod)")
+    picture.add_argument("--write", action="store_true", help="rewrite it in README.md and docs/architecture.md")
+    picture.set_defaults(run=_architecture)
 
     migrate = commands.add_parser("migrate", help="run the database migration task once (needs AWS credentials)")
     migrate.add_argument("stack", help="deployed stack whose outputs name the task, subnets and security group")
