@@ -169,6 +169,19 @@ def _slo(args: argparse.Namespace) -> int:
     return main_slo(args.stack, args.stack_dir)
 
 
+def _architecture(args: argparse.Namespace) -> int:
+    from ops.architecture import mermaid, write
+    from ops.plan import plan_stack
+
+    plan = plan_stack(args.stack).as_json()
+    if args.write:
+        for path in write(plan, ROOT):
+            print(f"rewrote the architecture picture in {path.relative_to(ROOT)}")
+    else:
+        print(mermaid(plan), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["stacks"]:
@@ -286,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     slo.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     slo.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
     slo.set_defaults(run=_slo)
+
+    picture = commands.add_parser("architecture", help="the architecture picture (mermaid), drawn from a stack's plan")
+    picture.add_argument("stack", nargs="?", default="prod", help="stack to draw (default: prod)")
+    picture.add_argument("--write", action="store_true", help="rewrite it in README.md and docs/architecture.md")
+    picture.set_defaults(run=_architecture)
 
     migrate = commands.add_parser("migrate", help="run the database migration task once (needs AWS credentials)")
     migrate.add_argument("stack", help="deployed stack whose outputs name the task, subnets and security group")

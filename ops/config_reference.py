@@ -1,9 +1,9 @@
-"""Generate the README's configuration reference from the settings schema.
+"""Generate the settings reference (docs/reference/settings.md) from the settings schema.
 
     python -m ops.config_reference          # print the markdown table
-    python -m ops.config_reference --write  # rewrite the README section in place
+    python -m ops.config_reference --write  # rewrite docs/reference/settings.md
 
-A test fails when the README's table differs from what this prints, so the
+A test fails when the committed page differs from what this prints, so the
 reference can't drift from the code.
 """
 
@@ -46,7 +46,15 @@ def _type_name(annotation: Any) -> str:
 
 
 def _literal(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, BaseModel):
+        return _literal(value.model_dump(mode="json"))
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_literal(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def _default(model: type[BaseModel], name: str) -> str:
@@ -54,9 +62,10 @@ def _default(model: type[BaseModel], name: str) -> str:
     if field.default is not PydanticUndefined:
         return f"`{_literal(field.default)}`"
     if field.default_factory is not None:
-        if _model_of(field.annotation) and getattr(field.annotation, "__origin__", None) is None:
+        if _model_of(field.annotation):
             return "(see below)"
-        return "(see description)" if field.get_default(call_default_factory=True) else "empty"
+        factory: Any = field.default_factory
+        return f"`{_literal(factory())}`"
     return "**required**"
 
 
@@ -95,25 +104,27 @@ def reference() -> str:
     return "\n".join(lines)
 
 
-def readme_section(text: str) -> str:
-    """The generated part of the README, between the markers."""
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    return text[start:end].strip()
+PAGE = ROOT / "docs" / "reference" / "settings.md"
+"""The generated page (whole file)."""
+
+
+def page() -> str:
+    """docs/reference/settings.md, as it is committed."""
+    return ("# Settings reference\n\n" + BEGIN + "\n\n" + reference() + "\n\n" + END + "\n\n"
+            "Settings are validated before any resource is declared: see [Configuration](../configuration.md).\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.config_reference", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--write", action="store_true", help="rewrite the README section in place")
+    parser.add_argument("--write", action="store_true", help="rewrite docs/reference/settings.md")
     args = parser.parse_args(argv)
     table = reference()
     if not args.write:
         print(table)
         return 0
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    readme.write_text(text[:start] + "\n" + table + "\n" + text[end:])
+    PAGE.parent.mkdir(parents=True, exist_ok=True)
+    PAGE.write_text(page())
     return 0
 
 

@@ -77,6 +77,8 @@ class ResourceChange:
     renamed_from: str | None = None
     hazards: list[str] = field(default_factory=list)
     note: str = ""
+    reads_replaced: Cascade | None = None
+    """Kept, but `input` reads `source`, which is replaced or removed: updated in place (`Diff.knock_on`)."""
 
     @property
     def stateful(self) -> bool:
@@ -123,6 +125,10 @@ class Diff:
     """The monthly estimate before and after (ops/cost/delta.py); None when it could not be priced."""
     cost_note: str = ""
     """Why there is no `cost` (a region the price table lacks)."""
+    knock_on: dict[str, ResourceChange] = field(default_factory=dict)
+    """URN -> a resource kept and updated in place only because an input of it reads a replaced or
+    removed resource (an ALB's subnets, the ECS service's network): its new value is known at apply
+    time only, so no property of it differs offline. `knock_on[urn].reads_replaced` names the input and source."""
 
     def of_kind(self, kind: str) -> list[ResourceChange]:
         return [c for c in self.changes if c.kind == kind]
@@ -151,11 +157,14 @@ class Diff:
                     "dangerous": c.dangerous, "hazards": c.hazards, "note": c.note, "replace": c.replaced,
                     "replace_paths": c.replace_paths,
                     "cascade": None if c.cascade is None else {"input": c.cascade.input, "source": c.cascade.source},
+                    "reads_replaced": None if c.reads_replaced is None else {"input": c.reads_replaced.input,
+                                                                             "source": c.reads_replaced.source},
                     "properties": [{"path": p.path, "before": p.before, "after": p.after} for p in c.properties]}
 
         return {"stack": self.stack, "base": self.base, "base_note": self.base_note, "base_error": self.base_error,
                 "head_types": self.head_types, "changes": [change(c) for c in self.changes],
                 "cost": None if self.cost is None else self.cost.as_json(), "cost_note": self.cost_note,
+                "knock_on": [change(c) for c in self.knock_on.values()],
                 "outputs": [{"path": p.path, "before": p.before, "after": p.after} for p in self.outputs]}
 
 
@@ -184,6 +193,25 @@ def _cascade(new: Mapping[str, Any], old: Mapping[str, Any], replaced: dict[str,
             change.cascade = Cascade(*hit)
             changes[urn] = replaced[urn] = change
             grew = True
+
+
+def _knock_on(new: Mapping[str, Any], old: Mapping[str, Any], gone: set[str],
+              changes: Mapping[str, ResourceChange]) -> dict[str, ResourceChange]:
+    """Kept resources (not replaced) with an input that reads a replaced or removed resource."""
+    found: dict[str, ResourceChange] = {}
+    for urn, res in sorted(new.items()):
+        if urn not in old or (urn in changes and changes[urn].replaced):
+            continue
+        deps: dict[str, list[str]] = res.get("property_dependencies") or {}
+        hits = [(key, src) for key, sources in sorted(deps.items()) for src in sources if src in gone]
+        if not hits:
+            continue
+        change = ResourceChange("change", urn, res["type"], res["name"], res["parent"],
+                                protect=bool(res.get("protect")))
+        inputs = ", ".join(dict.fromkeys(key for key, _ in hits))
+        change.reads_replaced = Cascade(inputs, hits[0][1], "updated in place")
+        found[urn] = change
+    return found
 
 
 def _hazards(change: ResourceChange, was: Mapping[str, Any], res: Mapping[str, Any]) -> list[str]:
@@ -234,6 +262,8 @@ def diff_plans(stack: str, base: Mapping[str, Any] | None, head: Mapping[str, An
             changes[urn] = change
     # by URN: the plans list resources in the order the SDK's threads registered them, which varies run to run
     diff.changes = sorted(changes.values(), key=lambda c: c.urn)
+    gone = {c.urn for c in diff.changes if c.replaced or c.kind == "remove"}
+    diff.knock_on = _knock_on(new, old, gone, changes)
     _pair_renames(diff)
     diff.outputs = compare((base or {}).get("outputs", {}), head.get("outputs", {}))
     return diff

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ops.compare import as_written
+from ops.diff_graph import cascade_graph
 
 if TYPE_CHECKING:
     from ops.diff import Diff, ResourceChange
@@ -106,6 +107,7 @@ def render_text(diff: Diff) -> str:
         lines.append(f"DANGEROUS ({len(diff.dangerous)}): data, traffic or a safety at stake")
         lines += [f"  ! {c.type}  {c.name}: {c.danger_reason()}" for c in diff.dangerous]
     lines += _cost_text(diff)  # next to the dangers: the money, and its flag over cost.diff_flag_usd
+    lines += _knock_on_lines(diff)
     for component, changes in _grouped(diff).items():
         lines.append("")
         lines.append(f"{component}:")
@@ -128,6 +130,24 @@ def _cost_markdown(diff: Diff) -> list[str]:
     from ops.cost.delta import markdown_lines
 
     return markdown_lines(diff.cost) if diff.cost else (["", f"_{diff.cost_note}_"] if diff.cost_note else [])
+
+
+def _knock_on_lines(diff: Diff) -> list[str]:
+    """Kept resources updated in place because an input reads a replaced or removed resource."""
+    if not diff.knock_on:
+        return []
+    lines = ["", f"UPDATED IN PLACE because an input reads a replaced or removed resource ({len(diff.knock_on)}; "
+                 "the new values are known at apply time only):"]
+    for change in diff.knock_on.values():
+        reads = change.reads_replaced
+        assert reads is not None
+        lines.append(f"  ~ {change.type}  {change.name}  [`{reads.input}` reads {_short(reads.source)}]")
+    return lines
+
+
+def _short(urn: str) -> str:
+    head, _, name = urn.rpartition("::")
+    return f"{head.rpartition('$')[2].rpartition('::')[2]} {name}"
 
 
 def _fence(lines: list[str]) -> str:
@@ -177,7 +197,17 @@ def render_markdown(diff: Diff, max_chars: int = DEFAULT_MAX_CHARS, command: str
         danger_lines += [f"- :warning: `{c.type}` **{c.name}**: {c.danger_reason()}" for c in danger]
     else:
         danger_lines = ["", "No dangerous change: nothing holding data or carrying traffic is deleted or replaced."]
+    graph = cascade_graph(diff)
+    graph_lines: list[str] = []
+    if graph is not None:
+        graph_lines = ["", "#### What this change replaces or deletes, and what follows from it", "",
+                         "Red: dangerous; orange: replaced; grey: deleted; blue, dashed: updated in place because an "
+                         "input reads a replaced resource. Arrows point from a resource to what depends on it.",
+                         "", f"```mermaid\n{graph}\n```"]
     blocks: list[tuple[str, list[str]]] = []
+    if diff.knock_on:
+        blocks.append((f"Updated in place because of a replacement: {len(diff.knock_on)} resource(s)",
+                       _knock_on_lines(diff)[2:]))
     for component, changes in _grouped(diff).items():
         lines: list[str] = []
         for change in changes:
@@ -220,11 +250,14 @@ def render_markdown(diff: Diff, max_chars: int = DEFAULT_MAX_CHARS, command: str
             return assemble(d_lines, kept, cut_note(i, False))
         return assemble(d_lines, kept, "")
 
-    body = fill(danger_lines)
+    body = fill([*danger_lines, *graph_lines])
     shown = len(danger)
     while len(body) > max_chars and shown > 0:
         shown = shown // 2
         listed = [*danger_lines[:3 + shown],
                   f"- ... and {len(danger) - shown} more dangerous change(s), not listed to fit the limit"]
-        body = fill(listed)
+        body = fill([*listed, *graph_lines])
+    if len(body) > max_chars and graph_lines:  # the picture alone is over the budget: the lists matter more
+        body = fill([*danger_lines[:3], f"- ... and {len(danger)} more dangerous change(s), not listed to fit the limit",
+                     "", "_The picture of the cascade is left out to fit the limit._"])
     return body[:max_chars]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from ops.config_reference import readme_section, reference
+from ops.config_reference import PAGE, page, reference
 from ops.stackfile import ROOT
 
 
 def test_config_reference_is_current() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert readme_section(readme) == reference().strip(), "run: python -m ops.config_reference --write"
+    assert PAGE.read_text() == page(), "run: python -m ops.config_reference --write"
+
+
+def test_list_defaults_are_their_values() -> None:
+    row = next(line for line in reference().splitlines() if "`floyo-infra:cdn.cache.static_path_prefixes`" in line)
+    assert "`[/static/, /assets/]`" in row
 
 
 def test_config_reference_lists_every_section() -> None:
