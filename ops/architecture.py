@@ -251,7 +251,7 @@ def mermaid(plan: Mapping[str, Any]) -> str:
         lines.append("  end")
     database = next((i for u, i in sorted(node_id.items()) if graph.resources[u]["type"] == "aws:rds/cluster:Cluster"),
                     None)
-    for urn in inside_db if database else []:
+    for urn in sorted(inside_db, key=lambda u: graph.resources[u]["name"]) if database else []:
         lines.append(f'  {_ident("c_" + graph.resources[urn]["name"])} -.->|"objects in"| {database}')
     for (src, dst), ports in sorted(edges.items()):
         label = ", ".join(sorted(ports, key=lambda p: (len(p), p)))

@@ -30,7 +30,7 @@ def test_the_markdown_diff_pictures_the_cascade_with_the_load_balancer_and_servi
     assert re.search(r'LoadBalancer\W[^\n]*updated in place[^\n]*:::follows', graph)
     assert re.search(r'Service\W[^\n]*updated in place[^\n]*:::follows', graph)
     assert re.search(r'Cluster\W[^\n]*:::danger', graph)
-    assert re.search(r"g_net\w*_Vpc_replaced --> g_api\w*_TargetGroup_replaced", graph)
+    assert re.search(r"g_net\w*_Vpc_replaced --> g_api\w*_TargetGroup_(replaced|danger)", graph)
     assert body.count("```") % 2 == 0
 
 
