@@ -291,8 +291,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     check.set_defaults(run=_check)
 
-    alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (README)")
-    alerts.add_argument("--write", action="store_true", help="rewrite the README's alert table in place")
+    alerts = commands.add_parser("alerts-table", help="the alert catalogue as a markdown table (docs/monitoring.md)")
+    alerts.add_argument("--write", action="store_true", help="rewrite the alert table in docs/monitoring.md")
     alerts.set_defaults(run=_alerts_table)
 
     slo = commands.add_parser("slo", help="the stack's SLOs, burn-rate alerts and time to notify (offline)")

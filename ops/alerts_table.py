@@ -1,9 +1,9 @@
 """Generate the README's alert catalogue from the alarm definitions.
 
     python -m ops alerts-table          # print the markdown table
-    python -m ops alerts-table --write  # rewrite the README section in place
+    python -m ops alerts-table --write  # rewrite the table in docs/monitoring.md
 
-A test fails when the README's table differs from what this prints.
+A test fails when docs/monitoring.md's table differs from what this prints.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def alerts_table() -> str:
         )
     composite = service_down(dev, "us-east-1")
     members = [f"`{m}`" for m in composite.members] + ["the availability SLO's fastest burn alert "
-                                                        "`slo-availability-<long>-<short>` ([docs/slo.md](docs/slo.md))"]
+                                                        "`slo-availability-<long>-<short>` ([SLOs](slo.md))"]
     lines.append(f"| `{composite.key}` (composite) | all | page | any of {', '.join(members)} "
                  f"| — | — | **{composite.title}**. {_cell(composite.description)} |")
     return "\n".join(lines)
@@ -90,8 +90,12 @@ def readme_section(text: str) -> str:
     return text[start:end].strip()
 
 
+PAGE = ROOT / "docs" / "monitoring.md"
+"""The page that holds the generated alert table."""
+
+
 def write_readme() -> None:
-    readme = ROOT / "README.md"
+    readme = PAGE
     text = readme.read_text()
     start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
     readme.write_text(text[:start] + "\n" + alerts_table() + "\n" + text[end:])

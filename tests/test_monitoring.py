@@ -16,9 +16,9 @@ from components.alarm_catalogue import (
     redis_alarms,
     service_down,
 )
-from ops.alerts_table import alerts_table, readme_section
+from ops.alerts_table import PAGE, alerts_table, readme_section
 from ops.plan import Plan, plan_config
-from ops.stackfile import ROOT, StackConfig
+from ops.stackfile import StackConfig
 from stacks import SettingsError
 from stacks.monitoring import TIER_DEFAULTS, AlarmThresholds
 from tests.planning import PREFIX, as_secure, container_definitions, one, plan_with, settings_for, with_changes
@@ -422,5 +422,5 @@ def test_composite_members_are_the_service_down_alarms() -> None:
 
 
 def test_readme_alert_table_is_current() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = PAGE.read_text()
     assert readme_section(readme) == alerts_table().strip(), "run: python -m ops alerts-table --write"

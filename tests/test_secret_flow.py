@@ -19,7 +19,8 @@ DOCUMENTED = re.compile(r"pulumi config set --secret (?:--path )?'?([a-z-]+:[A-Z
 
 
 def documented_secret_keys() -> list[str]:
-    return sorted(set(DOCUMENTED.findall((ROOT / "README.md").read_text())))
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return sorted(set(DOCUMENTED.findall("\n".join(p.read_text() for p in pages))))
 
 
 def with_secure_values(text: str, keys: list[str]) -> str:

@@ -70,7 +70,7 @@ def test_dev_may_accept_plain_secrets_by_name_and_prod_may_not() -> None:
 
 
 def test_secret_fields_are_the_documented_ones() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))])
     for path in secret_paths():
         assert f"pulumi config set --secret --path 'floyo-infra:{path}'" in readme, path
 
