@@ -19,10 +19,21 @@ AURORA_MAX_READERS = 15
 Replicas to a DB cluster"); fixed and autoscaled readers share that limit."""
 
 EXPERIMENTS = ("ecs-stop-tasks", "aurora-failover", "cache-az-power", "az-network-disruption")
-"""The FIS experiments every stack declares (components/fault_injection.py) and `python -m ops drill` runs."""
+"""The FIS experiments (components/fault_injection.py) `python -m ops drill` runs; every stack declares them
+all but `cache-az-power`, which needs a cache with replicas (`cache.replicas` >= 1, Multi-AZ)."""
 
 EXPERIMENT_TAG = "floyo:experiment"
 """Tag on each template naming its experiment; `ops drill` finds the template by it and `floyo:stack`."""
+
+FIS_TARGET_TAG = "floyo:fis-target"
+"""Tag FIS selects the cache's replication group and the Aurora cluster by, where it refuses ARNs (for
+`aws:elasticache:replicationgroup` always, and for any target with parameters); value `fis_target()`."""
+
+
+def fis_target(stack: str, what: str) -> str:
+    """The `FIS_TARGET_TAG` value of the stack's `what` (`cache`, `db`): unique per stack in the account."""
+    return f"floyo-{stack}-{what}"
+
 
 AUTOSCALED_PREFIX = "application-autoscaling-"
 """Identifier prefix Aurora Auto Scaling gives the readers it adds (Aurora user guide, "Amazon Aurora Auto
