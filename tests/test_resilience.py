@@ -193,3 +193,20 @@ def test_single_node_cache_gets_no_power_drill() -> None:
     assert not [t for t in dev["az-network-disruption"]["targets"]
                 if t["resourceType"] == "aws:elasticache:replicationgroup"]
     assert "cache-az-power" in _templates(plan_with("dev", {"cache": {"replicas": 1}}))
+
+
+@pytest.mark.parametrize("strategy", ["CANARY", "BLUE_GREEN"])
+def test_stop_and_practice_run_alarms_read_both_target_groups(strategy: str) -> None:
+    """A gradual release alternates the target groups: an alarm reading one of them would stop a drill, or end
+    a practice run, whenever the other serves (tests/test_target_groups.py evaluates the metric math)."""
+    from tests.test_target_groups import alarm_groups, suffixes
+
+    plan = plan_with("prod", {"backend": {"deployment": {"strategy": strategy}}})
+    groups = set(suffixes(plan))
+    by_arn = {a.outputs["arn"]: a.inputs for a in plan.of_type(ALARM)}
+    config = one(plan, AUTOSHIFT).inputs
+    used = {c["value"] for t in _templates(plan).values() for c in t["stopConditions"]}
+    used |= {a["alarmIdentifier"] for a in config["outcomeAlarms"] + config["blockingAlarms"]}
+    readers = {arn: alarm_groups(by_arn[arn]) for arn in used if alarm_groups(by_arn[arn])}
+    assert any(arn.endswith("backend-no-healthy-hosts") for arn in readers)  # the one the review named
+    assert len(groups) == 2 and all(found == groups for found in readers.values()), readers
