@@ -122,12 +122,13 @@ def test_task_drill_selects_at_least_one_task_and_prod_keeps_one() -> None:
 def test_prod_alb_has_zonal_autoshift_with_blocked_release_windows() -> None:
     plan = stack_plan("prod")
     lb = one(plan, "aws:lb/loadBalancer:LoadBalancer")
-    assert lb.inputs["enableZonalShift"] is True
+    assert lb.inputs["enableZonalShift"] is True and lb.inputs["clientKeepAlive"] == 300
     config = one(plan, AUTOSHIFT).inputs
     assert config["resourceArn"] == lb.outputs["arn"] and config["zonalAutoshiftStatus"] == "ENABLED"
     assert config["outcomeAlarms"] and config["blockedWindows"]
     dev = stack_plan("dev")
-    assert not dev.of_type(AUTOSHIFT) and not one(dev, "aws:lb/loadBalancer:LoadBalancer").inputs.get("enableZonalShift")
+    dev_lb = one(dev, "aws:lb/loadBalancer:LoadBalancer").inputs
+    assert not dev.of_type(AUTOSHIFT) and not dev_lb.get("enableZonalShift") and "clientKeepAlive" not in dev_lb
 
 
 def test_autoshift_settings_are_validated() -> None:
