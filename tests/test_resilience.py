@@ -134,6 +134,9 @@ def test_prod_alb_has_zonal_autoshift_with_blocked_release_windows() -> None:
 def test_autoshift_settings_are_validated() -> None:
     assert "prod keeps zonal autoshift on" in _error("prod", {"resilience": {"zonal_autoshift": {"enabled": False}}})
     assert "Day:HH:MM-Day:HH:MM" in _error("prod", {"resilience": {"zonal_autoshift": {"blocked_windows": ["tue 8-18"]}}})
+    for spanning in ("Mon:22:00-Tue:02:00", "Tue:18:00-Tue:08:00"):
+        message = _error("prod", {"resilience": {"zonal_autoshift": {"blocked_windows": [spanning]}}})
+        assert "same day" in message and spanning in message
     assert "YYYY-MM-DD" in _error("prod", {"resilience": {"zonal_autoshift": {"blocked_dates": ["24.12.2026"]}}})
 
 
