@@ -109,9 +109,9 @@ class LoadBalancer(pulumi.ComponentResource):
             desync_mitigation_mode="defensive",
             enable_http2=True,
             enable_zonal_shift=args.zonal_shift,
-            # A shift moves new connections only; the default client keepalive (3600 s) would hold clients in
-            # the impaired AZ for up to an hour. ARC's best practice ("Limit the time that clients stay connected
-            # to your endpoints", r53recovery dg route53-arc-best-practices.zonal-shifts) suggests 300 s.
+            # A shift moves new connections only; the default client keepalive (3600 s) could hold clients in
+            # the impaired AZ for up to an hour (ELB user guide, "Zonal shift for your Application Load Balancer",
+            # and ARC's "Limit the time that clients stay connected to your endpoints"); 300 s is our choice.
             client_keep_alive=300 if args.zonal_shift else None,
             enable_deletion_protection=s.deletion_protection,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix="alb", enabled=True),
