@@ -9,14 +9,24 @@ Which actions, and why (docs/resilience.md has the long form):
   actions"), i.e. a new task definition and a rollout of prod for a drill.
 * `aurora-failover`: `aws:rds:failover-db-cluster` on this stack's cluster (a reader is promoted).
 * `cache-az-power`: `aws:elasticache:replicationgroup-interrupt-az-power` on the replication group's
-  nodes in one AZ; when that AZ holds the primary, ElastiCache fails over to a replica.
+  nodes in one AZ; when that AZ holds the primary, ElastiCache fails over to a replica. Declared only when
+  the cache has replicas (Multi-AZ with automatic failover): the action needs Multi-AZ.
 * `az-network-disruption`: Fargate has no AZ-impairment action, so the app and data subnets of one AZ
   are cut off with `aws:network:disrupt-connectivity` (FIS swaps in a deny-all network ACL it tags
-  `managedByFIS`) and the service's tasks in that AZ are stopped with `aws:ecs:stop-task` filtered on
-  their `availabilityZone`, as the aws-samples/fis-template-library AZ-impairment templates do.
+  `managedByFIS`), the service's tasks in that AZ are stopped with `aws:ecs:stop-task` filtered on their
+  `AvailabilityZone`, as the aws-samples/fis-template-library AZ-impairment templates do, and, as AWS's
+  "AZ Availability: Power Interruption" scenario does, the Aurora cluster fails over when its writer is
+  in that AZ (`aws:rds:failover-db-cluster`, target parameter `writerAvailabilityZoneIdentifiers`) and
+  the cache's nodes there lose power. Swapping a subnet's network ACL does not make Aurora fail over
+  (the scenario adds the failover action for that reason): without it the writer would stay in the
+  cut-off AZ and every write would fail for the whole disruption.
 
-Every template stops on the user-facing paging alarms, targets this stack's resources by ARN (tasks by
-cluster and service) and logs to a KMS-encrypted log group.
+Targets, per FIS's rules for each type (FIS user guide, "Targets for AWS FIS"): ARNs for the subnets and
+for the cluster of `aurora-failover`; the service's `cluster`/`service` parameters (and a PascalCase
+`AvailabilityZone` filter) for tasks; for the replication group, and the cluster when the AZ parameter
+selects its writer, the tag `FIS_TARGET_TAG` this program sets on them: FIS refuses ARNs for
+`aws:elasticache:replicationgroup` and refuses ARNs together with target parameters. Every template stops
+on the user-facing paging alarms and logs to a KMS-encrypted log group.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws_context import AwsContext, policy_json
-from stacks.resilience import EXPERIMENT_TAG, FaultInjectionSettings
+from stacks.resilience import EXPERIMENT_TAG, FIS_TARGET_TAG, FaultInjectionSettings, fis_target
 
 MAX_STOP_CONDITIONS = 5
 """Stop conditions per experiment template (FIS quota "Stop conditions per experiment template", not
@@ -53,7 +63,11 @@ class FaultInjectionArgs:
     db_cluster_arn: pulumi.Input[str]
     """The Aurora cluster `aurora-failover` fails over."""
     cache_arn: pulumi.Input[str]
-    """The ElastiCache replication group `cache-az-power` interrupts."""
+    """The ElastiCache replication group `cache-az-power` interrupts (IAM scope; FIS finds it by its
+    `FIS_TARGET_TAG`, which components/redis.py sets)."""
+    cache_multi_az: bool
+    """The cache has replicas with Multi-AZ and automatic failover; without, no cache action is declared
+    (interrupt-az-power needs Multi-AZ, and a single node has nothing to fail over to)."""
     vpc_id: pulumi.Input[str]
     """VPC of the subnets (FIS creates its deny-all network ACL in it)."""
     zone_name: pulumi.Input[str]
@@ -134,13 +148,23 @@ class FaultInjection(pulumi.ComponentResource):
                         log_group_arn=pulumi.Output.concat(self.log_group.arn, ":*")),
                 ),
                 experiment_options=aws.fis.ExperimentTemplateExperimentOptionsArgs(
-                    account_targeting="single-account", empty_target_resolution_mode="fail"),
+                    account_targeting="single-account", empty_target_resolution_mode=empty_mode(key)),
                 tags={"Name": f"floyo-{stack}-{key}", "floyo:stack": stack, EXPERIMENT_TAG: key, **args.tags},
                 opts=ready,
             )
             for key, (description, targets, actions) in _experiments(args).items()
         }
         self.register_outputs({"templates": {k: t.id for k, t in self.templates.items()}})
+
+
+def empty_mode(experiment: str) -> str:
+    """`emptyTargetResolutionMode` of an experiment (a template-wide option, not a per-target one: FIS
+    API, ExperimentTemplateExperimentOptions). `skip` for `az-network-disruption`: the writer, the cache's
+    nodes and the tasks are in the drill AZ only some of the time (a failover moves the writer; dev runs
+    one task in one of its AZs), so with `fail` the drill would fail whenever one of them is elsewhere.
+    Its subnet target always resolves, and `ops drill` reports each action's state, a skipped one
+    included. `fail` elsewhere: those drills mean nothing on an empty target."""
+    return "skip" if experiment == "az-network-disruption" else "fail"
 
 
 def _fis_trust(context: AwsContext) -> pulumi.Output[str]:
@@ -163,12 +187,22 @@ def _duration(minutes: int) -> str:
 def _experiments(args: FaultInjectionArgs) -> dict[str, tuple[str, list[Any], list[Any]]]:
     """Experiment name -> (description, targets, actions)."""
     s = args.settings
+    stack = pulumi.get_stack()
     tasks = {"cluster": args.ecs_cluster_name, "service": args.ecs_service_name}
     target = aws.fis.ExperimentTemplateTargetArgs
     action = aws.fis.ExperimentTemplateActionArgs
     act_target = aws.fis.ExperimentTemplateActionTargetArgs
     param = aws.fis.ExperimentTemplateActionParameterArgs
-    return {
+    tag = aws.fis.ExperimentTemplateTargetResourceTagArgs
+    power = [param(key="duration", value=_duration(s.disruption_minutes))]
+    # FIS refuses ARNs for this type ("Tags are required"; aws-samples/fis-template-library
+    # elasticache-az-power-interruption selects by tag) and needs the AZ parameter.
+    cache_target = target(name="cache", resource_type="aws:elasticache:replicationgroup", selection_mode="ALL",
+                          resource_tags=[tag(key=FIS_TARGET_TAG, value=fis_target(stack, "cache"))],
+                          parameters={"availabilityZoneIdentifier": args.zone_name})
+    cache_power = action(name="interrupt-az-power", action_id="aws:elasticache:replicationgroup-interrupt-az-power",
+                         parameters=power, target=act_target(key="ReplicationGroups", value="cache"))
+    experiments: dict[str, tuple[str, list[Any], list[Any]]] = {
         "ecs-stop-tasks": (
             f"Stop {s.stop_task_percent}% of the backend's tasks; the service replaces them",
             [target(name="backend-tasks", resource_type="aws:ecs:task", selection_mode=f"PERCENT({s.stop_task_percent})",
@@ -182,33 +216,43 @@ def _experiments(args: FaultInjectionArgs) -> dict[str, tuple[str, list[Any], li
             [action(name="failover", action_id="aws:rds:failover-db-cluster",
                     target=act_target(key="Clusters", value="cluster"))],
         ),
-        "cache-az-power": (
-            f"Cut power to the cache's nodes in {s.disruption_minutes} min in the drill AZ (fails over the primary there)",
-            [target(name="cache", resource_type="aws:elasticache:replicationgroup", selection_mode="ALL",
-                    resource_arns=[args.cache_arn], parameters={"availabilityZoneIdentifier": args.zone_name})],
-            [action(name="interrupt-az-power", action_id="aws:elasticache:replicationgroup-interrupt-az-power",
-                    parameters=[param(key="duration", value=_duration(s.disruption_minutes))],
-                    target=act_target(key="ReplicationGroups", value="cache"))],
-        ),
-        "az-network-disruption": (
-            f"Cut the app and data subnets of one AZ off for {s.disruption_minutes} min and stop the tasks there",
-            [
-                target(name="zone-subnets", resource_type="aws:ec2:subnet", selection_mode="ALL",
-                       resource_arns=[_subnet_arn(args.context, sid) for sid in args.zone_subnet_ids]),
-                target(name="zone-tasks", resource_type="aws:ecs:task", selection_mode="ALL", parameters=tasks,
-                       filters=[aws.fis.ExperimentTemplateTargetFilterArgs(
-                           path="availabilityZone", values=[args.zone_name])]),
-            ],
-            [
-                action(name="disrupt-subnets", action_id="aws:network:disrupt-connectivity",
-                       parameters=[param(key="duration", value=_duration(s.disruption_minutes)),
-                                   param(key="scope", value="all")],
-                       target=act_target(key="Subnets", value="zone-subnets")),
-                action(name="stop-zone-tasks", action_id="aws:ecs:stop-task",
-                       target=act_target(key="Tasks", value="zone-tasks")),
-            ],
-        ),
     }
+    if args.cache_multi_az:
+        experiments["cache-az-power"] = (
+            f"Cut power to the cache's nodes in {s.disruption_minutes} min in the drill AZ (fails over the primary there)",
+            [cache_target], [cache_power],
+        )
+    experiments["az-network-disruption"] = (
+        f"Cut one AZ's app and data subnets off for {s.disruption_minutes} min; stop its tasks, fail over a writer "
+        "there" + (", cut its cache nodes' power" if args.cache_multi_az else ""),
+        [
+            target(name="zone-subnets", resource_type="aws:ec2:subnet", selection_mode="ALL",
+                   resource_arns=[_subnet_arn(args.context, sid) for sid in args.zone_subnet_ids]),
+            # Filter paths are PascalCase (FIS targets guide, "Resource filters"; AWS's "AZ: Application
+            # Slowdown" scenario filters aws:ecs:task on "AvailabilityZone").
+            target(name="zone-tasks", resource_type="aws:ecs:task", selection_mode="ALL", parameters=tasks,
+                   filters=[aws.fis.ExperimentTemplateTargetFilterArgs(
+                       path="AvailabilityZone", values=[args.zone_name])]),
+            # The writer only if it is in the drill AZ (target parameter writerAvailabilityZoneIdentifiers,
+            # FIS targets guide "Resource parameters"); by tag, as FIS refuses ARNs with parameters.
+            target(name="zone-writer", resource_type="aws:rds:cluster", selection_mode="ALL",
+                   resource_tags=[tag(key=FIS_TARGET_TAG, value=fis_target(stack, "db"))],
+                   parameters={"writerAvailabilityZoneIdentifiers": args.zone_name}),
+            *([cache_target] if args.cache_multi_az else []),
+        ],
+        [
+            action(name="disrupt-subnets", action_id="aws:network:disrupt-connectivity",
+                   parameters=[param(key="duration", value=_duration(s.disruption_minutes)),
+                               param(key="scope", value="all")],
+                   target=act_target(key="Subnets", value="zone-subnets")),
+            action(name="stop-zone-tasks", action_id="aws:ecs:stop-task",
+                   target=act_target(key="Tasks", value="zone-tasks")),
+            action(name="failover-zone-writer", action_id="aws:rds:failover-db-cluster",
+                   target=act_target(key="Clusters", value="zone-writer")),
+            *([cache_power] if args.cache_multi_az else []),
+        ],
+    )
+    return experiments
 
 
 def _arn(context: AwsContext, service: str, resource: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -238,6 +282,10 @@ def fis_statements(args: FaultInjectionArgs) -> list[dict[str, Any]]:
          "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
         {"Sid": "AuroraFailover", "Effect": "Allow", "Action": ["rds:FailoverDBCluster", "rds:DescribeDBClusters"],
          "Resource": args.db_cluster_arn},
+        # writerAvailabilityZoneIdentifiers: the writer's AZ is an instance attribute (DescribeDBInstances,
+        # which AWSFaultInjectionSimulatorRDSAccess grants); read-only, on this account's and region's instances.
+        {"Sid": "AuroraWriterZone", "Effect": "Allow", "Action": "rds:DescribeDBInstances",
+         "Resource": _arn(ctx, "rds", "db:*")},
         {"Sid": "CacheAzPower", "Effect": "Allow",
          "Action": ["elasticache:InterruptClusterAzPower", "elasticache:DescribeReplicationGroups"],
          "Resource": args.cache_arn},

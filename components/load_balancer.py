@@ -43,7 +43,9 @@ class LoadBalancerArgs:
     """Pulumi `protect` on the access-log bucket. Default false; prod passes true."""
     zonal_shift: bool = False
     """The ALB attribute `zonal_shift.config.enabled`: lets ARC (zonal shift, autoshift) move traffic away
-    from one AZ. An attribute change in place, no replacement. Default false; prod's autoshift sets it."""
+    from one AZ. An attribute change in place, no replacement. With it the client keepalive is 300 s (else
+    ELB's default 3600 s), so a shift is not held back by hour-long connections. Default false; prod's
+    autoshift sets it."""
     trust_store_arn: pulumi.Input[str] | None = None
     """With it, the HTTPS listener verifies client certificates against this trust store (mutual TLS
     `verify`: the origin lock, docs/origin-lock.md); without it, clients present none. Default none."""
@@ -126,6 +128,10 @@ class LoadBalancer(pulumi.ComponentResource):
             desync_mitigation_mode="defensive",
             enable_http2=True,
             enable_zonal_shift=args.zonal_shift,
+            # A shift moves new connections only; the default client keepalive (3600 s) could hold clients in
+            # the impaired AZ for up to an hour (ELB user guide, "Zonal shift for your Application Load Balancer",
+            # and ARC's "Limit the time that clients stay connected to your endpoints"); 300 s is our choice.
+            client_keep_alive=300 if args.zonal_shift else None,
             enable_deletion_protection=s.deletion_protection,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=bucket.bucket, prefix="alb", enabled=True),
             # ELB checks it may write to the bucket when access logs are turned on ("Access Denied for bucket")

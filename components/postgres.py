@@ -15,6 +15,7 @@ from components.db_iam import TENANT_USERS, connect_statement, dbuser_arns, prox
 from components.final_snapshot import final_snapshot_name
 from components.kms_key import KmsKey, KmsKeyArgs
 from stacks.database import DatabaseSettings
+from stacks.resilience import FIS_TARGET_TAG, fis_target
 
 ENGINE = "aurora-postgresql"
 PORT = 5432
@@ -199,7 +200,8 @@ class Postgres(pulumi.ComponentResource):
             performance_insights_kms_key_id=self.key.arn if s.database_insights_mode == "advanced" else None,
             performance_insights_retention_period=(
                 s.performance_insights_retention_days if s.database_insights_mode == "advanced" else None),
-            tags={"Name": identifier, **dict([args.backup_tag] if args.backup_tag else [])},  # baseline's backups
+            tags={"Name": identifier, FIS_TARGET_TAG: fis_target(stack, "db"),  # how the AZ drill finds it
+                  **dict([args.backup_tag] if args.backup_tag else [])},  # baseline's backups
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, depends_on=[log_group],
                 # AWS fills in three AZs itself; and the master password is RDS's to rotate.

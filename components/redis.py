@@ -12,6 +12,7 @@ import pulumi_random as random
 
 from components.final_snapshot import final_snapshot_name
 from stacks.cache import CacheSettings
+from stacks.resilience import FIS_TARGET_TAG, fis_target
 
 PORT = 6379
 
@@ -58,6 +59,8 @@ class Redis(pulumi.ComponentResource):
     """
 
     replication_group: aws.elasticache.ReplicationGroup
+    multi_az: bool
+    """Replicas with Multi-AZ and automatic failover (`cache.replicas` >= 1)."""
     primary_endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
     secret_arn: pulumi.Output[str]
@@ -88,6 +91,7 @@ class Redis(pulumi.ComponentResource):
         token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
         auth_token = pulumi.Output.secret(token.result)
         failover = s.replicas >= 1
+        self.multi_az = failover
         self.replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-group",
             replication_group_id=identifier,
@@ -123,7 +127,7 @@ class Redis(pulumi.ComponentResource):
                 )
                 for kind, group in logs.items()
             ],
-            tags={"Name": identifier},
+            tags={"Name": identifier, FIS_TARGET_TAG: fis_target(stack, "cache")},  # how FIS finds it
             # fixed replication_group_id: delete first, or the replacement collides on it (a flagged danger anyway)
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
         )

@@ -51,6 +51,8 @@ class ResilienceArgs:
     fixed_readers: Sequence[pulumi.Resource]
     """The declared reader instances (the autoscaling minimum is their count)."""
     cache_arn: pulumi.Input[str]
+    cache_multi_az: bool
+    """The cache has replicas with Multi-AZ (its drills are declared only then)."""
     vpc_id: pulumi.Input[str]
     zone_name: pulumi.Input[str]
     """AZ name of `resilience.fault_injection.zone_index`."""
@@ -73,7 +75,8 @@ class Resilience(pulumi.ComponentResource):
         self.fault_injection = FaultInjection(f"{name}-fis", FaultInjectionArgs(
             settings=s.fault_injection, context=args.context, logs_key_arn=args.logs_key_arn,
             ecs_cluster_name=args.ecs_cluster_name, ecs_service_name=args.ecs_service_name,
-            db_cluster_arn=args.db_cluster_arn, cache_arn=args.cache_arn, vpc_id=args.vpc_id,
+            db_cluster_arn=args.db_cluster_arn, cache_arn=args.cache_arn, cache_multi_az=args.cache_multi_az,
+            vpc_id=args.vpc_id,
             zone_name=args.zone_name, zone_subnet_ids=args.zone_subnet_ids, stop_alarm_arns=args.stop_alarm_arns,
         ), opts=child) if s.fault_injection.enabled else None
         self.reader_autoscaling = ReaderAutoscaling(f"{name}-readers", ReaderAutoscalingArgs(

@@ -63,6 +63,8 @@ class DrillReport:
     recovered: bool = False
     time_to_recover_seconds: float | None = None
     canary: str | None = None
+    actions: dict[str, str] = field(default_factory=dict)
+    """Each action's final status (`completed`, `skipped` when its target resolved empty, ...)."""
     observations: list[Observation] = field(default_factory=list)
 
     @property
@@ -94,7 +96,8 @@ def find_template(fis: Any, stack: str, experiment: str) -> dict[str, Any]:
         token = page.get("nextToken")
         if not token:
             raise DrillError(f"stack '{stack}' has no experiment template '{experiment}': run `pulumi up` with "
-                             "resilience.fault_injection.enabled (docs/resilience.md)")
+                             "resilience.fault_injection.enabled (cache-az-power also needs cache.replicas >= 1; "
+                             "docs/resilience.md)")
 
 
 def alarms_in_alarm(cloudwatch: Any, names: list[str]) -> list[str]:
@@ -174,12 +177,15 @@ def _follow(report: DrillReport, clients: DrillClients, clock: Clock, t0: dateti
     """Follow the experiment to its end (or stop it when it never starts)."""
     assert report.experiment_id is not None
     while True:
-        state = clients.fis.get_experiment(id=report.experiment_id)["experiment"]["state"]
+        experiment = clients.fis.get_experiment(id=report.experiment_id)["experiment"]
+        state = experiment["state"]
         status, reason = state["status"], state.get("reason", "")
         seen = _poll(report, clients, clock, t0, status)
         waited = (clock.now() - t0).total_seconds()
         if status in ENDED:
             report.status, report.reason, report.ended_at = status, reason, clock.now().isoformat()
+            report.actions = {name: str(a.get("state", {}).get("status", "")) for name, a in
+                              sorted(experiment.get("actions", {}).items())}
             report.stop_condition_fired = status == "stopped" and bool(
                 seen.alarms_in_alarm or "stop condition" in reason.lower())
             return
@@ -218,6 +224,9 @@ def render(report: DrillReport) -> str:
     if report.stop_condition_fired:
         lines.append("stop condition fired: " + ", ".join(
             sorted({a for o in report.observations for a in o.alarms_in_alarm})))
+    skipped = [name for name, status in report.actions.items() if status == "skipped"]
+    if skipped:  # az-network-disruption skips what is not in the drill AZ (components/fault_injection.py)
+        lines.append("skipped (no target in the drill AZ): " + ", ".join(skipped))
     if report.status == "dry-run":
         lines.append("stop alarms: " + ", ".join(report.stop_alarms))
     elif report.recovered:

@@ -19,10 +19,21 @@ AURORA_MAX_READERS = 15
 Replicas to a DB cluster"); fixed and autoscaled readers share that limit."""
 
 EXPERIMENTS = ("ecs-stop-tasks", "aurora-failover", "cache-az-power", "az-network-disruption")
-"""The FIS experiments every stack declares (components/fault_injection.py) and `python -m ops drill` runs."""
+"""The FIS experiments (components/fault_injection.py) `python -m ops drill` runs; every stack declares them
+all but `cache-az-power`, which needs a cache with replicas (`cache.replicas` >= 1, Multi-AZ)."""
 
 EXPERIMENT_TAG = "floyo:experiment"
 """Tag on each template naming its experiment; `ops drill` finds the template by it and `floyo:stack`."""
+
+FIS_TARGET_TAG = "floyo:fis-target"
+"""Tag FIS selects the cache's replication group and the Aurora cluster by, where it refuses ARNs (for
+`aws:elasticache:replicationgroup` always, and for any target with parameters); value `fis_target()`."""
+
+
+def fis_target(stack: str, what: str) -> str:
+    """The `FIS_TARGET_TAG` value of the stack's `what` (`cache`, `db`): unique per stack in the account."""
+    return f"floyo-{stack}-{what}"
+
 
 AUTOSCALED_PREFIX = "application-autoscaling-"
 """Identifier prefix Aurora Auto Scaling gives the readers it adds (Aurora user guide, "Amazon Aurora Auto
@@ -123,8 +134,9 @@ class ZonalAutoshiftSettings(Section):
     blocked_windows: list[str] = Field(
         default=["Tue:08:00-Tue:18:00", "Thu:08:00-Thu:18:00"], max_length=15,
         description="UTC windows `Day:HH:MM-Day:HH:MM` when ARC starts no practice run: the release windows, so "
-        "a practice run never overlaps a gradual deployment and trips its rollback alarms. "
-        "At most 15 (ARC CreatePracticeRunConfiguration). Default Tue and Thu 08:00-18:00.",
+        "a practice run never overlaps a gradual deployment and trips its rollback alarms. Each starts and ends "
+        "on the same day, start before end (ARC refuses windows spanning days; a late-night window is two "
+        "windows). At most 15 (ARC CreatePracticeRunConfiguration). Default Tue and Thu 08:00-18:00.",
     )
     blocked_dates: list[str] = Field(
         default_factory=list, max_length=15,
@@ -136,6 +148,12 @@ class ZonalAutoshiftSettings(Section):
         bad = [w for w in value if not _PRACTICE_WINDOW.match(w)]
         if bad:
             raise ValueError(f"{bad} are not Day:HH:MM-Day:HH:MM (UTC, Day one of Mon..Sun), e.g. Tue:08:00-Tue:18:00")
+        # botocore arc-zonal-shift model, PracticeRunConfiguration.blockedWindows: "The blockedWindows have
+        # to start and end on the same day. Windows that span multiple days aren't supported."
+        spanning = [w for w in value if w[:3] != w[10:13] or w[4:9] >= w[14:19]]
+        if spanning:
+            raise ValueError(f"{spanning} must start and end on the same day, start before end (ARC refuses windows "
+                             "spanning days): split one into two, e.g. Mon:22:00-Mon:23:59 and Tue:00:00-Tue:02:00")
         return value
 
     @field_validator("blocked_dates")

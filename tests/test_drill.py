@@ -69,15 +69,17 @@ def _runs(syn: Stubber, *states: tuple[str, int]) -> None:
         for state, offset in states]}, {"Name": "floyo-dev", "MaxResults": 20})
 
 
-def _state(fis: Stubber, status: str, reason: str = "") -> None:
-    fis.add_response("get_experiment", {"experiment": {"id": EXPERIMENT_ID, "state": {"status": status, "reason": reason}}},
-                     {"id": EXPERIMENT_ID})
+def _state(fis: Stubber, status: str, reason: str = "", actions: dict[str, str] | None = None) -> None:
+    experiment: dict[str, Any] = {"id": EXPERIMENT_ID, "state": {"status": status, "reason": reason}}
+    if actions:
+        experiment["actions"] = {name: {"state": {"status": done}} for name, done in actions.items()}
+    fis.add_response("get_experiment", {"experiment": experiment}, {"id": EXPERIMENT_ID})
 
 
-def _start(fis: Stubber) -> None:
+def _start(fis: Stubber, experiment: str = "aurora-failover") -> None:
     fis.add_response("start_experiment", {"experiment": {"id": EXPERIMENT_ID, "state": {"status": "initiating"}}},
                      {"clientToken": ANY, "experimentTemplateId": TEMPLATE,
-                      "tags": {"floyo:stack": STACK, "floyo:drill": "aurora-failover"}})
+                      "tags": {"floyo:stack": STACK, "floyo:drill": experiment}})
 
 
 def test_completed_experiment_measures_time_to_recover(stubs: Any) -> None:
@@ -102,6 +104,21 @@ def test_completed_experiment_measures_time_to_recover(stubs: Any) -> None:
     assert report.time_to_recover_seconds == 30.0
     assert not report.stop_condition_fired and report.passed
     assert "observed time to recover: 30 s" in render(report)
+
+
+def test_az_drill_reports_the_actions_it_skipped(stubs: Any) -> None:
+    """The AZ drill skips what is not in the drill AZ (emptyTargetResolutionMode skip): the report says so."""
+    clients, fis, cw, _ = stubs
+    clock = FakeClock()
+    _template(fis, "az-network-disruption")
+    _alarms(cw)
+    _start(fis, "az-network-disruption")
+    _state(fis, "completed", actions={"disrupt-subnets": "completed", "stop-zone-tasks": "completed",
+                                      "failover-zone-writer": "skipped"})
+    _alarms(cw)
+    report = run_drill(STACK, "az-network-disruption", clients, tier="dev", clock=Clock(clock.now, clock.sleep))
+    assert report.actions["failover-zone-writer"] == "skipped" and report.actions["disrupt-subnets"] == "completed"
+    assert "skipped (no target in the drill AZ): failover-zone-writer" in render(report)
 
 
 def test_stop_condition_firing_stops_the_drill_and_fails_it(stubs: Any) -> None:

@@ -203,6 +203,13 @@ def test_no_action_on_star_where_an_arn_exists() -> None:
     assert messages(check(describe, policy="no-wildcard-resources"), "no-wildcard-resources") == [
         'fis (aws:iam/rolePolicy:RolePolicy): grants ec2:CreateNetworkAcl on "*"; name the resource ARNs '
         '(only actions without resource-level permissions may use "*")']
+    ecs = res(ROLE_POLICY, "fis", {"policy": policy_doc(  # ECS actions with resource ARNs match no pattern
+        {"Effect": "Allow", "Action": ["ecs:ListTasks", "ecs:DescribeTasks", "ecs:DescribeServices",
+                                       "ecs:ListTagsForResource"], "Resource": "*"})})
+    assert messages(check(ecs, policy="no-wildcard-resources"), "no-wildcard-resources") == [
+        'fis (aws:iam/rolePolicy:RolePolicy): grants ecs:DescribeTasks, ecs:DescribeServices, '
+        'ecs:ListTagsForResource on "*"; name the resource ARNs (only actions without resource-level permissions '
+        'may use "*")']
 
 
 # --- network -----------------------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ def _templates(plan: Plan) -> dict[str, dict[str, Any]]:
 
 def test_every_experiment_stops_on_paging_alarms_of_this_stack(plan: Plan, stack: str) -> None:
     templates = _templates(plan)
-    assert sorted(templates) == sorted(EXPERIMENTS)
+    multi_az = settings_for(with_changes(stack)).cache.replicas >= 1
+    assert sorted(templates) == sorted(e for e in EXPERIMENTS if multi_az or e != "cache-az-power")
     alarm_arns = {r.outputs.get("arn") for r in plan.of_type(ALARM)}
     for key, t in templates.items():
         conditions = t["stopConditions"]
@@ -39,7 +40,9 @@ def test_every_experiment_stops_on_paging_alarms_of_this_stack(plan: Plan, stack
         assert all(c["source"] == "aws:cloudwatch:alarm" and c["value"] in alarm_arns for c in conditions), key
         names = [c["value"].rsplit(":", 1)[1] for c in conditions]
         assert f"floyo-{stack}-backend-lb-5xx-rate" in names and f"floyo-{stack}-backend-target-5xx-rate" in names
-        assert t["tags"]["floyo:stack"] == stack and t["experimentOptions"]["emptyTargetResolutionMode"] == "fail"
+        assert t["tags"]["floyo:stack"] == stack
+        mode = t["experimentOptions"]["emptyTargetResolutionMode"]
+        assert mode == ("skip" if key == "az-network-disruption" else "fail"), key
 
 
 def test_prod_has_the_drills_the_issue_asks_for() -> None:
@@ -119,17 +122,21 @@ def test_task_drill_selects_at_least_one_task_and_prod_keeps_one() -> None:
 def test_prod_alb_has_zonal_autoshift_with_blocked_release_windows() -> None:
     plan = stack_plan("prod")
     lb = one(plan, "aws:lb/loadBalancer:LoadBalancer")
-    assert lb.inputs["enableZonalShift"] is True
+    assert lb.inputs["enableZonalShift"] is True and lb.inputs["clientKeepAlive"] == 300
     config = one(plan, AUTOSHIFT).inputs
     assert config["resourceArn"] == lb.outputs["arn"] and config["zonalAutoshiftStatus"] == "ENABLED"
     assert config["outcomeAlarms"] and config["blockedWindows"]
     dev = stack_plan("dev")
-    assert not dev.of_type(AUTOSHIFT) and not one(dev, "aws:lb/loadBalancer:LoadBalancer").inputs.get("enableZonalShift")
+    dev_lb = one(dev, "aws:lb/loadBalancer:LoadBalancer").inputs
+    assert not dev.of_type(AUTOSHIFT) and not dev_lb.get("enableZonalShift") and "clientKeepAlive" not in dev_lb
 
 
 def test_autoshift_settings_are_validated() -> None:
     assert "prod keeps zonal autoshift on" in _error("prod", {"resilience": {"zonal_autoshift": {"enabled": False}}})
     assert "Day:HH:MM-Day:HH:MM" in _error("prod", {"resilience": {"zonal_autoshift": {"blocked_windows": ["tue 8-18"]}}})
+    for spanning in ("Mon:22:00-Tue:02:00", "Tue:18:00-Tue:08:00"):
+        message = _error("prod", {"resilience": {"zonal_autoshift": {"blocked_windows": [spanning]}}})
+        assert "same day" in message and spanning in message
     assert "YYYY-MM-DD" in _error("prod", {"resilience": {"zonal_autoshift": {"blocked_dates": ["24.12.2026"]}}})
 
 
@@ -141,3 +148,69 @@ def test_prod_runs_database_insights_advanced_with_15_months() -> None:
                for i in plan.of_type("aws:rds/clusterInstance:ClusterInstance"))
     assert one(stack_plan("dev"), "aws:rds/cluster:Cluster").inputs["databaseInsightsMode"] == "standard"
     assert "465" in _error("dev", {"database": {"database_insights_mode": "advanced"}})
+
+
+def _tagged(plan: Plan, type_: str, tags: list[dict[str, str]]) -> list[str]:
+    wanted = {t["key"]: t["value"] for t in tags}
+    return [r.name for r in plan.of_type(type_) if wanted.items() <= (r.inputs.get("tags") or {}).items()]
+
+
+def test_targets_follow_fis_rules_per_resource_type(plan: Plan) -> None:
+    """FIS refuses ARNs with filters or parameters, ARNs for replication groups, and camel-case filter paths;
+    a tag selects exactly one resource of this stack."""
+    for key, t in _templates(plan).items():
+        for target in t["targets"]:
+            where = f"{key}/{target['name']}"
+            if target.get("resourceArns"):
+                assert not target.get("parameters") and not target.get("filters"), where
+            assert bool(target.get("resourceArns")) != bool(target.get("resourceTags")) or \
+                target["resourceType"] == "aws:ecs:task", where
+            for f in target.get("filters") or []:
+                assert all(part[:1].isupper() for part in f["path"].split(".")), where
+            if target["resourceType"] == "aws:elasticache:replicationgroup":
+                assert target["resourceTags"] and target["parameters"]["availabilityZoneIdentifier"], where
+                kind = "aws:elasticache/replicationGroup:ReplicationGroup"
+            elif target["resourceType"] == "aws:rds:cluster" and target.get("resourceTags"):
+                kind = "aws:rds/cluster:Cluster"
+            else:
+                continue
+            assert len(_tagged(plan, kind, target["resourceTags"])) == 1, where
+
+
+def test_az_drill_fails_over_the_writer_and_the_cache_in_that_zone() -> None:
+    plan = stack_plan("prod")
+    drill = _templates(plan)["az-network-disruption"]
+    zone = next(t for t in drill["targets"] if t["name"] == "zone-tasks")["filters"][0]["values"][0]
+    by_type = {t["resourceType"]: t for t in drill["targets"]}
+    assert by_type["aws:rds:cluster"]["parameters"] == {"writerAvailabilityZoneIdentifiers": zone}
+    assert by_type["aws:elasticache:replicationgroup"]["parameters"] == {"availabilityZoneIdentifier": zone}
+    actions = {a["actionId"]: a["target"]["value"] for a in drill["actions"]}
+    assert actions["aws:rds:failover-db-cluster"] == by_type["aws:rds:cluster"]["name"]
+    assert actions["aws:elasticache:replicationgroup-interrupt-az-power"] == "cache"
+    statements = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "resilience-fis-role").inputs["policy"])["Statement"]
+    assert any(s["Action"] == "rds:DescribeDBInstances" for s in statements)
+
+
+def test_single_node_cache_gets_no_power_drill() -> None:
+    dev = _templates(stack_plan("dev"))
+    assert "cache-az-power" not in dev
+    assert not [t for t in dev["az-network-disruption"]["targets"]
+                if t["resourceType"] == "aws:elasticache:replicationgroup"]
+    assert "cache-az-power" in _templates(plan_with("dev", {"cache": {"replicas": 1}}))
+
+
+@pytest.mark.parametrize("strategy", ["CANARY", "BLUE_GREEN"])
+def test_stop_and_practice_run_alarms_read_both_target_groups(strategy: str) -> None:
+    """A gradual release alternates the target groups: an alarm reading one of them would stop a drill, or end
+    a practice run, whenever the other serves (tests/test_target_groups.py evaluates the metric math)."""
+    from tests.test_target_groups import alarm_groups, suffixes
+
+    plan = plan_with("prod", {"backend": {"deployment": {"strategy": strategy}}})
+    groups = set(suffixes(plan))
+    by_arn = {a.outputs["arn"]: a.inputs for a in plan.of_type(ALARM)}
+    config = one(plan, AUTOSHIFT).inputs
+    used = {c["value"] for t in _templates(plan).values() for c in t["stopConditions"]}
+    used |= {a["alarmIdentifier"] for a in config["outcomeAlarms"] + config["blockingAlarms"]}
+    readers = {arn: alarm_groups(by_arn[arn]) for arn in used if alarm_groups(by_arn[arn])}
+    assert any(arn.endswith("backend-no-healthy-hosts") for arn in readers)  # the one the review named
+    assert len(groups) == 2 and all(found == groups for found in readers.values()), readers

@@ -209,8 +209,15 @@ STAR_ONLY_ACTIONS = {
     "xray:getsamplingtargets", "xray:getsamplingstatisticsummaries", "cloudwatch:putmetricdata",
     "cloudwatch:getmetricdata", "cloudwatch:listmetrics", "logs:describeloggroups", "ec2:describe*",
     "ssm:describeinstanceinformation", "ssmmessages:*", "ec2messages:*", "sts:getcalleridentity",
-    "rds:describedbclusters", "rds:describedbinstances", "elasticloadbalancing:describe*", "ecs:describe*",
-    "ecs:list*", "tag:getresources", "kms:listaliases", "s3:listallmybuckets",
+    "rds:describedbclusters", "rds:describedbinstances", "elasticloadbalancing:describe*",
+    # ECS: only these; DescribeTasks/DescribeServices/DescribeClusters, ListTagsForResource, ListServices and
+    # ListContainerInstances name a task, service or cluster (Service Authorization Reference, Amazon ECS)
+    "ecs:describetaskdefinition", "ecs:listclusters", "ecs:listtaskdefinitions", "ecs:listtaskdefinitionfamilies",
+    "ecs:listaccountsettings",
+    # its one resource type is container-instance, which Fargate tasks have none of: grants narrow it by the
+    # ecs:cluster condition instead (components/fault_injection.py)
+    "ecs:listtasks",
+    "tag:getresources", "kms:listaliases", "s3:listallmybuckets",
     # vended-log delivery (FIS experiment logging): "*" only in the CloudWatch Logs reference
     "logs:createlogdelivery", "logs:putresourcepolicy", "logs:describeresourcepolicies",
 }
