@@ -33,6 +33,7 @@ from components.database_objects import (
     skip_preview_credentials,
 )
 from components.db_access import DbAccess, DbAccessArgs
+from components.drift_access import DriftReads
 from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
 from components.kms_key import KmsKey, KmsKeyArgs, logs_statement
@@ -49,6 +50,7 @@ from components.synthetic_check import SyntheticCheck, SyntheticCheckArgs
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tenants import GATEWAY, Tenants, TenantsArgs
 from stacks import settings_from_pulumi
+from stacks.account import aurora_backup_tag, baseline_stack_reference
 from stacks.backend import image_repository_url
 from stacks.program_env import claim
 from stacks.tenants import backend_document
@@ -57,6 +59,7 @@ settings = settings_from_pulumi()  # raises SettingsError before any resource is
 prod = settings.tier == "prod"
 ctx = aws_context()
 stack = pulumi.get_stack()
+drift_reads = DriftReads.collect()  # every secret declared from here on; granted to the drift role at the end
 
 logs_key = KmsKey("logs", KmsKeyArgs(
     context=ctx, description=f"floyo {stack}: CloudWatch Logs", alias=f"floyo-{stack}-logs",
@@ -91,7 +94,7 @@ postgres = Postgres("db", PostgresArgs(
     settings=settings.database, context=ctx, subnet_ids=network.isolated_subnet_ids,
     database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
     logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, availability_zones=network.isolated_subnet_azs,
-    protect=prod,
+    protect=prod, backup_tag=aurora_backup_tag(settings.tier),
     logins=[AppLogin(MIGRATOR, read_only=False), AppLogin(BACKEND_RW, read_only=False), AppLogin(BACKEND_RO, read_only=True),
             AppLogin(GATEWAY, read_only=False)],
 ))
@@ -145,7 +148,7 @@ claim([*backend_env, *backend_secrets])  # the settings refuse exactly these nam
 backend = BackendService("backend", BackendServiceArgs(
     settings=settings.backend, context=ctx, subnet_ids=network.private_subnet_ids,
     security_group_id=groups.service.id, target_group_arn=lb.target_group.arn,
-    request_count_label=pulumi.Output.concat(lb.arn_suffix, "/", lb.target_group_arn_suffix),
+    load_balancer_arn_suffix=lb.arn_suffix, target_group_arn_suffix=lb.target_group_arn_suffix,
     logs_key_arn=logs_key.arn, secret_key_arns=[data_key.arn], service_depends_on=[lb.https_listener],
     environment=backend_env, secrets=backend_secrets, task_policy_statements=backend_statements,
     sidecars=backend_sidecars, traffic_shift=lb.traffic_shift,
@@ -203,7 +206,8 @@ alarms = Alarms("alarms", AlarmsArgs(
 ))
 # Account-level events and cost anomalies reach one stack per account; its baseline (baseline/) is read
 # through a StackReference, never the other way round. Every stack has its own budget.
-baseline = pulumi.StackReference(settings.account.baseline_stack) if settings.account.receives_account_events else None
+baseline = pulumi.StackReference(baseline_stack_reference(settings.account.baseline_stack, pulumi.get_organization())
+                                 ) if settings.account.receives_account_events else None
 AccountAlerts("account-alerts", AccountAlertsArgs(
     settings=settings.account, topics=alerting.topics,
     anomaly_monitor_arn=baseline.require_output("anomaly_monitor_arn").apply(str) if baseline else None,
@@ -222,6 +226,8 @@ dashboard = Dashboard("dashboard", DashboardArgs(
 ))
 
 # --- outputs -----------------------------------------------------------------------------
+
+drift_reads.declare(stack)  # after the last resource: what `refresh --run-program` reads (components/drift_access.py)
 
 pulumi.export("service_url", f"https://{settings.cdn.api_host}")
 pulumi.export("load_balancer_dns_name", lb.dns_name)

@@ -58,7 +58,9 @@ backups = Backups("backup", BackupsArgs(
     config_started=config.started, protect=prod))
 
 # --- cost ------------------------------------------------------------------------------------------------
-cost = CostMonitoring("cost", CostMonitoringArgs(allocation_tags=settings.cost.allocation_tags))
+cost = CostMonitoring("cost", CostMonitoringArgs(
+    allocation_tags=settings.cost.allocation_tags, activate_allocation_tags=settings.cost.activate_allocation_tags,
+    service_monitor_arn=settings.cost.service_monitor_arn))
 
 # --- outputs (app stacks read these through a StackReference) --------------------------------------------
 pulumi.export("image_repository_url", images.url)

@@ -202,8 +202,11 @@ def backend_alarms(
     `load_balancer` and `target_group` are ARN suffixes (`app/<name>/<id>`,
     `targetgroup/<name>/<id>`), which is what the `AWS/ApplicationELB` dimensions hold.
     With a gradual deployment strategy ECS serves from `target_group` and
-    `alternate_target_group` in turn (the new revision registers in the idle one), so the
-    rollback alarms (`ROLLBACK_ALARM_KEYS`) read both: a canary's errors must count.
+    `alternate_target_group` in turn (the new revision registers in the idle one, and after the
+    release the old one is empty), so every alarm on a target-group metric reads both: a canary's
+    errors must count, and an empty primary group after a swap is no outage. Counts are summed
+    (`FILL(x, 0)` each, so one group without data does not blank the sum), latencies take the
+    slower group (`MAX`).
     """
     elb = "AWS/ApplicationELB"
     lb = {"LoadBalancer": load_balancer}
@@ -213,8 +216,10 @@ def backend_alarms(
     requests = _both(Metric("requests", elb, "RequestCount", tg, "Sum"), alt)
     total_errors = " + ".join(f"FILL({m.id}, 0)" for m in errors) if alt else "FILL(errors, 0)"
     total_requests = "(" + " + ".join(f"FILL({m.id}, 0)" for m in requests) + ")" if alt else "requests"
+    p95 = _both(Metric("latency", elb, "TargetResponseTime", tg, "p95"), alt)
     p99 = _both(Metric("latency", elb, "TargetResponseTime", tg, "p99"), alt)
     unhealthy = _both(Metric("unhealthy", elb, "UnHealthyHostCount", tg, "Maximum"), alt)
+    healthy = _both(Metric("healthy", elb, "HealthyHostCount", tg, "Minimum"), alt)
     svc = {"ClusterName": cluster_name, "ServiceName": service_name}
     floor = t.min_requests_per_minute
     quiet = "notBreaching"
@@ -253,7 +258,7 @@ def backend_alarms(
             title="Backend p95 latency high",
             description="One request in twenty is slower than the threshold. Check first: X-Ray traces of "
             "slow requests, database CPU and proxy borrow latency, cache hit rate.",
-            metrics=(Metric("latency", elb, "TargetResponseTime", tg, "p95"),),
+            metrics=p95, expression="MAX([latency, latencyb])" if alt else None,
             comparison="GreaterThanThreshold", threshold=t.latency_p95_seconds,
             threshold_setting="latency_p95_seconds", threshold_text=_secs(t.latency_p95_seconds),
             evaluation_periods=10, datapoints_to_alarm=8, unit_label="seconds",
@@ -288,11 +293,14 @@ def backend_alarms(
             description="The load balancer has no healthy target: every request fails. Check first: ECS "
             "service events (tasks crash-looping? image pull failing?), the last deploy, /health's "
             "dependencies.",
-            metrics=(Metric("healthy", elb, "HealthyHostCount", tg, "Minimum"),),
+            # healthy tasks of both groups together: after a gradual release the alternate group serves
+            # and the primary one has none, which alone is no outage
+            metrics=healthy, expression="FILL(healthy, 0) + FILL(healthyb, 0)" if alt else None,
             comparison="LessThanThreshold", threshold=1, threshold_setting="(fixed)", threshold_text="1",
             evaluation_periods=2, datapoints_to_alarm=2, unit_label="tasks",
             treat_missing_data="breaching",
-            missing_data_reason="the target group stops reporting only when it has nothing to report on",
+            missing_data_reason="the target groups (both, with a gradual strategy) stop reporting only when "
+            "there is nothing to report on",
         ),
         AlarmSpec(
             key="backend-tasks-below-desired", tier="backend", signal="availability", severity="ticket",

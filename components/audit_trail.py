@@ -24,7 +24,8 @@ def trail_arn(ctx: AwsContext) -> pulumi.Output[str]:
 
 def cloudtrail_key_statements(ctx: AwsContext) -> list[dict[str, Any]]:
     """What CloudTrail needs on the key ("Configure AWS KMS key policies for CloudTrail"): encrypt log files
-    for this account's trails, and describe the key, each only on behalf of this trail (aws:SourceArn)."""
+    for this account's trails, describe the key, and decrypt (the bucket's S3 Bucket Key), each only on behalf
+    of this trail (aws:SourceArn)."""
     source = {"aws:SourceArn": trail_arn(ctx)}
     return [
         {"Sid": "CloudTrailEncryptLogs", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
@@ -33,6 +34,13 @@ def cloudtrail_key_statements(ctx: AwsContext) -> list[dict[str, Any]]:
                        pulumi.Output.concat("arn:", ctx.partition, ":cloudtrail:*:", ctx.account_id, ":trail/*")}}},
         {"Sid": "CloudTrailDescribeKey", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
          "Action": "kms:DescribeKey", "Resource": "*", "Condition": {"StringEquals": source}},
+        # The trail bucket has an S3 Bucket Key (components/secure_bucket.py, bucket_key_enabled): "If you are
+        # using an existing S3 bucket with an S3 Bucket Key, kms:Decrypt permissions are required to create or
+        # update a trail with SSE-KMS encryption enabled" (docs.aws.amazon.com/awscloudtrail/latest/userguide/
+        # create-kms-key-policy-for-cloudtrail.html, "Required KMS key policy elements for trails").
+        {"Sid": "CloudTrailDecryptForBucketKey", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*",
+         "Condition": {"StringEquals": source}},
     ]
 
 

@@ -12,7 +12,11 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext, assume_role_policy, policy_json
 from components.guardduty_agent import agent_pull_statement
 from components.load_balancer import TrafficShift
+from components.request_scaling import requests_per_task
 from stacks.backend import BackendSettings, ecr_image
+
+_Predefined = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
+_Customized = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs
 
 CONTAINER = "backend"
 """Name of the application container in the task definition."""
@@ -69,8 +73,11 @@ class BackendServiceArgs:
     """The service tier's security group."""
     target_group_arn: pulumi.Input[str]
     """Load balancer target group the tasks register with."""
-    request_count_label: pulumi.Input[str]
-    """`<lb arn suffix>/<target group arn suffix>`, for scaling on requests per target."""
+    load_balancer_arn_suffix: pulumi.Input[str]
+    """`app/<name>/<id>` of the load balancer, for scaling on requests per task."""
+    target_group_arn_suffix: pulumi.Input[str]
+    """`targetgroup/<name>/<id>` of `target_group_arn` (with a gradual strategy the traffic shift's
+    alternate group is read too), for scaling on requests per task."""
     logs_key_arn: pulumi.Input[str]
     """KMS key for the container log group."""
     service_depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
@@ -109,7 +116,7 @@ class BackendService(pulumi.ComponentResource):
       rollback, health-check grace period, rebalanced across AZs; `pulumi up` waits for
       steady state, so a rollout that fails (and rolls back) fails the deploy;
     * the app container starts after its sidecars (the collector) have started;
-    * target-tracking autoscaling on CPU and on requests per target;
+    * target-tracking autoscaling on CPU and on requests per task (over both target groups when gradual);
     * an execution role that can pull the image's repository (parsed from `backend.image`), write this log group and read
       only the named secrets, and a task role holding only what the app declares;
     * the rollout strategy from `backend.deployment` (ROLLING, or CANARY/LINEAR/BLUE_GREEN through the
@@ -189,7 +196,16 @@ class BackendService(pulumi.ComponentResource):
             load_balancers=[self._load_balancer(args)],
             wait_for_steady_state=True,
             opts=pulumi.ResourceOptions(
-                parent=self, ignore_changes=["desiredCount"],
+                # desiredCount: autoscaling's. loadBalancers (gradual): ECS swaps the two target groups on
+                # every release; once DescribeServices reports the swapped pair (as #45678 observed), the
+                # provider's Read stores it and its Update resends `load_balancer` as it differs from the program
+                # (terraform-provider-aws internal/service/ecs/service.go, resourceServiceRead and
+                # resourceServiceUpdate's d.HasChange("load_balancer")), so the next release would register
+                # in the serving group (#45678). The bridge drops ignored attributes from the provider's
+                # diff (pulumi-terraform-bridge pkg/tfshim/sdk-v2/instance_diff.go processIgnoreChanges),
+                # so the block is not sent. `backend.deployment.resend_load_balancers` sends it once.
+                parent=self, ignore_changes=["desiredCount", *(
+                    ["loadBalancers"] if s.deployment.ecs_owns_traffic_shift else [])],
                 # the listener (and rules) before the service (ECS needs the target group in use); the
                 # execution role's policy, and the traffic role's, before it and kept until it is gone
                 # (the provider docs' delete race)
@@ -335,10 +351,17 @@ class BackendService(pulumi.ComponentResource):
         return role, role_policy
 
     def _autoscaling(self, name: str, args: BackendServiceArgs) -> None:
-        """CPU and requests-per-target tracking. The request label names the primary target group; during a
-        gradual release (and after it, until the next one swaps back) the alternate group may serve, so
-        the CPU policy is what keeps scaling right across releases."""
+        """CPU and requests-per-task tracking. ROLLING registers in one target group: the predefined
+        `ALBRequestCountPerTarget` of it. A gradual strategy alternates two groups: metric math over both
+        (`components/request_scaling.py`), so scaling keeps reading the serving one after a release."""
         s = args.settings
+        shift = args.traffic_shift if s.deployment.gradual else None
+        requests = requests_per_task(
+            load_balancer=args.load_balancer_arn_suffix,
+            target_groups=[args.target_group_arn_suffix, shift.alternate_target_group.arn_suffix],
+            cluster_name=self.cluster.name, service_name=self.service.name,
+        ) if shift else None
+        label = None if shift else pulumi.Output.concat(args.load_balancer_arn_suffix, "/", args.target_group_arn_suffix)
         child = pulumi.ResourceOptions(parent=self)
         target = aws.appautoscaling.Target(
             f"{name}-scaling",
@@ -349,11 +372,13 @@ class BackendService(pulumi.ComponentResource):
             max_capacity=s.max_tasks,
             opts=child,
         )
-        policies: list[tuple[str, str, float, pulumi.Input[str] | None]] = [
-            ("cpu", "ECSServiceAverageCPUUtilization", float(s.cpu_target_percent), None),
-            ("requests", "ALBRequestCountPerTarget", float(s.requests_per_target), args.request_count_label),
+        policies: list[tuple[str, float, _Predefined | None, _Customized | None]] = [
+            ("cpu", float(s.cpu_target_percent), _Predefined(predefined_metric_type="ECSServiceAverageCPUUtilization"),
+             None),
+            ("requests", float(s.requests_per_target), None if requests else _Predefined(
+                predefined_metric_type="ALBRequestCountPerTarget", resource_label=label), requests),
         ]
-        for suffix, metric, value, label in policies:
+        for suffix, value, predefined, customized in policies:
             aws.appautoscaling.Policy(
                 f"{name}-scale-{suffix}",
                 policy_type="TargetTrackingScaling",
@@ -364,8 +389,8 @@ class BackendService(pulumi.ComponentResource):
                     target_value=value,
                     scale_in_cooldown=300,
                     scale_out_cooldown=60,
-                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                        predefined_metric_type=metric, resource_label=label),
+                    predefined_metric_specification=predefined,
+                    customized_metric_specification=customized,
                 ),
                 opts=child,
             )

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext, assume_role_policy
 from components.kms_key import KmsKey, KmsKeyArgs
 from components.secure_bucket import SecureBucket
-from stacks.account import AURORA_BACKUP_TAG
+from stacks.account import aurora_backup_tag
 from stacks.baseline import BackupSettings
 
 REPORTS_PREFIX = "backup-reports"
@@ -26,8 +26,9 @@ BACKUP_POLICIES = [
 
 
 
-def _tag_condition() -> dict[str, str]:
-    key, value = AURORA_BACKUP_TAG
+def _tag_condition(lock_mode: str) -> dict[str, str]:
+    """Clusters of the vault's own tier only: a COMPLIANCE (prod) vault never selects a dev cluster."""
+    key, value = aurora_backup_tag("prod" if lock_mode == "COMPLIANCE" else "dev")
     return {"key": f"aws:ResourceTag/{key}", "value": value}
 
 
@@ -51,13 +52,14 @@ class BackupsArgs:
 
 
 class Backups(pulumi.ComponentResource):
-    """Backups of every Aurora cluster tagged `AURORA_BACKUP_TAG`, with proof that they restore.
+    """Backups of every Aurora cluster tagged `aurora_backup_tag(<the vault's tier>)`, with proof that they restore.
 
     * a vault with its own KMS key here, and a copy vault with its own key in `copy_region`, both under
       Vault Lock (min/max retention; COMPLIANCE mode with a grace period in prod);
     * a plan: daily snapshots copied to the second region, monthly snapshots, and continuous backup
       (point-in-time restore within `continuous_retention_days`);
-    * a selection of Aurora clusters carrying the tag (the app's cluster does, components/postgres.py);
+    * a selection of Aurora clusters carrying the tag of this tier (an app cluster of the same tier does,
+      components/postgres.py; a COMPLIANCE vault never selects a dev cluster);
     * a restore-testing plan restoring the latest Aurora recovery point on `restore_test_schedule`, which
       AWS Backup deletes after `restore_validation_hours`;
     * Backup Audit Manager frameworks (protection, encryption, retention, lock, cross-region copy) and
@@ -101,7 +103,7 @@ class Backups(pulumi.ComponentResource):
             resources=[pulumi.Output.concat("arn:", ctx.partition, ":rds:", ctx.region, ":", ctx.account_id,
                                             ":cluster:*")],
             conditions=[aws.backup.SelectionConditionArgs(
-                string_equals=[aws.backup.SelectionConditionStringEqualArgs(**_tag_condition())])],
+                string_equals=[aws.backup.SelectionConditionStringEqualArgs(**_tag_condition(args.lock_mode))])],
             opts=pulumi.ResourceOptions(parent=self, depends_on=attached, delete_before_replace=True))
         self._restore_tests(name, args, role, attached)
         self._audit(name, args)
@@ -139,7 +141,7 @@ class Backups(pulumi.ComponentResource):
             protected_resource_type="Aurora", iam_role_arn=role.arn,
             protected_resource_conditions=aws.backup.RestoreTestingSelectionProtectedResourceConditionsArgs(
                 string_equals=[aws.backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs(
-                    **_tag_condition())]),
+                    **_tag_condition(args.lock_mode))]),
             validation_window_hours=s.restore_validation_hours,
             opts=pulumi.ResourceOptions(parent=self, depends_on=attached, delete_before_replace=True))
 

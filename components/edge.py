@@ -28,7 +28,8 @@ def zone_settings(settings: CdnSettings) -> dict[str, Any]:
         "automatic_https_rewrites": "on",
         "opportunistic_encryption": "on",
         "http3": "on",
-        "brotli": "on",
+        # no "brotli": its API reached end of life on 2024-06-14 and Brotli is on for every zone
+        # (developers.cloudflare.com/fundamentals/api/reference/deprecations/#brotli); a PATCH may fail
         "websockets": "on",
         # snake_case inside `value`, as the API returns it (pulumi-cloudflare#1579: camelCase never converges)
         "security_header": {"strict_transport_security": {
@@ -62,7 +63,7 @@ class Edge(pulumi.ComponentResource):
     * a proxied CNAME per public host to the load balancer; extra hosts also get an ACM
       certificate on the HTTPS listener, since SSL mode Full (strict) checks the origin's certificate;
     * zone settings: SSL strict, minimum TLS, TLS 1.3, Always Use HTTPS, automatic HTTPS rewrites,
-      HSTS, HTTP/3, Brotli, WebSockets, opportunistic encryption;
+      HSTS, HTTP/3, WebSockets, opportunistic encryption (Brotli is on for every zone: no setting);
     * Tiered Cache with Smart topology;
     * the rulesets (`EdgeRules`): cache rules, managed WAF, auth rate limit, custom rules;
     * a Cloudflare health check on https://<api host><health path> (`health_check`), for alerting;

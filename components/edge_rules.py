@@ -153,8 +153,8 @@ class EdgeRules(pulumi.ComponentResource):
     * `http_ratelimit`: the auth endpoints' limit.
 
     Cloudflare allows one entry-point ruleset per zone and phase: if one was made by hand in the
-    dashboard, import it (`pulumi import cloudflare:index/ruleset:Ruleset <name> zones/<zone_id>/<ruleset_id>`)
-    instead of creating a second.
+    dashboard, import it (`pulumi import cloudflare:index/ruleset:Ruleset <name> zones/<zone_id>/<ruleset_id>
+    --parent ...`, docs/open-questions.md) instead of creating a second.
     """
 
     cache: cloudflare.Ruleset

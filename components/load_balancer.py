@@ -174,8 +174,12 @@ class LoadBalancer(pulumi.ComponentResource):
                 aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=alternate.arn, weight=0),
             ]),
         )]
-        # ECS rewrites the weights during every release: Pulumi must not put them back.
-        shifted = pulumi.ResourceOptions(parent=self, ignore_changes=["actions"])
+        # ECS rewrites the weights during every release: Pulumi must not put them back (unless
+        # `backend.deployment.resend_load_balancers` asks for it once). A replaced target group would
+        # leave these rules forwarding to the old one: ops/danger.py flags every target group and rule
+        # replacement, and docs/releases.md says what to do.
+        owned = args.settings.deployment.ecs_owns_traffic_shift
+        shifted = pulumi.ResourceOptions(parent=self, ignore_changes=["actions"] if owned else None)
         test_rule, production_rule = (
             aws.lb.ListenerRule(f"{name}-{label}", listener_arn=self.https_listener.arn, priority=priority,
                                 actions=weighted, conditions=[condition], opts=shifted)

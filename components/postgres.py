@@ -13,7 +13,6 @@ import pulumi_random as random
 from components.aws_context import AwsContext, assume_role_policy, policy_json
 from components.final_snapshot import final_snapshot_name
 from components.kms_key import KmsKey, KmsKeyArgs
-from stacks.account import AURORA_BACKUP_TAG
 from stacks.database import DatabaseSettings
 
 ENGINE = "aurora-postgresql"
@@ -72,6 +71,9 @@ class PostgresArgs:
     Default false; prod passes true."""
     secret_recovery_days: int = 30
     """Days a deleted login secret can still be restored, 7-30. Default 30."""
+    backup_tag: tuple[str, str] | None = None
+    """Tag (key, value) on the cluster that selects it into the account baseline's AWS Backup plan
+    (`stacks.account.aurora_backup_tag(tier)`). Default none: in no AWS Backup plan."""
 
 
 class Postgres(pulumi.ComponentResource):
@@ -180,11 +182,14 @@ class Postgres(pulumi.ComponentResource):
                 seconds_until_auto_pause=3600 if s.min_capacity == 0 else None,
             ) if s.serverless else None,
             apply_immediately=not args.protect,
-            tags={"Name": identifier, AURORA_BACKUP_TAG[0]: AURORA_BACKUP_TAG[1]},  # in the baseline's backups
+            tags={"Name": identifier, **dict([args.backup_tag] if args.backup_tag else [])},  # baseline's backups
             opts=pulumi.ResourceOptions(
                 parent=self, protect=args.protect, depends_on=[log_group],
                 # AWS fills in three AZs itself; and the master password is RDS's to rotate.
                 ignore_changes=["availabilityZones", "masterPassword"],
+                # cluster_identifier is fixed: a replacement created first would collide on it (ops/danger.py
+                # still flags every replacement of the cluster; prod is protected on top)
+                delete_before_replace=True,
             ),
         )
         monitoring_role = self._monitoring_role(name, args) if s.monitoring_interval_seconds else None
@@ -268,7 +273,9 @@ class Postgres(pulumi.ComponentResource):
                 monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
                 apply_immediately=not args.protect,
                 tags={"Name": f"{identifier}-{i}", "floyo:role": "writer" if i == 0 else "reader"},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=instances[:1], protect=args.protect),
+                # fixed identifier: delete first, or the replacement collides on it (a flagged danger anyway)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=instances[:1], protect=args.protect,
+                                            delete_before_replace=True),
             ))
         self.writer, self.readers = instances[0], instances[1:]
 

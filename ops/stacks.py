@@ -74,9 +74,23 @@ def entry(stack: str, root: Path = ROOT) -> dict[str, str]:
     }
 
 
+BASELINE_DIR = "baseline"
+"""The account baseline project (one stack per account and region), deployed before the app stacks."""
+
+
+def baseline_entries(root: Path = ROOT) -> list[dict[str, str]]:
+    """One matrix entry per `baseline/Pulumi.<stack>.yaml`: it deploys in the `baseline` environment, and its
+    role variables carry `BASELINE_` before the stack's suffix (`AWS_DRIFT_ROLE_ARN_BASELINE_MAIN_USE1`)."""
+    folder = root / BASELINE_DIR
+    names = sorted(m.group(1) for p in folder.glob("Pulumi.*.yaml") if (m := _STACK_FILE.match(p.name)))
+    return [{"stack": n, "environment": "baseline", "region": region(n, folder),
+             "preview_role_var": f"AWS_PREVIEW_ROLE_ARN_BASELINE_{variable_suffix(n)}",
+             "drift_role_var": f"AWS_DRIFT_ROLE_ARN_BASELINE_{variable_suffix(n)}"} for n in names]
+
+
 def matrices(root: Path = ROOT, only: str = "") -> dict[str, list[dict[str, str]]]:
     """`first` (dev's entry), `all` stacks (`FIRST` first) and the `later` ones (all but `FIRST`);
-    `only` keeps one stack in `all` and `later`."""
+    `only` keeps one stack in `all` and `later` (and no baseline stack). `baseline`: the baseline's stacks."""
     names = stack_names(root)
     first = entry(FIRST, root)
     if only:
@@ -84,14 +98,16 @@ def matrices(root: Path = ROOT, only: str = "") -> dict[str, list[dict[str, str]
             raise StackListError(f"unknown stack '{only}': no Pulumi.{only}.yaml (known stacks: {', '.join(names)})")
         names = [only]
     return {"first": [first], "all": [entry(n, root) for n in names],
-            "later": [entry(n, root) for n in names if n != FIRST]}
+            "later": [entry(n, root) for n in names if n != FIRST],
+            "baseline": [] if only else baseline_entries(root)}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops stacks", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print {first, all, later} as one JSON object")
     parser.add_argument("--github-output", action="store_true",
-                        help="print `first=<json>`, `all=<json>` and `later=<json>` lines for $GITHUB_OUTPUT")
+                        help="print `first=<json>`, `all=<json>`, `later=<json>` and `baseline=<json>` lines for "
+                        "$GITHUB_OUTPUT")
     parser.add_argument("--only", default="", help="keep only this stack (must have a stack file)")
     args = parser.parse_args(argv)
     try:

@@ -15,20 +15,42 @@ from pydantic import Field, field_validator
 
 from stacks.base import Section
 
-AURORA_BACKUP_TAG = ("floyo-backup", "aurora")
-"""Tag (key, value) on an Aurora cluster that puts it in the baseline's backup selection and restore tests."""
+AURORA_BACKUP_TAG_KEY = "floyo-backup"
+
+
+def aurora_backup_tag(tier: str) -> tuple[str, str]:
+    """Tag (key, value) that puts an Aurora cluster of a `tier` app stack into the backup selection and restore
+    tests of a `tier` baseline, and only of one: a prod baseline's vaults carry a COMPLIANCE Vault Lock (recovery
+    points immutable once the grace period ends), so a dev cluster must never be selected into them. A dev
+    cluster in an account whose baseline is prod is in no AWS Backup plan (Aurora's own automated backups,
+    `database.backup_retention_days`, still cover it); a dev-tier baseline (GOVERNANCE) selects dev clusters."""
+    return AURORA_BACKUP_TAG_KEY, f"aurora-{tier}"
+
+
+AURORA_BACKUP_TAG = aurora_backup_tag("prod")
+"""The prod tag (kept for readers of the constant); app stacks and the baseline call `aurora_backup_tag(tier)`."""
 
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_SHORT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+BASELINE_PROJECT = "floyo-baseline"
+
+
+def baseline_stack_reference(baseline_stack: str, organization: str) -> str:
+    """The StackReference name of `account.baseline_stack`: a bare stack name is qualified with the running
+    stack's organization and the baseline project, so one default works on Pulumi Cloud (the organization
+    is yours) and on a DIY backend (`organization`), whichever `pulumi login` chose."""
+    return baseline_stack if "/" in baseline_stack else f"{organization}/{BASELINE_PROJECT}/{baseline_stack}"
 
 
 class AccountSettings(Section):
     """The account baseline this stack belongs to, and what account-level alerts it receives."""
 
     baseline_stack: str = Field(
-        default="organization/floyo-baseline/main-use1",
-        description="Fully qualified name (`<org>/floyo-baseline/<stack>`) of the account's baseline stack, "
-        "read through a StackReference when `receives_account_events` is on. Default "
-        "organization/floyo-baseline/main-use1 (the DIY backends' organization name).")
+        default="main-use1",
+        description="The account's baseline stack, read through a StackReference when `receives_account_events` "
+        "is on: a stack name of the `floyo-baseline` project in this stack's own organization (resolved with "
+        "`pulumi.get_organization()`: your Pulumi Cloud organization, or `organization` on a DIY backend), or a "
+        "fully qualified `<org>/<project>/<stack>`. Default main-use1.")
     receives_account_events: bool = Field(
         default=True,
         description="This stack routes the account's security, backup and cost-anomaly events to its alert "
@@ -48,8 +70,9 @@ class AccountSettings(Section):
     @field_validator("baseline_stack")
     @classmethod
     def _qualified(cls, value: str) -> str:
-        if not _STACK_NAME.match(value):
-            raise ValueError("must be <organization>/<project>/<stack>, e.g. organization/floyo-baseline/main-use1")
+        if not (_STACK_NAME.match(value) or _SHORT_NAME.match(value)):
+            raise ValueError("must be a stack name (main-use1) or <organization>/<project>/<stack>, "
+                             "e.g. acme/floyo-baseline/main-use1")
         return value
 
 

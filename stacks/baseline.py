@@ -137,6 +137,22 @@ class CostSettings(Section):
         "activated only once AWS Billing has seen it on a resource (up to 24 h after first use). "
         "Default project, stack.")
 
+    activate_allocation_tags: bool = Field(
+        default=False,
+        description="Activate `allocation_tags` for cost allocation. Off for an account's first `pulumi up`: AWS "
+        "Billing lists a tag only after it has seen it on a resource (up to 24 h), and until then the provider's "
+        "read-back after activation fails (terraform-provider-aws internal/service/ce/cost_allocation_tag.go, "
+        "findCostAllocationTagByTagKey: empty result on a new resource is an error), which stops the whole "
+        "update. Turn on once `aws ce list-cost-allocation-tags --tag-keys project stack` lists them "
+        "(docs/first-deploy.md). Default false.")
+    service_monitor_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:ce::[0-9]{12}:anomalymonitor/[0-9a-f-]{36}$",
+        description="ARN of the account's existing AWS-services cost-anomaly monitor (DIMENSIONAL/SERVICE). AWS "
+        "allows one per account and creates one (`Default-Services-Monitor`) for new Cost Explorer users, so "
+        "creating a second fails: name it here and the stack uses it instead of creating one. Find it with "
+        "`aws ce get-anomaly-monitors --query \"AnomalyMonitors[?MonitorDimension=='SERVICE'].MonitorArn\"`. "
+        "Default none: the stack creates `floyo-account-services`.")
+
     @field_validator("allocation_tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:

@@ -94,7 +94,9 @@ class DatabaseSettings(Section):
     )
     backup_retention_days: int = Field(
         default=7, ge=1, le=35,
-        description="Days of automated backups (point-in-time restore). Default: dev 7, prod 14; prod needs >= 14.",
+        description="Days of automated backups (point-in-time restore). Default: dev 7, prod 35 (= the prod "
+        "baseline's continuous backup rule, which AWS Backup applies to the cluster it selects: equal values leave "
+        "nothing for `pulumi up` and AWS Backup to pull in two directions); prod needs >= 14.",
     )
     backup_window: str = Field(default="03:00-04:00", description="Daily backup window (UTC, hh:mm-hh:mm). Default 03:00-04:00.")
     maintenance_window: str = Field(
@@ -256,7 +258,7 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "prod": {
         "serverless": False, "min_capacity": 2, "max_capacity": 16, "instance_class": "db.r7g.large",
-        "reader_count": 2, "backup_retention_days": 14, "max_connections": 1000,
+        "reader_count": 2, "backup_retention_days": 35, "max_connections": 1000,
         "monitoring_interval_seconds": 30, "log_retention_days": 365,
     },
 }

@@ -54,6 +54,16 @@ class DeploymentSettings(Section):
         "roll back) after all traffic has moved. 0-1440. Default: dev 0, prod 10.",
     )
 
+    resend_load_balancers: bool = Field(
+        default=False,
+        description="One `pulumi up` only: send the service's load balancer block and the listener rules' "
+        "forward weights as declared. Otherwise both are left to ECS after creation, because ECS swaps the "
+        "two target groups on every gradual release and resending the declared pair makes the next release "
+        "register in the serving group (terraform-provider-aws #45678). Needed once after changing the "
+        "strategy to or from ROLLING, `container_port`, or a target group replacement; see docs/releases.md. "
+        "Default false.",
+    )
+
     _prod_gradual = prod_refuses(
         "strategy", lambda value: value not in GRADUAL,
         "prod releases gradually (CANARY, LINEAR or BLUE_GREEN) so the alarms can roll a bad release back "
@@ -64,6 +74,11 @@ class DeploymentSettings(Section):
     def gradual(self) -> bool:
         """True when ECS shifts traffic between two target groups."""
         return self.strategy in GRADUAL
+
+    @property
+    def ecs_owns_traffic_shift(self) -> bool:
+        """True when Pulumi must leave the service's load balancers and the rules' weights to ECS."""
+        return self.gradual and not self.resend_load_balancers
 
     def rollout_minutes(self) -> int:
         """Longest time ECS may spend shifting traffic and baking, beyond starting the tasks."""

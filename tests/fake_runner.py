@@ -29,7 +29,7 @@ class FakeSession:
 class FakeRunner:
     """`outputs`: what each `pulumi stack output` prints, in turn (the last one repeats).
     `ping`: PingStatus answers in turn. `deployments`: `describe-services` answers in turn.
-    `codes`: exit code by the command's first two words (e.g. "pulumi up")."""
+    `codes`: exit code by the command's first four words, else its first two (e.g. "pulumi up")."""
 
     def __init__(self, outputs: Sequence[dict[str, Any]] = ({},), tools: Sequence[str] = TOOLS,
                  ping: Sequence[str] = ("Online",), deployments: Sequence[list[dict[str, Any]]] = (),
@@ -59,7 +59,7 @@ class FakeRunner:
             return Completed(0, self._next(self.ping) + "\n")
         if argv[:3] == ("aws", "ecs", "describe-services"):
             return Completed(0, json.dumps(self._next(self.deployments)))
-        return Completed(self.codes.get(" ".join(argv[:2]), 0))
+        return Completed(self.codes.get(" ".join(argv[:4]), self.codes.get(" ".join(argv[:2]), 0)))
 
     def start(self, argv: Sequence[str]) -> FakeSession:
         self.log.append(("start", tuple(argv)))

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.account_alerts import IAM_POLICY_CHANGES
 from components.alerting import PUBLISHERS
 from components.guardduty_agent import AGENT_REPOSITORY
 from components.log_data_protection import PERSONAL_DATA
-from ops.mocks import ACCOUNT_ID, baseline_outputs
-from ops.plan import Plan
-from stacks.account import AURORA_BACKUP_TAG
+from ops.mocks import ACCOUNT_ID, FloyoMocks, baseline_outputs
+from ops.plan import Plan, plan_config
+from stacks.account import aurora_backup_tag, baseline_stack_reference
 from stacks.errors import SettingsError
 from tests.planning import one, settings_for, with_changes
 
@@ -93,8 +94,9 @@ def test_topics_and_their_key_accept_each_publisher_from_this_account_only(plan:
         assert all(s["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}} for s in granted.values())
 
 
-def test_aurora_cluster_carries_the_baselines_backup_tag(plan: Plan) -> None:
-    key, value = AURORA_BACKUP_TAG
+def test_aurora_cluster_carries_the_backup_tag_of_its_tier(plan: Plan) -> None:
+    # only a baseline of the same tier selects it (tests/test_backup_selection.py)
+    key, value = aurora_backup_tag(plan.stack)
     assert one(plan, "aws:rds/cluster:Cluster").inputs["tags"][key] == value
 
 
@@ -120,8 +122,28 @@ def test_account_settings_tier_defaults_and_errors() -> None:
     assert settings_for(with_changes("prod")).account.receives_account_events is True
     assert settings_for(with_changes("dev")).account.receives_account_events is False
     with pytest.raises(SettingsError) as error:
-        settings_for(with_changes("dev", {"account": {"baseline_stack": "main-use1"}}))
+        settings_for(with_changes("dev", {"account": {"baseline_stack": "floyo-baseline/main-use1"}}))
     assert "floyo-infra:account.baseline_stack" in str(error.value)
+
+
+def test_the_default_baseline_stack_resolves_in_the_running_stacks_organization(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pulumi Cloud resolves `organization/...` only for an organization of that name; the default is qualified
+    # with the organization the program runs in (pulumi.get_organization()), whatever the backend
+    read: list[str] = []
+    original = FloyoMocks.new_resource
+
+    def recording(self: FloyoMocks, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            read.append(args.name)
+        return original(self, args)
+
+    monkeypatch.setattr(FloyoMocks, "new_resource", recording)
+    monkeypatch.setattr(pulumi, "get_organization", lambda: "acme")  # a Pulumi Cloud organization
+    plan_config(with_changes("prod"))
+    assert read == ["acme/floyo-baseline/main-use1"]
+    assert baseline_stack_reference("main-use1", "acme") == "acme/floyo-baseline/main-use1"
+    assert baseline_stack_reference("other/floyo-baseline/x", "acme") == "other/floyo-baseline/x"
 
 
 @pytest.mark.parametrize(("changes", "path"), [

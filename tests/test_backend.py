@@ -96,13 +96,20 @@ def test_load_balancer_suits_websockets_and_logs(plan: Plan, stack: str) -> None
     assert all(block[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
 
 
-def test_autoscaling_on_cpu_and_requests(plan: Plan) -> None:
-    metrics = {p.inputs["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]["predefinedMetricType"]
+def test_autoscaling_on_cpu_and_requests(plan: Plan, stack: str) -> None:
+    configs = {p.name: p.inputs["targetTrackingScalingPolicyConfiguration"]
                for p in plan.of_type("aws:appautoscaling/policy:Policy")}
-    assert metrics == {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
-    requests = next(p for p in plan.of_type("aws:appautoscaling/policy:Policy") if p.name.endswith("requests"))
-    label = requests.inputs["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]["resourceLabel"]
-    assert label.startswith("app/") and "/targetgroup/" in label
+    cpu = next(c for name, c in configs.items() if name.endswith("cpu"))
+    assert cpu["predefinedMetricSpecification"]["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    requests = next(c for name, c in configs.items() if name.endswith("requests"))
+    if stack == "dev":  # ROLLING: one target group, the predefined metric of it
+        spec = requests["predefinedMetricSpecification"]
+        assert spec["predefinedMetricType"] == "ALBRequestCountPerTarget"
+        assert spec["resourceLabel"].startswith("app/") and "/targetgroup/" in spec["resourceLabel"]
+    else:  # gradual: metric math over both groups (tests/test_target_groups.py evaluates it)
+        assert "predefinedMetricSpecification" not in requests
+        (result,) = [q for q in requests["customizedMetricSpecification"]["metrics"] if q.get("returnData")]
+        assert "/ tasks" in result["expression"]
 
 
 def test_repository_is_not_the_stacks_but_the_accounts(plan: Plan) -> None:

@@ -135,7 +135,7 @@ def test_trail_key_and_bucket_serve_only_this_trail(prod: Plan) -> None:
     key = next(k for k in prod.of_type("aws:kms/key:Key") if "CloudTrail" in k.inputs["description"])
     cloudtrail = [s for s in policy(key) if s["Principal"].get("Service") == "cloudtrail.amazonaws.com"]
     assert {tuple(sorted(s["Action"])) if isinstance(s["Action"], list) else s["Action"] for s in cloudtrail} == {
-        "kms:GenerateDataKey*", "kms:DescribeKey"}
+        "kms:GenerateDataKey*", "kms:DescribeKey", "kms:Decrypt"}  # Decrypt: the bucket has an S3 Bucket Key
     assert all(s["Condition"]["StringEquals"]["aws:SourceArn"] == trail_arn for s in cloudtrail)
     statements = policy(by_name(prod, "aws:s3/bucketPolicy:BucketPolicy", "trail-logs-policy"))
     writes = [s for s in statements if s.get("Principal", {}) != "*" and s["Effect"] == "Allow"]
@@ -172,8 +172,10 @@ def test_guardduty_features_include_fargate_agent_management(prod: Plan) -> None
     features = {f.inputs["name"]: f for f in prod.of_type("aws:guardduty/detectorFeature:DetectorFeature")}
     assert set(features) == {"RDS_LOGIN_EVENTS", "RUNTIME_MONITORING", "S3_DATA_EVENTS"} == set(GUARDDUTY_FEATURES)
     assert all(f.inputs["status"] == "ENABLED" for f in features.values())
-    agents = features["RUNTIME_MONITORING"].inputs["additionalConfigurations"]
-    assert agents == [{"name": "ECS_FARGATE_AGENT_MANAGEMENT", "status": "ENABLED"}]
+    agents = {a["name"]: a["status"] for a in features["RUNTIME_MONITORING"].inputs["additionalConfigurations"]}
+    # all three the API returns (else every preview shows an update), only Fargate's agent enabled
+    assert agents == {"ECS_FARGATE_AGENT_MANAGEMENT": "ENABLED", "EKS_ADDON_MANAGEMENT": "DISABLED",
+                      "EC2_AGENT_MANAGEMENT": "DISABLED"}
 
 
 def test_security_hub_standards_and_deliberately_failed_controls(prod: Plan) -> None:
@@ -282,11 +284,36 @@ def test_audit_manager_frameworks_after_config_and_reports_into_the_audit_bucket
 # --- cost and outputs ----------------------------------------------------------------------
 
 
-def test_cost_allocation_tags_and_one_anomaly_monitor(prod: Plan) -> None:
-    tags = {t.inputs["tagKey"]: t.inputs["status"] for t in prod.of_type("aws:costexplorer/costAllocationTag:CostAllocationTag")}
-    assert tags == {"project": "Active", "stack": "Active"}
-    monitor = one(prod, "aws:costexplorer/anomalyMonitor:AnomalyMonitor")
+TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
+MONITOR = "aws:costexplorer/anomalyMonitor:AnomalyMonitor"
+EXISTING_MONITOR = f"arn:aws:ce::{ACCOUNT_ID}:anomalymonitor/0c2a4b6d-1e3f-4a5b-8c7d-9e0f1a2b3c4d"
+
+
+def test_a_first_up_activates_no_cost_allocation_tag_and_creates_one_monitor(prod: Plan) -> None:
+    # a tag Billing has not seen makes the provider's read-back after activation fail, which stops the
+    # whole update: the committed stack file (a new account's first up) declares no activation
+    assert not prod.of_type(TAG)
+    monitor = one(prod, MONITOR)
     assert (monitor.inputs["monitorType"], monitor.inputs["monitorDimension"]) == ("DIMENSIONAL", "SERVICE")
+    assert prod.outputs["anomaly_monitor_arn"] == monitor.outputs["arn"]
+
+
+def test_cost_allocation_tags_are_activated_once_turned_on() -> None:
+    plan = planned(config_with({"cost": {"activate_allocation_tags": True}}), BASELINE)
+    assert {t.inputs["tagKey"]: t.inputs["status"] for t in plan.of_type(TAG)} == {"project": "Active", "stack": "Active"}
+
+
+def test_an_existing_service_monitor_is_used_instead_of_a_second_one() -> None:
+    # AWS allows one SERVICE monitor per account and creates a default one for new Cost Explorer users
+    plan = planned(config_with({"cost": {"service_monitor_arn": EXISTING_MONITOR}}), BASELINE)
+    assert not plan.of_type(MONITOR)
+    assert plan.outputs["anomaly_monitor_arn"] == EXISTING_MONITOR
+
+
+def test_a_malformed_service_monitor_arn_is_refused() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_baseline_settings(STACK, config_with({"cost": {"service_monitor_arn": "Default-Services-Monitor"}}).values)
+    assert PREFIX + "cost.service_monitor_arn" in str(error.value)
 
 
 def test_the_app_stacks_mocked_stack_reference_has_the_baselines_outputs(prod: Plan) -> None:

@@ -30,6 +30,7 @@ UP = ("pulumi", "up", "--stack", "dev", "--yes", "--non-interactive", "--diff", 
 OUTPUTS = ("run", ("pulumi", "stack", "output", "--json", "--stack", "dev"))
 MIGRATE = (sys.executable, "-m", "ops", "migrate", "dev")
 GATE = (sys.executable, "-m", "ops", "canary-gate", "dev")
+VENV = (sys.executable, "-m", "ops", "policy-venv")
 
 
 def deployment(task: str, state: str, status: str = "PRIMARY") -> dict:
@@ -75,7 +76,7 @@ def test_first_deploy_bootstraps_then_runs_everything_through_the_tunnel(dev: Pl
     runner = FakeRunner(outputs=[{}, DEPLOYED], deployments=COMPLETED)
     assert deploy("dev", runner, dev) == 0
     commands = runner.commands()
-    bootstrap, without_service = commands[1][1], commands[5][1]
+    bootstrap, without_service = commands[2][1], commands[6][1]
     for up in (bootstrap, without_service):
         assert up[:len(UP)] == UP and up[-1] == "--exclude-dependents"
     assert excluded(bootstrap) == expected_database_objects(dev) | service_urns(dev)
@@ -84,6 +85,7 @@ def test_first_deploy_bootstraps_then_runs_everything_through_the_tunnel(dev: Pl
     assert session[:3] == ("aws", "ssm", "start-session") and INSTANCE in session and WRITER in session[-1]
     assert commands == [
         OUTPUTS,                      # no access host yet: first deploy
+        ("run", VENV),                # phase 0: the policy pack's venv, before any --policy-pack
         ("run", bootstrap),           # phase 1, no tunnel: no database objects, no service
         OUTPUTS,                      # the host and the writer now exist
         ("run", ("aws", "ssm", "describe-instance-information", "--region", "us-east-1", "--filters",
@@ -135,26 +137,26 @@ def test_dry_run_prints_the_phases_and_runs_only_look_ups(dev: Plan, capsys: pyt
     assert deploy("dev", runner, dev, dry_run=True) == 0
     assert runner.log == [OUTPUTS]
     out = capsys.readouterr().out
-    assert "# phase 1/5 bootstrap" in out and "# phase 3/5 migrate" in out and "# phase 4/5 up" in out
-    assert "# phase 5/5 canary-gate" in out
+    assert "# phase 1/6 policy-venv" in out and "# phase 2/6 bootstrap" in out and "# phase 4/6 migrate" in out
+    assert "# phase 5/6 up" in out and "# phase 6/6 canary-gate" in out
     assert "--exclude 'urn:pulumi:dev::floyo-infra::floyo:data:DatabaseObjects$pulumi:providers:postgresql::dbo-admin'" in out
     assert "AWS-StartPortForwardingSessionToRemoteHost" in out and "aws ecs describe-services" in out
 
 
 def test_phases_leave_room_for_migrations_before_the_service(dev: Plan, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [p.name for p in deploy_phases("dev", dev, bootstrap=True)] == [
-        "bootstrap", "up-except-service", "migrate", "up", "canary-gate"]
-    phases = deploy_phases("dev", dev, bootstrap=False)
+        "policy-venv", "bootstrap", "up-except-service", "migrate", "up", "canary-gate"]
+    phases = deploy_phases("dev", dev, bootstrap=False)[1:]
     assert [p.name for p in phases] == ["up-except-service", "migrate", "up", "canary-gate"]
     assert phases[1].argv == MIGRATE and phases[3].argv == GATE
     assert excluded(phases[0].argv) == service_urns(dev) and all(p.tunnel for p in phases[:3])
     # without a hook (no migrate task declared), no phase excludes the service
     monkeypatch.setattr(ops.deploy, "before_service_phases", lambda stack, plan: [])
-    assert [p.name for p in deploy_phases("dev", dev, bootstrap=False)] == ["up", "canary-gate"]
+    assert [p.name for p in deploy_phases("dev", dev, bootstrap=False)] == ["policy-venv", "up", "canary-gate"]
 
 
 def test_failed_migration_stops_the_deploy_before_the_service_update(dev: Plan) -> None:
-    runner = FakeRunner(outputs=[DEPLOYED], codes={f"{sys.executable} -m": 3})
+    runner = FakeRunner(outputs=[DEPLOYED], codes={" ".join(MIGRATE[:4]): 3})
     with pytest.raises(DeployError, match="phase migrate failed"):
         deploy("dev", runner, dev)
     ran = [c[1] for c in runner.log if c[0] == "run"]
@@ -166,7 +168,8 @@ def test_no_canary_no_gate(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.planning import plan_with
 
     plan = plan_with("dev", {"monitoring": {"synthetics": {"enabled": False}}})
-    assert [p.name for p in deploy_phases("dev", plan, bootstrap=False)] == ["up-except-service", "migrate", "up"]
+    assert [p.name for p in deploy_phases("dev", plan, bootstrap=False)] == [
+        "policy-venv", "up-except-service", "migrate", "up"]
 
 
 def test_dependents_follow_providers_parents_and_dependencies() -> None:

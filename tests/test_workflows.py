@@ -206,7 +206,9 @@ def test_every_push_to_main_deploys_dev_then_prod_behind_production() -> None:
 
     promote = docs["promote.yml"]
     assert set(_on(promote)) == {"workflow_dispatch"}, "merging the promotion PR goes through deploy.yml"
-    assert all("environment" not in j and "id-token" not in j["permissions"] for j in promote["jobs"].values())
+    # its only secret is the `promote` environment's read token (dev's outputs); it assumes no AWS role
+    assert all(j["environment"]["name"] == "promote" and "id-token" not in j["permissions"]
+               for j in promote["jobs"].values())
 
 
 def test_previews_use_read_only_roles_only() -> None:
@@ -214,7 +216,7 @@ def test_previews_use_read_only_roles_only() -> None:
     text = (WORKFLOWS / "pr.yml").read_text()
     assert "AWS_DEPLOY_ROLE_ARN" not in text and "AWS_ROLE_ARN" not in text and "AWS_PROD_ROLE_ARN" not in text
     preview = pr["jobs"]["preview"]
-    assert "environment" not in preview, "a preview's OIDC subject stays repo:ORG/REPO:pull_request"
+    assert preview["environment"] == {"name": "preview"}, "read-only tokens, behind the environment's reviewers"
     assert preview["env"]["PREVIEW_ROLE_ARN"] == "${{ vars[matrix.preview_role_var] }}"
     aws = _step_using(preview, "aws-actions/configure-aws-credentials")
     assert aws["with"]["role-to-assume"] == "${{ env.PREVIEW_ROLE_ARN }}"
@@ -243,7 +245,8 @@ def test_stack_matrices_come_from_the_stack_files() -> None:
             matrix = job.get("strategy", {}).get("matrix")
             if matrix is not None:
                 assert set(matrix) == {"include"}, f"{name}:{job_name}: hard-coded matrix {matrix}"
-                assert re.fullmatch(r"\$\{\{ fromJSON\(needs\.stacks\.outputs\.(all|later)\) \}\}", matrix["include"])
+                assert re.fullmatch(r"\$\{\{ fromJSON\(needs\.stacks\.outputs\.(all|later|baseline)\) \}\}",
+                                    matrix["include"])
                 assert "stacks" in job["needs"]
         if "stacks" in doc["jobs"]:
             assert "python3 -m ops.stacks --github-output" in _runs(doc["jobs"]["stacks"])
@@ -275,7 +278,9 @@ def test_ops_stacks_prints_github_outputs() -> None:
     out = subprocess.run([sys.executable, "-m", "ops", "stacks", "--github-output"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
     lines = dict(line.split("=", 1) for line in out.splitlines())
-    assert set(lines) == {"first", "all", "later"}
+    assert set(lines) == {"first", "all", "later", "baseline"}
+    assert [e["stack"] for e in json.loads(lines["baseline"])] == sorted(
+        p.name[len("Pulumi."):-len(".yaml")] for p in (ROOT / "baseline").glob("Pulumi.*.yaml"))
     files = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
     assert sorted(e["stack"] for e in json.loads(lines["all"])) == files
     assert json.loads(lines["all"])[0]["stack"] == "dev"
@@ -308,18 +313,20 @@ def test_tools_are_pinned_and_verified() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", plugin["env"]["SESSION_MANAGER_PLUGIN_VERSION"])
     assert "/plugin/$SESSION_MANAGER_PLUGIN_VERSION/ubuntu_64bit/session-manager-plugin.deb" in plugin["run"]
     assert plugin["run"].index("sha256sum --check") < plugin["run"].index("dpkg -i")
-    assert "policy/.venv/bin/pip install" in str(steps)
+    assert "-m ops policy-venv" in str(steps)  # the venv PulumiPolicy.yaml names (tests/test_policy_venv.py)
 
 
 def test_runbook_names_every_oidc_subject_and_variable() -> None:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "ci.md").read_text()
     for subject in ("repo:ORG/REPO:environment:production", "repo:ORG/REPO:environment:dev",
-                    "repo:ORG/REPO:pull_request", "repo:ORG/REPO:ref:refs/heads/main"):
+                    "repo:ORG/REPO:environment:preview", "repo:ORG/REPO:environment:drift",
+                    "repo:ORG/REPO:environment:baseline"):
         assert subject in readme, subject
     text = "".join(p.read_text() for p in GITHUB.rglob("*.yml"))
     used = set(re.findall(r"vars\.([A-Z][A-Z0-9_]*[A-Z0-9])(?![A-Z0-9_<])", text))
     assert {"AWS_DEPLOY_ROLE_ARN", "SESSION_MANAGER_PLUGIN_SHA256"} <= used
-    used |= {"AWS_PREVIEW_ROLE_ARN_DEV", "AWS_PREVIEW_ROLE_ARN_PROD", "AWS_DRIFT_ROLE_ARN_DEV", "AWS_DRIFT_ROLE_ARN_PROD"}
+    used |= {"AWS_PREVIEW_ROLE_ARN_DEV", "AWS_PREVIEW_ROLE_ARN_PROD", "AWS_DRIFT_ROLE_ARN_DEV", "AWS_DRIFT_ROLE_ARN_PROD",
+             "AWS_PREVIEW_ROLE_ARN_BASELINE_MAIN_USE1", "AWS_DRIFT_ROLE_ARN_BASELINE_MAIN_USE1"}
     for var in used:
         assert f"`{var}`" in readme, var
 
@@ -400,3 +407,21 @@ def test_health_wait_script(tmp_path: Path) -> None:
     missing = subprocess.run(["bash", script, "prod", ""], capture_output=True, text=True, timeout=60, check=False,
                              env={"PATH": "/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(summary)})
     assert missing.returncode == 1 and "prod exported no service_url" in missing.stdout
+
+
+def test_preview_without_database_credentials_says_so_in_its_comment() -> None:
+    """The postgresql provider is unconfigured in such a preview, so every database object reads as an update
+    with its diff unavailable: a comment posting it must say that is no change (not only the README). The
+    PR preview posts one; the deploy's policy preview only logs."""
+    found = 0
+    for doc in workflows().values():
+        for job in (doc.get("jobs") or {}).values():
+            steps = _steps(job)
+            if not any((s.get("env") or {}).get("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS") == "1" for s in steps):
+                continue
+            comments = [s for s in steps if "upsert-comment" in str((s.get("with") or {}).get("script", ""))]
+            for step in comments:
+                script = step["with"]["script"]
+                assert '"diff unavailable"' in script and "not a change" in script
+                found += 1
+    assert found

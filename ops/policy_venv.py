@@ -1,0 +1,75 @@
+"""`python -m ops policy-venv`: create the policy pack's virtualenv, the one `PulumiPolicy.yaml` names.
+
+`pulumi preview/up --policy-pack policy/` starts the pack with `<pack>/<virtualenv>/bin/python` and
+installs nothing for a local pack:
+
+* pulumi/pulumi `pkg/resource/plugin/analyzer_plugin.go` (`NewPolicyAnalyzer`): a local pack is run through
+  the language host's `RunPlugin`, with the pack folder as root;
+* `sdk/python/cmd/pulumi-language-python/main.go` (`RunPlugin`): resolves the toolchain from the
+  `runtime.options` and runs it; unlike `Run` for a program, there is no dependency installation;
+* `sdk/python/toolchain/pip.go` (`resolveVirtualEnvironmentPath`, `Command`): `virtualenv` is joined to
+  the pack folder, and the command is `<that>/bin/python`.
+
+(Only `pulumi install` run inside the pack folder installs a pack's dependencies,
+`pkg/cmd/pulumi/install/install.go`.) So every place that runs `--policy-pack` (the workflows' tools
+action, `ops deploy`, the runbook) creates it with this one command, which reads the name from
+`PulumiPolicy.yaml`: the name cannot diverge. Idempotent: a stamp of `requirements.txt`'s hash skips a
+venv that is up to date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import yaml
+
+from ops.shell import Runner
+from ops.stackfile import ROOT
+
+POLICY_DIR = ROOT / "policy"
+STAMP = ".requirements.sha"
+
+
+class PolicyVenvError(Exception):
+    """The pack names no virtualenv, or creating it failed."""
+
+
+def virtualenv_dir(policy_dir: Path = POLICY_DIR) -> Path:
+    """`<pack>/<runtime.options.virtualenv>`, as the Python toolchain resolves it."""
+    path = policy_dir / "PulumiPolicy.yaml"
+    doc = yaml.safe_load(path.read_text()) or {}
+    runtime = doc.get("runtime") if isinstance(doc, dict) else None
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    name = options.get("virtualenv") if isinstance(options, dict) else None
+    if not isinstance(name, str) or not name:
+        raise PolicyVenvError(f"{path}: runtime.options.virtualenv is not set; Pulumi would run the pack with "
+                              "whatever `python` is on PATH")
+    return policy_dir / name
+
+
+def install_commands(policy_dir: Path = POLICY_DIR, python: str = sys.executable) -> list[tuple[str, ...]]:
+    """The commands that create the venv and install `<pack>/requirements.txt` into it."""
+    venv = virtualenv_dir(policy_dir)
+    return [(python, "-m", "venv", str(venv)),
+            (str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             "-r", str(policy_dir / "requirements.txt"))]
+
+
+def ensure(runner: Runner, policy_dir: Path = POLICY_DIR, python: str = sys.executable) -> Path:
+    """Create or update the venv unless its stamp matches `requirements.txt`; returns its folder."""
+    venv = virtualenv_dir(policy_dir)
+    want = hashlib.sha256((policy_dir / "requirements.txt").read_bytes()).hexdigest()
+    stamp = venv / STAMP
+    if (venv / "bin" / "python").exists() and stamp.exists() and stamp.read_text().strip() == want:
+        runner.say(f"policy pack venv {venv} is up to date")
+        return venv
+    for argv in install_commands(policy_dir, python):
+        result = runner.run(argv, capture=False)
+        if result.returncode != 0:
+            raise PolicyVenvError(f"`{' '.join(argv[:4])} ...` failed (exit {result.returncode})")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(want + "\n")
+    runner.say(f"policy pack venv {venv} created from {policy_dir / 'requirements.txt'}")
+    return venv

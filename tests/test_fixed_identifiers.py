@@ -1,0 +1,34 @@
+"""Fixed physical names are replaced delete-first, and the replacement is still a flagged danger.
+
+Pulumi creates a replacement before deleting the old resource unless `delete_before_replace` is set,
+so a fixed `cluster_identifier`, instance `identifier` or `replication_group_id` would collide with
+itself (the provider's ForceNew inputs: policy/floyo_policies/replacement.py lists them).
+"""
+
+from __future__ import annotations
+
+from ops.compare import as_written
+from ops.diff import diff_plans
+from ops.plan import Plan
+from policy.floyo_policies.replacement import FIXED_NAMES
+from tests.planning import plan_with, stack_plan
+
+DATA = ("aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance",
+        "aws:elasticache/replicationGroup:ReplicationGroup")
+
+
+def test_fixed_names_are_replaced_delete_first(plan: Plan) -> None:
+    found = 0
+    for token, (name_key, _) in FIXED_NAMES.items():
+        for resource in plan.of_type(token):
+            if resource.inputs.get(name_key) and token in DATA:
+                found += 1
+                assert resource.delete_before_replace, (token, resource.name)
+    assert found >= 3
+
+
+def test_dev_replacement_of_the_data_tier_is_still_dangerous() -> None:
+    base = as_written(stack_plan("dev").as_json())
+    head = as_written(plan_with("dev", {"network": {"cidr": "10.42.0.0/16"}}).as_json())
+    dangerous = {c.type for c in diff_plans("dev", base, head).dangerous}
+    assert set(DATA) <= dangerous

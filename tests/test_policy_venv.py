@@ -1,0 +1,87 @@
+"""The policy pack's virtualenv: the name Pulumi runs is the one every path creates (ops/policy_venv.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ops.deploy import deploy_phases
+from ops.plan import Plan
+from ops.policy_venv import POLICY_DIR, PolicyVenvError, ensure, install_commands, virtualenv_dir
+from ops.shell import SubprocessRunner
+from ops.stackfile import ROOT
+from tests.fake_runner import FakeRunner
+from tests.planning import stack_plan
+
+ACTION = ROOT / ".github" / "actions" / "pulumi-tools" / "action.yml"
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def test_the_pack_names_the_venv_the_commands_create() -> None:
+    named = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
+    venv = POLICY_DIR / named
+    create, install = install_commands()
+    assert create[-1] == str(venv) and install[0] == str(venv / "bin" / "python")
+    assert install[-1] == str(POLICY_DIR / "requirements.txt")
+
+
+def test_the_tools_action_creates_it_with_the_one_command() -> None:
+    steps = yaml.safe_load(ACTION.read_text())["runs"]["steps"]
+    step = next(s for s in steps if "policy pack" in s["name"])
+    assert step["run"].strip() == ".venv/bin/python -m ops policy-venv"
+    assert "policy-pack == 'true'" in step["if"]
+    # no second, hand-written venv of the pack anywhere in the workflows or the action
+    for path in [ACTION, *WORKFLOWS.glob("*.yml")]:
+        assert "venv policy/" not in path.read_text(), path
+
+
+def test_every_job_that_runs_the_pack_installs_its_venv() -> None:
+    for path in WORKFLOWS.glob("*.yml"):
+        for name, job in (yaml.safe_load(path.read_text())["jobs"] or {}).items():
+            steps = job.get("steps", [])
+            if not any("--policy-pack" in str(s.get("run", "")) for s in steps):
+                continue
+            tools = [s for s in steps if str(s.get("uses", "")).endswith("actions/pulumi-tools")]
+            assert tools, f"{path.name}: job {name} runs --policy-pack without the pulumi-tools action"
+            assert all(str((s.get("with") or {}).get("policy-pack", "true")) == "true" for s in tools), name
+
+
+def test_deploy_creates_it_before_any_policy_pack_run() -> None:
+    plan: Plan = stack_plan("dev")
+    phases = deploy_phases("dev", plan, bootstrap=True)
+    assert phases[0].argv == (sys.executable, "-m", "ops", "policy-venv")
+    assert all("--policy-pack" in p.argv for p in phases if p.argv[:2] == ("pulumi", "up"))
+
+
+def test_a_pack_without_a_virtualenv_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    with pytest.raises(PolicyVenvError, match=r"runtime\.options\.virtualenv"):
+        virtualenv_dir(tmp_path)
+
+
+def test_an_up_to_date_venv_is_kept_and_a_failed_install_stops(tmp_path: Path) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: .venv\n")
+    (tmp_path / "requirements.txt").write_text("# nothing\n")
+    runner = FakeRunner(codes={f"{tmp_path}/.venv/bin/python -m pip install": 1})
+    with pytest.raises(PolicyVenvError, match="failed"):
+        ensure(runner, tmp_path)
+    assert not (tmp_path / ".venv" / ".requirements.sha").exists()
+
+
+def test_the_created_venv_is_the_python_pulumi_runs(tmp_path: Path) -> None:
+    """For real (no network needed: an empty requirements file): the interpreter exists where the Python
+    toolchain looks for it, `<pack>/<virtualenv>/bin/python`, and a second run only checks the stamp."""
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: .venv\n")
+    (tmp_path / "requirements.txt").write_text("# nothing\n")
+    venv = ensure(SubprocessRunner(tmp_path), tmp_path)
+    assert venv == tmp_path / ".venv"
+    out = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(out) == venv
+    runner = FakeRunner()
+    ensure(runner, tmp_path)
+    assert runner.log == [] and "up to date" in runner.said[0]

@@ -1,0 +1,49 @@
+"""The offline plan's URNs are the engine's (pulumi/pulumi pkg/resource/deploy/deployment.go `generateURN`,
+sdk/go/common/resource/urn/urn.go `New`): no root-stack type, the parent's whole type chain kept.
+`pulumi up --exclude` does not check its URNs, so a wrong one would be silently ignored."""
+
+from __future__ import annotations
+
+import pytest
+
+from ops.deploy import database_object_urns, service_urns
+from ops.plan import Plan
+from ops.urns import ROOT_STACK_TYPE, engine_urn, qualified_type
+
+STACK_URN = "urn:pulumi:dev::floyo-infra::pulumi:pulumi:Stack::floyo-infra-dev"
+
+
+def test_engine_urn_leaves_out_the_stack_and_keeps_the_chain() -> None:
+    top = engine_urn("dev", "floyo-infra", STACK_URN, "floyo:edge:Edge", "edge")
+    assert top == "urn:pulumi:dev::floyo-infra::floyo:edge:Edge::edge"
+    mid = engine_urn("dev", "floyo-infra", top, "floyo:edge:EdgeRules", "edge-rules")
+    assert mid == "urn:pulumi:dev::floyo-infra::floyo:edge:Edge$floyo:edge:EdgeRules::edge-rules"
+    leaf = engine_urn("dev", "floyo-infra", mid, "cloudflare:index/ruleset:Ruleset", "edge-rules-cache")
+    assert leaf == ("urn:pulumi:dev::floyo-infra::floyo:edge:Edge$floyo:edge:EdgeRules$"
+                    "cloudflare:index/ruleset:Ruleset::edge-rules-cache")
+    assert engine_urn("dev", "p", "", "pulumi:providers:aws", "default") == "urn:pulumi:dev::p::pulumi:providers:aws::default"
+
+
+def test_qualified_type_refuses_what_is_not_a_urn() -> None:
+    with pytest.raises(ValueError, match="not a URN"):
+        qualified_type("floyo:edge:Edge::edge")
+
+
+def test_plan_urns_follow_the_parent_chain(plan: Plan, stack: str) -> None:
+    by_urn = {r.urn: r for r in plan.resources}
+    nested = 0
+    for r in plan.resources:
+        assert ROOT_STACK_TYPE not in r.urn, r.urn
+        chain = qualified_type(r.urn)
+        parent = by_urn.get(r.parent)
+        expected = f"{qualified_type(parent.urn)}${r.type}" if parent else r.type
+        assert chain == expected, (r.urn, expected)
+        nested += chain.count("$") >= 2
+    assert nested, "the plan has resources two components deep"
+
+
+def test_deploy_excludes_name_real_urns(plan: Plan) -> None:
+    urns = {r.urn for r in plan.resources}
+    excluded = database_object_urns(plan) | service_urns(plan)
+    assert excluded and excluded <= urns
+    assert all(ROOT_STACK_TYPE not in u for u in excluded)
