@@ -24,7 +24,7 @@ from ops.slo import minutes_to_notify, slo_table
 from ops.stackfile import ROOT
 from stacks import SettingsError
 from stacks.slo import SloSettings
-from tests.cloudwatch_eval import CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
+from tests.cloudwatch_eval import Aggregator, CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
 from tests.ops_cli import run_ops
 from tests.planning import one, plan_with, planned, settings_for, with_changes
 
@@ -143,6 +143,21 @@ def test_dashboard_shows_budget_burn_rates_and_deploys(plan: Plan, stack: str) -
     assert len(strip["properties"]["alarms"]) == 6
 
 
+def test_availability_counts_each_request_once(plan: Plan) -> None:
+    # one minute, by hand: 1000 requests reached a target (RequestCount), 30 of them answered 5xx by the backend and
+    # 20 answered 502/504 by the load balancer after the target failed (both in RequestCount); 50 more got the load
+    # balancer's 503 because no target could be chosen (not in RequestCount). 100 bad of 1050 requests.
+    lb = {"LoadBalancer": "app/x/1"}
+    counts = {"RequestCount": 1000, "HTTPCode_Target_5XX_Count": 30, "HTTPCode_ELB_5XX_Count": 70,
+              "HTTPCode_ELB_503_Count": 50}
+    alarm = next(a for a in slo_alarms(plan) if a["tags"]["floyo:alarm"] == "slo-availability-1h-5m-short")
+    queries = [{**q, "metric": {**q["metric"], "dimensions": lb}} if "metric" in q else q for q in alarm["metricQueries"]]
+    data = {metric_key(ELB, name, lb): Aggregator([[(value, 1)]]) for name, value in counts.items()}
+    evaluated = MetricAlarm.from_inputs({**alarm, "metricQueries": queries})
+    assert evaluated.period == 5
+    assert evaluated.datapoint(data, 0, 5) == pytest.approx(100 / 1050)
+
+
 # --- synthetic traffic ----------------------------------------------------------------------------------------
 
 
@@ -184,6 +199,7 @@ def series(traffic: Traffic, minutes: int, lb: str, groups: Sequence[str]) -> Ma
         for dims in ({"LoadBalancer": lb}, {"LoadBalancer": lb, "TargetGroup": groups[traffic.group(m)]}):
             if traffic.outage(m):
                 put("HTTPCode_ELB_5XX_Count", {"LoadBalancer": lb}, m, [(RATE, 1)])
+                put("HTTPCode_ELB_503_Count", {"LoadBalancer": lb}, m, [(RATE, 1)])
                 continue
             put("RequestCount", dims, m, [(RATE, 1)])
             if traffic.bad(m):
@@ -381,6 +397,7 @@ def test_ops_slo_prints_each_slo_with_times_to_notify() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Availability: 99.9 %" in out and "Latency: 99 %" in out and "TargetResponseTime PR(:1)" in out
+    assert "/ (RequestCount + HTTPCode_ELB_503_Count)" in out  # each request once (docs/slo.md)
     assert "1 h / 5 min" in out and "14.4×" in out and "page via service-down" in out
     assert "full outage: first notice after 1 min (page via service-down)" in out
     assert "2× burn: first notice after 1 d 12 h 2 min (ticket)" in out
