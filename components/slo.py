@@ -30,6 +30,15 @@ MISSING = "notBreaching"
 """No request in a window is no burn (an unreachable edge is the health check's and canary's job)."""
 SUPPRESSOR_WAIT_SECONDS = 120
 """How long a lower alert holds its notification for the higher one to fire (guardian/cdk uses 120 s)."""
+AVAILABILITY_BAD = "FILL(target5xx, 0) + FILL(elb5xx, 0)"
+"""Requests answered 5xx, by a target or by the load balancer itself (metric math over `Sli.metrics` ids)."""
+AVAILABILITY_TOTAL = "FILL(requests, 0) + FILL(elb503, 0)"
+"""Every request: `RequestCount` "is only incremented for requests where the load balancer node was able to choose
+a target. Requests that are rejected before a target is chosen are not reflected in this metric" (ALB CloudWatch
+metrics, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html).
+So a 502 or 504 (a target was chosen, then failed) is already in it, and only the 503 the load balancer sends when
+no target can be chosen (`HTTPCode_ELB_503_Count`, "HTTP 503 error codes that originate from the load balancer",
+same page) is added."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,8 @@ class Sli:
         if self.key == "availability":
             return (Metric("requests", ELB, "RequestCount", lb, "Sum", period),
                     Metric("target5xx", ELB, "HTTPCode_Target_5XX_Count", lb, "Sum", period),
-                    Metric("elb5xx", ELB, "HTTPCode_ELB_5XX_Count", lb, "Sum", period))
+                    Metric("elb5xx", ELB, "HTTPCode_ELB_5XX_Count", lb, "Sum", period),
+                    Metric("elb503", ELB, "HTTPCode_ELB_503_Count", lb, "Sum", period))
         rank = f"PR(:{self.latency_threshold_seconds:g})"
         return (Metric("fast", ELB, "TargetResponseTime", lb, rank, period),
                 Metric("responses", ELB, "TargetResponseTime", lb, "SampleCount", period))
@@ -61,13 +71,12 @@ class Sli:
     def bad_ratio(self, floor: int) -> str:
         """Metric math: the share of bad requests in the period, 0 under `floor` requests.
 
-        Availability counts `HTTPCode_ELB_5XX_Count` in the denominator too: `RequestCount` leaves out
-        requests rejected before a target was chosen (a 503 with no healthy target), so a full outage
-        would otherwise be 0 bad out of 0. A 502/504 after a target was chosen is counted twice in the
-        denominator, which errs towards a lower ratio by at most the ELB 5xx share."""
+        Availability divides by `RequestCount` plus the load balancer's 503s (`AVAILABILITY_TOTAL`): those
+        are the requests rejected before a target was chosen, which `RequestCount` leaves out, so a full
+        outage is all bad instead of 0 bad out of 0. The 502s and 504s are already in `RequestCount`."""
         if self.key == "availability":
-            total = "(FILL(requests, 0) + FILL(elb5xx, 0))"
-            return f"IF({total} >= {floor}, (FILL(target5xx, 0) + FILL(elb5xx, 0)) / {total}, 0)"
+            total = f"({AVAILABILITY_TOTAL})"
+            return f"IF({total} >= {floor}, ({AVAILABILITY_BAD}) / {total}, 0)"
         return f"IF(FILL(responses, 0) >= {floor}, 1 - FILL(fast, 100) / 100, 0)"
 
 
@@ -77,7 +86,7 @@ def slis(settings: SloSettings) -> tuple[Sli, ...]:
     return (
         Sli("availability", "Availability", settings.availability_percent,
             "requests not answered 5xx: 1 - (HTTPCode_Target_5XX_Count + HTTPCode_ELB_5XX_Count) / (RequestCount "
-            "+ HTTPCode_ELB_5XX_Count), summed over the load balancer (both target groups)"),
+            "+ HTTPCode_ELB_503_Count), summed over the load balancer (both target groups)"),
         Sli("latency", "Latency", settings.latency_percent,
             f"requests the backend answered within {t:g} s: TargetResponseTime PR(:{t:g}) over the load balancer "
             "(both target groups)", latency_threshold_seconds=t),

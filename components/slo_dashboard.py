@@ -14,7 +14,7 @@ from typing import Any
 
 import pulumi
 
-from components.slo import BurnAlert, Sli
+from components.slo import AVAILABILITY_BAD, AVAILABILITY_TOTAL, BurnAlert, Sli
 from stacks.slo import duration
 
 WIDTH, HEIGHT, COLUMNS = 8, 6, 24
@@ -58,7 +58,7 @@ def budget_widget(sli: Sli, args: SloDashboardArgs, x: int, y: int) -> dict[str,
     """Budget remaining (%) over the last `period_days`, hour by hour, with the service's deployments."""
     hourly = _rows(sli, args.load_balancer, 3600, "")
     if sli.key == "availability":
-        spent = "RUNNING_SUM(FILL(target5xx, 0) + FILL(elb5xx, 0)) / RUNNING_SUM(FILL(requests, 0) + FILL(elb5xx, 0))"
+        spent = f"RUNNING_SUM({AVAILABILITY_BAD}) / RUNNING_SUM({AVAILABILITY_TOTAL})"
     else:
         spent = "RUNNING_SUM((100 - FILL(fast, 100)) / 100 * FILL(responses, 0)) / RUNNING_SUM(FILL(responses, 0))"
     dims = ["ClusterName", args.cluster_name, "ServiceName", args.service_name]

@@ -2,8 +2,9 @@
 
 The traffic tests take the plan's own alarms (the SLO window alarms, their composites and the service-down
 composite, exactly as declared: metric math, thresholds, periods, missing data, suppressors) and run them in
-tests/cloudwatch_eval.py over minute-by-minute series shaped like what ALB publishes. Service-down members
-outside the SLOs (health check, canary, healthy hosts) read other signals; they are held at OK here.
+tests/cloudwatch_eval.py over minute-by-minute series shaped like what ALB publishes. Every service-down member
+that reads ALB or target-group metrics (`backend-no-healthy-hosts`) is evaluated from the same series; only the
+members that read other signals (the Route 53 health check, the Synthetics canary) are held at OK.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from ops.slo import minutes_to_notify, slo_table
 from ops.stackfile import ROOT
 from stacks import SettingsError
 from stacks.slo import SloSettings
-from tests.cloudwatch_eval import CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
+from tests.cloudwatch_eval import Aggregator, CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
 from tests.ops_cli import run_ops
-from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
+from tests.planning import one, plan_with, planned, settings_for, with_changes
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -142,23 +143,46 @@ def test_dashboard_shows_budget_burn_rates_and_deploys(plan: Plan, stack: str) -
     assert len(strip["properties"]["alarms"]) == 6
 
 
+def test_availability_counts_each_request_once(plan: Plan) -> None:
+    # one minute, by hand: 1000 requests reached a target (RequestCount), 30 of them answered 5xx by the backend and
+    # 20 answered 502/504 by the load balancer after the target failed (both in RequestCount); 50 more got the load
+    # balancer's 503 because no target could be chosen (not in RequestCount). 100 bad of 1050 requests.
+    lb = {"LoadBalancer": "app/x/1"}
+    counts = {"RequestCount": 1000, "HTTPCode_Target_5XX_Count": 30, "HTTPCode_ELB_5XX_Count": 70,
+              "HTTPCode_ELB_503_Count": 50}
+    alarm = next(a for a in slo_alarms(plan) if a["tags"]["floyo:alarm"] == "slo-availability-1h-5m-short")
+    queries = [{**q, "metric": {**q["metric"], "dimensions": lb}} if "metric" in q else q for q in alarm["metricQueries"]]
+    data = {metric_key(ELB, name, lb): Aggregator([[(value, 1)]]) for name, value in counts.items()}
+    evaluated = MetricAlarm.from_inputs({**alarm, "metricQueries": queries})
+    assert evaluated.period == 5
+    assert evaluated.datapoint(data, 0, 5) == pytest.approx(100 / 1050)
+
+
 # --- synthetic traffic ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Traffic:
     """What happens each minute: `bad(m)` target 5xx, `slow(m)` responses over the threshold, `outage(m)` no
-    healthy target (every request a load balancer 503, nothing reaches a target), served by `group(m)`."""
+    healthy target (every request a load balancer 503, nothing reaches a target), served by target group number
+    `group(m)` (0 the declared primary, 1 the alternate)."""
 
     bad: Callable[[int], int] = lambda m: 0
     slow: Callable[[int], int] = lambda m: 0
     outage: Callable[[int], bool] = lambda m: False
-    group: Callable[[int], str] = lambda m: "blue"
+    group: Callable[[int], int] = lambda m: 0
 
 
-def series(traffic: Traffic, minutes: int, lb: str) -> Mapping[Any, Series]:
-    """The ALB metrics of `traffic`, per load balancer and per target group, as ALB publishes them: a count
-    metric only in minutes where it is not zero, response times as a distribution."""
+TASKS = 2
+OVERLAP = 5
+"""Minutes a release keeps both groups healthy: the new group's tasks pass health checks before traffic moves,
+and the old group's drain after."""
+
+
+def series(traffic: Traffic, minutes: int, lb: str, groups: Sequence[str]) -> Mapping[Any, Series]:
+    """The ALB metrics of `traffic`, per load balancer and per target group (`groups`: the plan's ARN suffixes),
+    as ALB publishes them: a count metric only in minutes where it is not zero, response times as a
+    distribution, `HealthyHostCount` every minute for every group, 0 for the idle one (docs/releases.md)."""
     data: dict[Any, list[Sequence[tuple[float, float]]]] = {}
 
     def put(name: str, dims: dict[str, str], minute: int, samples: Sequence[tuple[float, float]]) -> None:
@@ -168,9 +192,14 @@ def series(traffic: Traffic, minutes: int, lb: str) -> Mapping[Any, Series]:
         data[key][minute] = samples
 
     for m in range(minutes):
-        for dims in ({"LoadBalancer": lb}, {"LoadBalancer": lb, "TargetGroup": traffic.group(m)}):
+        near = {traffic.group(m + d) for d in (-OVERLAP, 0, OVERLAP)}
+        for index, group in enumerate(groups):
+            healthy = 0 if traffic.outage(m) or index not in near else TASKS
+            put("HealthyHostCount", {"LoadBalancer": lb, "TargetGroup": group}, m, [(healthy, 1)])
+        for dims in ({"LoadBalancer": lb}, {"LoadBalancer": lb, "TargetGroup": groups[traffic.group(m)]}):
             if traffic.outage(m):
                 put("HTTPCode_ELB_5XX_Count", {"LoadBalancer": lb}, m, [(RATE, 1)])
+                put("HTTPCode_ELB_503_Count", {"LoadBalancer": lb}, m, [(RATE, 1)])
                 continue
             put("RequestCount", dims, m, [(RATE, 1)])
             if traffic.bad(m):
@@ -180,16 +209,44 @@ def series(traffic: Traffic, minutes: int, lb: str) -> Mapping[Any, Series]:
     return data
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What a plan declares that the traffic tests evaluate."""
+
+    lb: str
+    groups: tuple[str, ...]
+    """Target group ARN suffixes, the declared primary first."""
+    severity: dict[str, str]
+    metric: tuple[dict[str, Any], ...]
+    """The SLO window alarms and the service-down members that read ALB metrics."""
+    composites: tuple[dict[str, Any], ...]
+
+
+def _reads_alb(alarm: Mapping[str, Any]) -> bool:
+    queries = alarm.get("metricQueries") or [{"metric": {"namespace": alarm.get("namespace")}}]
+    return any(q.get("metric", {}).get("namespace") == ELB for q in queries)
+
+
 @cache
-def _alarms(stack: str) -> tuple[str, dict[str, str], list[dict[str, Any]], list[dict[str, Any]]]:
-    plan = stack_plan(stack)
-    metric = slo_alarms(plan)
+def declared(stack: str, two_groups: bool = False) -> Declared:
+    """The alarms of `stack`'s plan; with `two_groups`, of the stack with a gradual strategy (prod's is)."""
+    config = with_changes(stack)
+    if two_groups and not settings_for(config).backend.deployment.gradual:
+        config = with_changes(stack, {"backend": {"deployment": {"strategy": "BLUE_GREEN"}}})
+    plan = planned(config)
     found = composites(plan)
-    names = {c["alarmName"] for c in found.values()} | {a["name"] for a in metric}
-    severity = {c["alarmName"]: c["tags"]["floyo:severity"] for c in found.values()}
+    down = found["service-down"]["alarmRule"]
+    members = [a.inputs for a in plan.of_type(ALARM)
+               if f'"{a.inputs["name"]}"' in down and _reads_alb(a.inputs) and "floyo:slo" not in a.inputs["tags"]]
+    assert [a["tags"]["floyo:alarm"] for a in members] == ["backend-no-healthy-hosts"]
+    metric = [*slo_alarms(plan), *members]
+    dims = [q["metric"]["dimensions"] for a in members for q in (a.get("metricQueries") or [{"metric": a}])
+            if "metric" in q]
+    groups = tuple(dict.fromkeys(d["TargetGroup"] for d in dims))
+    assert len(groups) == 2 or not two_groups
     lb = next(q["metric"]["dimensions"]["LoadBalancer"] for q in metric[0]["metricQueries"] if "metric" in q)
-    return lb, severity, metric, [c for k, c in found.items() if k.startswith("slo-") or k == "service-down"] + [
-        {"names": sorted(names)}]
+    return Declared(lb, groups, {c["alarmName"]: c["tags"]["floyo:severity"] for c in found.values()},
+                    tuple(metric), tuple(c for k, c in found.items() if k.startswith("slo-") or k == "service-down"))
 
 
 @dataclass(frozen=True)
@@ -202,25 +259,26 @@ HISTORY = 3 * DAY
 """Healthy minutes before each scenario: every window (3 days at most) starts full, as in a running service."""
 
 
-def simulate(stack: str, traffic: Traffic, minutes: int) -> Outcome:
+def simulate(stack: str, traffic: Traffic, minutes: int, *, two_groups: bool = False,
+             reshape: Callable[[dict[str, Any]], dict[str, Any]] = lambda a: a) -> Outcome:
     """Run the plan's alarms over `HISTORY` healthy minutes and then `minutes` of `traffic` (its functions see
-    minutes from the scenario's start; notifications are reported the same way)."""
-    lb, severity, metric, composite_inputs = _alarms(stack)
-    *composite_inputs, known = composite_inputs
-    alarms = [MetricAlarm.from_inputs(a) for a in metric]
-    comps = [CompositeAlarm.from_inputs(c) for c in composite_inputs]
-    others = {name for c in comps for name in _names(c.rule)} - set(known["names"])
+    minutes from the scenario's start; notifications are reported the same way). `reshape` may replace a metric
+    alarm's inputs (to show what an older alarm shape would do)."""
+    plan = declared(stack, two_groups)
+    alarms = [MetricAlarm.from_inputs(reshape(dict(a))) for a in plan.metric]
+    comps = [CompositeAlarm.from_inputs(c) for c in plan.composites]
+    others = {name for c in comps for name in _names(c.rule)} - {a.name for a in alarms} - {c.name for c in comps}
     shifted = Traffic(bad=lambda m: traffic.bad(m - HISTORY) if m >= HISTORY else 0,
                       slow=lambda m: traffic.slow(m - HISTORY) if m >= HISTORY else 0,
                       outage=lambda m: m >= HISTORY and traffic.outage(m - HISTORY),
                       group=lambda m: traffic.group(m - HISTORY))
     total = HISTORY + minutes
-    notes, _ = run(alarms, comps, series(shifted, total, lb), total, fixed={n: "OK" for n in others},
-                   first=HISTORY - 60)
+    notes, _ = run(alarms, comps, series(shifted, total, plan.lb, plan.groups), total,
+                   fixed={n: "OK" for n in others}, first=HISTORY - 60)
     notes = [Notification(n.minute - HISTORY, n.alarm, n.actions) for n in notes]
     assert not [n for n in notes if n.minute <= 0], f"healthy history notified: {notes}"
-    return Outcome([n for n in notes if severity.get(n.alarm) == "page"],
-                   [n for n in notes if severity.get(n.alarm) == "ticket"])
+    return Outcome([n for n in notes if plan.severity.get(n.alarm) == "page"],
+                   [n for n in notes if plan.severity.get(n.alarm) == "ticket"])
 
 
 def _names(rule: str) -> list[str]:
@@ -282,14 +340,53 @@ def test_a_10_minute_blip_at_2x_notifies_nobody(stack: str) -> None:
     assert not outcome.pages and not outcome.tickets
 
 
+SWAP = 45
+"""A blue/green or linear release every 45 minutes: the serving target group alternates."""
+
+
+def alternating(stack: str, outage_from: int | None = None) -> Traffic:
+    """Traffic served by the two target groups in turn, errors at half the budget throughout, and from minute
+    `outage_from` (while the second group serves) no healthy target at all. The primary serves the history."""
+    return Traffic(bad=burning(budget(stack) / 2, 0), group=lambda m: (max(m, 0) // SWAP) % 2,
+                   outage=lambda m: outage_from is not None and m >= outage_from)
+
+
 def test_traffic_alternating_between_target_groups_never_false_alarms(stack: str) -> None:
-    swap = 45  # a blue/green or linear release every 45 minutes, errors at half the budget throughout
-    groups = Traffic(bad=burning(budget(stack) / 2, 0), group=lambda m: ("blue", "green")[(m // swap) % 2])
-    outcome = simulate(stack, groups, DAY)
+    # the SLO windows and backend-no-healthy-hosts (the service-down member reading target groups) are evaluated
+    # from the series, not held at OK: after each swap one group is empty
+    outcome = simulate(stack, alternating(stack), DAY, two_groups=True)
     assert not outcome.pages and not outcome.tickets
-    # and an outage while the second target group serves still pages: both groups are read
-    down = Traffic(bad=groups.bad, group=groups.group, outage=lambda m: m >= 5 * swap + 10)
-    assert simulate(stack, down, 6 * swap).pages
+
+
+def test_an_outage_while_the_second_target_group_serves_pages(stack: str) -> None:
+    start = 5 * SWAP + 10  # the third swap's group: the alternate one serves
+    assert alternating(stack).group(start) == 1
+    outcome = simulate(stack, alternating(stack, start), 6 * SWAP, two_groups=True)
+    assert [n.alarm for n in outcome.pages] == [f"floyo-{stack}-service-down"]
+    assert outcome.pages[0].minute - start <= 5
+
+
+def one_group(alarm: dict[str, Any]) -> dict[str, Any]:
+    """`backend-no-healthy-hosts` as it was before both groups were read: `HealthyHostCount < 1` of the declared
+    primary group alone (missing data breaching); other alarms unchanged."""
+    if alarm["tags"]["floyo:alarm"] != "backend-no-healthy-hosts":
+        return alarm
+    primary = next(q["metric"] for q in alarm["metricQueries"] if q["id"] == "healthy")
+    return {**{k: v for k, v in alarm.items() if k != "metricQueries"}, "namespace": primary["namespace"],
+            "metricName": primary["metricName"], "dimensions": primary["dimensions"],
+            "statistic": primary["stat"], "period": primary["period"]}
+
+
+def test_the_alternating_case_catches_a_one_target_group_alarm(stack: str) -> None:
+    # the two tests above, on the old one-group shape: every swap to the alternate group pages for nothing (once
+    # the old group has drained, 2 minutes of HealthyHostCount 0), service-down then stays in ALARM while that group
+    # serves, and an outage in that time pages nobody
+    false_alarm = simulate(stack, alternating(stack), DAY, two_groups=True, reshape=one_group)
+    assert false_alarm.pages and false_alarm.pages[0].minute == SWAP + OVERLAP + 2
+    assert {n.alarm for n in false_alarm.pages} == {f"floyo-{stack}-service-down"}
+    start = 5 * SWAP + 10
+    missed = simulate(stack, alternating(stack, start), 6 * SWAP, two_groups=True, reshape=one_group)
+    assert missed.pages and not [n for n in missed.pages if n.minute >= start]
 
 
 # --- ops slo --------------------------------------------------------------------------------------------------
@@ -300,6 +397,7 @@ def test_ops_slo_prints_each_slo_with_times_to_notify() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Availability: 99.9 %" in out and "Latency: 99 %" in out and "TargetResponseTime PR(:1)" in out
+    assert "/ (RequestCount + HTTPCode_ELB_503_Count)" in out  # each request once (docs/slo.md)
     assert "1 h / 5 min" in out and "14.4×" in out and "page via service-down" in out
     assert "full outage: first notice after 1 min (page via service-down)" in out
     assert "2× burn: first notice after 1 d 12 h 2 min (ticket)" in out
