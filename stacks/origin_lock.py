@@ -49,7 +49,7 @@ class OriginLockSettings(Section):
     client_ca: str = Field(
         default="g1",
         description="Which generation in trusted_cas signs the client certificate Cloudflare presents. "
-        "Switching it is step 2 of a rotation (docs/origin-lock.md). Default g1.",
+        "Switching it is step 3 of a rotation (docs/origin-lock.md). Default g1.",
     )
     client_validity_days: int = Field(
         default=730, ge=30, le=MAX_CLIENT_VALIDITY_DAYS,
