@@ -195,6 +195,7 @@ synthetic_check = SyntheticCheck("synthetics", SyntheticCheckArgs(
 alarm_specs = [
     *edge_alarms(health_check_id=public_health.health_check_id, url=public_health.url),
     *origin_lock_alarms(certificate_arn=origin_lock.monitored_certificate_arn,
+                        ca_certificate_arns=origin_lock.ca_monitor_arns,
                         warning_days=settings.cdn.origin_lock.expiry_warning_days),
     *(synthetics_alarms(canary_name=synthetic_check.canary_name, interval_minutes=synthetics.interval_minutes,
                         url=f"https://{settings.cdn.api_host}") if synthetic_check else []),

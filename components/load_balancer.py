@@ -48,7 +48,7 @@ class LoadBalancerArgs:
     autoshift sets it."""
     trust_store_arn: pulumi.Input[str] | None = None
     """With it, the HTTPS listener verifies client certificates against this trust store (mutual TLS
-    `verify`: the origin lock, docs/origin-lock.md); without it, clients present none. Default none."""
+    `verify`: the origin lock, docs/origin-lock.md); without it, mutual TLS is `off`. Default none."""
     listener_depends_on: Sequence[pulumi.Resource] = ()
     """What must exist before the HTTPS listener is created or changed: with a trust store, Cloudflare's
     per-hostname certificate associations, so verify never precedes the certificate. Default none."""
@@ -71,13 +71,18 @@ class TrafficShift:
     """Its policy; the service must wait for it (and keep it until the service is gone)."""
 
 
-def verify_clients(trust_store_arn: pulumi.Input[str] | None) -> aws.lb.ListenerMutualAuthenticationArgs | None:
-    """The HTTPS listener's mutual TLS: `verify` against the trust store, or none. Expired client certificates
-    are refused (`ignore_client_certificate_expiry` false: the expiry alarm warns first), and the listener
-    does not advertise its CA names. Health checks are unaffected: target health checks go from the load
-    balancer to the tasks, and the public checks go through Cloudflare, which presents the certificate."""
+def verify_clients(trust_store_arn: pulumi.Input[str] | None) -> aws.lb.ListenerMutualAuthenticationArgs:
+    """The HTTPS listener's mutual TLS: `verify` against the trust store, or explicitly `off`. Expired client
+    certificates are refused (`ignore_client_certificate_expiry` false: the expiry alarms warn first), and the
+    listener does not advertise its CA names. Health checks are unaffected: target health checks go from the
+    load balancer to the tasks, and the public checks go through Cloudflare, which presents the certificate.
+
+    Never left out: `mutual_authentication` is Optional+Computed (MaxItems 1) in terraform-provider-aws
+    internal/service/elbv2/listener.go, so an absent block keeps whatever the listener last had; only
+    `mode = "off"` makes expandMutualAuthenticationAttributes send Mode off and turn verification off.
+    (`passthrough` would forward the client certificate to the targets in headers: nothing here reads them.)"""
     if trust_store_arn is None:
-        return None
+        return aws.lb.ListenerMutualAuthenticationArgs(mode="off")
     return aws.lb.ListenerMutualAuthenticationArgs(
         mode="verify", trust_store_arn=trust_store_arn, ignore_client_certificate_expiry=False,
         advertise_trust_store_ca_names="off")

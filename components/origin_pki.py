@@ -23,6 +23,9 @@ CA_USES: tuple[str, ...] = ("cert_signing", "crl_signing", "digital_signature")
 """pulumi-tls `allowed_uses` of the CA certificate."""
 CLIENT_USES: tuple[str, ...] = ("digital_signature", "key_encipherment", "client_auth")
 """pulumi-tls `allowed_uses` of the client certificate Cloudflare presents."""
+MONITOR_USES: tuple[str, ...] = ("digital_signature", "key_encipherment", "server_auth")
+"""pulumi-tls `allowed_uses` of the CA-lifetime leaf imported into ACM for the CA's expiry alarm: no
+`client_auth`, so it is no origin-pull credential."""
 CA_MAX_PATH_LENGTH = 0
 """The CA signs leaf certificates only (no intermediates)."""
 CA_VALIDITY_DAYS = 1190
@@ -46,6 +49,11 @@ def client_dns_name(zone: str, generation: str) -> str:
     imports only certificates that name a domain (ACM User Guide, "Prerequisites for importing
     certificates"), and the expiry alarm reads ACM's copy."""
     return f"origin-pull-{generation}.{zone}"
+
+
+def ca_monitor_dns_name(zone: str, generation: str) -> str:
+    """Subject and only DNS name of a CA's monitoring leaf (ACM imports only certificates naming a domain)."""
+    return f"origin-pull-ca-{generation}-expiry.{zone}"
 
 
 def ca_bundle(pems: Sequence[str]) -> str:

@@ -36,7 +36,8 @@ def catalogue(thresholds: AlarmThresholds) -> list[AlarmSpec]:
     """Every alarm kind, with one instance/reader/node standing in for each per-resource alarm."""
     return [
         *edge_alarms(health_check_id="<health check id>", url="https://<api host>/health"),
-        *origin_lock_alarms(certificate_arn="<certificate arn>", warning_days=OriginLockSettings().expiry_warning_days),
+        *origin_lock_alarms(certificate_arn="<certificate arn>", ca_certificate_arns={"g1": "<certificate arn>"},
+                            warning_days=OriginLockSettings().expiry_warning_days),
         *backend_alarms(thresholds, load_balancer="<lb>", target_group="<tg>", cluster_name="<cluster>",
                         service_name="<service>"),
         *postgres_alarms(thresholds, cluster_id="<cluster>", instance_ids=["<instance>"], reader_ids=["<reader>"],

@@ -64,7 +64,12 @@ def _mtls_mode(value: Any) -> str:
 
 
 def _verify_changed(before: Any, after: Any) -> bool:
-    """The listener starts or stops verifying client certificates (the origin lock, docs/origin-lock.md)."""
+    """The listener starts or stops verifying client certificates (the origin lock, docs/origin-lock.md), as
+    the real `pulumi up` does it: a block left out of `after` changes nothing (`mutual_authentication` is
+    Optional+Computed in terraform-provider-aws internal/service/elbv2/listener.go: the listener keeps its
+    mode), while a listener created without one (`before` absent) runs with mutual TLS off."""
+    if not isinstance(after, dict):
+        return False
     return (_mtls_mode(before) == "verify") != (_mtls_mode(after) == "verify")
 
 

@@ -32,7 +32,7 @@ import re
 import subprocess
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -226,6 +226,11 @@ def _hazards(change: ResourceChange, was: Mapping[str, Any], res: Mapping[str, A
     return hazards + lost_safeties(change.type, was.get("inputs", {}), res.get("inputs", {}))
 
 
+def _ignored(path: str, ignore_changes: Iterable[str]) -> bool:
+    """Whether `path` (e.g. `a[0].b`) falls under one of the resource's `ignore_changes` paths."""
+    return any(path == i or path.startswith((i + ".", i + "[")) for i in ignore_changes)
+
+
 def diff_plans(stack: str, base: Mapping[str, Any] | None, head: Mapping[str, Any], base_label: str = "base",
                base_note: str = "") -> Diff:
     """Compare two `Plan.as_json()` documents (`base` None: the stack did not exist there)."""
@@ -239,7 +244,9 @@ def diff_plans(stack: str, base: Mapping[str, Any] | None, head: Mapping[str, An
                                           protect=bool(res.get("protect")))
             continue
         was = old[urn]
-        props = compare(was.get("inputs", {}), res.get("inputs", {}))
+        # `ignore_changes` inputs keep their old value in a real `pulumi up`: no change, no replacement
+        props = [p for p in compare(was.get("inputs", {}), res.get("inputs", {}))
+                 if not _ignored(p.path, res.get("ignore_changes") or ())]
         for option in ("protect", "retain_on_delete"):
             if bool(was.get(option)) != bool(res.get(option)):
                 props.append(PropertyChange(f"({option})", bool(was.get(option)), bool(res.get(option))))

@@ -289,11 +289,16 @@ REPLACEMENT: dict[str, Rule] = {
         "zoneId", "certificate", "privateKey", source=TF_CF + "authenticated_origin_pulls_hostname_certificate/schema.go"),
     "cloudflare:index/authenticatedOriginPulls:AuthenticatedOriginPulls": forces(
         "zoneId", source=TF_CF + "authenticated_origin_pulls/schema.go (configs update in place)"),
-    "cloudflare:index/authenticatedOriginPullsSettings:AuthenticatedOriginPullsSettings": forces(
-        "zoneId", source=TF_CF + "authenticated_origin_pulls_settings/schema.go"),
-    **{token: every_input(TF_TLS + "resource_*.go (every attribute RequiresReplace)") for token in (
-        "tls:index/privateKey:PrivateKey", "tls:index/selfSignedCert:SelfSignedCert",
-        "tls:index/certRequest:CertRequest", "tls:index/locallySignedCert:LocallySignedCert")},
+    **{token: every_input(TF_TLS + "resource_private_key.go, resource_cert_request.go (every attribute "
+                                   "RequiresReplace)") for token in (
+        "tls:index/privateKey:PrivateKey", "tls:index/certRequest:CertRequest")},
+    # early_renewal_hours has no RequiresReplace (it only moves the moment ready_for_renewal turns true). The real
+    # re-issue trigger is time: once a certificate reaches its end minus early_renewal_hours, the provider's
+    # ModifyPlan marks ready_for_renewal replace-forcing (common_cert.go modifyPlanIfCertificateReadyForRenewal).
+    # An offline diff cannot see the clock; the origin lock's expiry alarms warn of that moment instead.
+    **{token: every_input(TF_TLS + "resource_self_signed_cert.go, resource_locally_signed_cert.go (every input "
+                                   "RequiresReplace but early_renewal_hours)", except_inputs=("earlyRenewalHours",))
+       for token in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert")},
 }
 """Resource type -> its replace-forcing inputs. See the module docstring."""
 

@@ -49,18 +49,20 @@ class OriginLockSettings(Section):
     client_ca: str = Field(
         default="g1",
         description="Which generation in trusted_cas signs the client certificate Cloudflare presents. "
-        "Switching it is step 2 of a rotation (docs/origin-lock.md). Default g1.",
+        "Switching it is step 3 of a rotation (docs/origin-lock.md). Default g1.",
     )
     client_validity_days: int = Field(
         default=730, ge=30, le=MAX_CLIENT_VALIDITY_DAYS,
-        description="Validity of the client certificate, in days (30-825). Each CA is valid 1190 days from its "
-        "creation. Changing it re-issues the client certificate under the same CA. Default 730.",
+        description="Validity of the client certificate a generation issues, in days (30-825), counted from the "
+        "deploy that first lists the generation in trusted_cas (the same deploy that makes its CA, valid 1190 "
+        "days, so the certificate ends at least a year before its CA). Changing it never re-issues an existing "
+        "certificate: it applies to the next generation (renewal is a rotation, docs/origin-lock.md). Default 730.",
     )
     expiry_warning_days: int = Field(
         default=45, ge=7, le=180,
-        description="The expiry alarm (ticket) fires when the client certificate has fewer days left than this "
-        "(7-180). Cloudflare keeps presenting an expired certificate and the load balancer then refuses every "
-        "request, so rotate before it. Default 45.",
+        description="The expiry alarms (tickets) fire when the client certificate Cloudflare presents, or any "
+        "trusted CA, has fewer days left than this (7-180). Cloudflare keeps presenting an expired certificate "
+        "and the load balancer then refuses every request, so rotate before it. Default 45.",
     )
 
     _prod_verifies = prod_refuses(

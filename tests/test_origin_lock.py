@@ -10,6 +10,7 @@ import pytest
 from ops.danger import SAFETY
 from ops.diff import diff_plans
 from ops.plan import Plan, PlannedResource
+from ops.replacement import direct_replacements
 from stacks import SettingsError
 from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
 from tests.policy_fixtures import check, messages, res
@@ -73,19 +74,20 @@ def test_trust_store_pins_the_kms_encrypted_bundle_version() -> None:
 def test_cloudflare_presents_our_certificate_on_every_public_host() -> None:
     plan = plan_with("prod", {"cdn": {"extra_hosts": ["app"]}})
     uploaded = one(plan, HOST_CERT)
-    client = one(plan, SIGNED)
+    client = one(plan, SIGNED, "origin-lock-client-g1")
     assert uploaded.property_dependencies["certificate"] == [client.urn]
     configs = sorted((c for a in plan.of_type(AOP) for c in a.inputs["configs"]), key=lambda c: c["hostname"])
     settings = settings_for(with_changes("prod", {"cdn": {"extra_hosts": ["app"]}})).cdn
     assert [c["hostname"] for c in configs] == sorted(settings.hosts)
     assert all(c["certId"] == uploaded.id and c["enabled"] is True for c in configs)
-    assert one(plan, AOP_ZONE).inputs["enabled"] is True
+    # no zone-level AOP switch: it is zone-level AOP with a zone certificate, independent of per-hostname AOP
+    assert plan.of_type(AOP_ZONE) == []
 
 
 def test_the_client_certificate_is_for_tls_clients_only() -> None:
-    csr = one(stack_plan("prod"), "tls:index/certRequest:CertRequest").inputs
+    csr = one(stack_plan("prod"), "tls:index/certRequest:CertRequest", "origin-lock-client-g1-csr").inputs
     assert csr["dnsNames"] == ["origin-pull-g1.floyo.app"] == [csr["subject"]["commonName"]]  # ACM imports it
-    client = one(stack_plan("prod"), SIGNED).inputs
+    client = one(stack_plan("prod"), SIGNED, "origin-lock-client-g1").inputs
     assert "client_auth" in client["allowedUses"] and "server_auth" not in client["allowedUses"]
     assert client["validityPeriodHours"] == 730 * 24 and client["earlyRenewalHours"] == 0
     ca = one(stack_plan("prod"), CA).inputs
@@ -109,7 +111,7 @@ def test_the_ip_allow_list_stays() -> None:
 def test_expiry_alarm_reads_the_acm_copy_and_opens_a_ticket() -> None:
     plan = stack_plan("prod")
     acm = one(plan, ACM, "origin-lock-client-g1-expiry")
-    assert acm.property_dependencies["certificateBody"] == [one(plan, SIGNED).urn]
+    assert acm.property_dependencies["certificateBody"] == [one(plan, SIGNED, "origin-lock-client-g1").urn]
     alarm = one(plan, ALARM, "alarms-edge-origin-cert-expiring").inputs
     assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
         "AWS/CertificateManager", "DaysToExpiry", "Minimum")
@@ -123,13 +125,14 @@ def test_expiry_alarm_reads_the_acm_copy_and_opens_a_ticket() -> None:
 # --- dev relaxations, by name ------------------------------------------------------------------------------
 def test_present_uploads_without_verifying() -> None:
     plan = lock("dev", mode="present")
-    assert "mutualAuthentication" not in https(plan).inputs
+    # explicitly off: an absent block would leave a verifying listener verifying (Optional+Computed)
+    assert https(plan).inputs["mutualAuthentication"] == {"mode": "off"}
     assert plan.of_type(AOP) and one(plan, HOST_CERT)
 
 
 def test_off_presents_nothing_and_verifies_nothing() -> None:
     plan = lock("dev", mode="off")
-    assert "mutualAuthentication" not in https(plan).inputs
+    assert https(plan).inputs["mutualAuthentication"] == {"mode": "off"}
     assert plan.of_type(AOP) == [] and plan.of_type(HOST_CERT) == [] and plan.of_type(AOP_ZONE) == []
     assert one(plan, TRUST_STORE)  # kept: switching on later only changes the listener
 
@@ -155,24 +158,33 @@ def test_bad_origin_lock_settings_are_refused(changes: dict[str, Any], expected:
 
 
 # --- rotation with overlap, as three plans -------------------------------------------------------------------
+def uploads(plan: Plan) -> dict[str, str]:
+    """Cloudflare upload name -> id."""
+    return {r.name: r.id for r in plan.of_type(HOST_CERT)}
+
+
+def presented_ids(plan: Plan) -> set[str]:
+    return {c["certId"] for a in plan.of_type(AOP) for c in a.inputs["configs"]}
+
+
 def test_rotation_overlaps_then_switches_then_retires() -> None:
     before = stack_plan("prod")
     overlap = lock("prod", trusted_cas=["g1", "g2"], client_ca="g1")
     switched = lock("prod", trusted_cas=["g1", "g2"], client_ca="g2")
     retired = lock("prod", trusted_cas=["g2"], client_ca="g2")
 
-    # 1. the bundle holds both CAs; Cloudflare still presents the g1 certificate
+    # 1. the bundle holds both CAs; g2's client certificate is uploaded but Cloudflare still presents g1's
     assert len(bundle_pems(before)) == 1 and len(bundle_pems(overlap)) == 2
-    assert ca_of(overlap, one(overlap, SIGNED), "caCertPem") == "origin-lock-ca-g1"
-    assert one(overlap, HOST_CERT).name == one(before, HOST_CERT).name
-    # 2. Cloudflare switches to a g2-signed certificate while the bundle still trusts both
-    assert ca_of(switched, one(switched, SIGNED), "caCertPem") == "origin-lock-ca-g2"
-    uploaded = one(switched, HOST_CERT)
-    assert uploaded.name == "origin-lock-cloudflare-g2"
-    assert all(c["certId"] == uploaded.id for a in switched.of_type(AOP) for c in a.inputs["configs"])
-    assert len(bundle_pems(switched)) == 2
-    # 3. the old CA leaves the bundle only once nothing presents a certificate it signed
+    assert ca_of(overlap, one(overlap, SIGNED, "origin-lock-client-g2"), "caCertPem") == "origin-lock-ca-g2"
+    assert set(uploads(overlap)) == {"origin-lock-cloudflare-g1", "origin-lock-cloudflare-g2"}
+    assert presented_ids(overlap) == {uploads(overlap)["origin-lock-cloudflare-g1"]}
+    # 2. the associations switch to the g2 upload made a deploy earlier; the g1 upload stays (Cloudflare
+    #    activates uploads asynchronously: nothing is uploaded or deleted in the switch)
+    assert presented_ids(switched) == {uploads(switched)["origin-lock-cloudflare-g2"]}
+    assert set(uploads(switched)) == set(uploads(overlap)) and len(bundle_pems(switched)) == 2
+    # 3. the old CA, its client certificate and its upload leave together, once nothing presents it
     assert len(bundle_pems(retired)) == 1 and [r.name for r in retired.of_type(CA)] == ["origin-lock-ca-g2"]
+    assert set(uploads(retired)) == {"origin-lock-cloudflare-g2"}
 
     for base, head, bundle_changes in ((before, overlap, True), (overlap, switched, False), (switched, retired, True)):
         diff = diff_plans("prod", base.as_json(), head.as_json())
@@ -180,9 +192,50 @@ def test_rotation_overlaps_then_switches_then_retires() -> None:
         assert len(stores) == bundle_changes  # step 2 leaves the bundle alone
         assert all(not c.replaced and not c.dangerous for c in stores)  # ModifyTrustStore, in place
         assert all(c.type != LISTENER for c in diff.changes)  # the listener never stops verifying
+    step1 = diff_plans("prod", before.as_json(), overlap.as_json())
+    assert {c.name for c in step1.of_kind("add") if c.type == HOST_CERT} == {"origin-lock-cloudflare-g2"}
+    assert not step1.of_kind("remove")
     step2 = diff_plans("prod", overlap.as_json(), switched.as_json())
-    assert {c.name for c in step2.of_kind("remove") if c.type == HOST_CERT} == {"origin-lock-cloudflare-g1"}
-    assert {c.name for c in step2.of_kind("add") if c.type == HOST_CERT} == {"origin-lock-cloudflare-g2"}
+    assert not step2.of_kind("add") and not step2.of_kind("remove")
+    # the associations, and the client alarm's dimension (and the dashboard graphing it)
+    assert {c.type for c in step2.changes} <= {AOP, ALARM, "aws:cloudwatch/dashboard:Dashboard"}
+    step3 = diff_plans("prod", switched.as_json(), retired.as_json())
+    assert {c.name for c in step3.of_kind("remove") if c.type == HOST_CERT} == {"origin-lock-cloudflare-g1"}
+    assert not step3.of_kind("add")
+
+
+def test_a_changed_client_validity_never_reissues_under_the_same_ca() -> None:
+    base, head = stack_plan("prod"), lock("prod", client_validity_days=400)
+    client = one(head, SIGNED, "origin-lock-client-g1")
+    assert client.ignore_changes == ["validityPeriodHours"]
+    diff = diff_plans("prod", base.as_json(), head.as_json())
+    assert all(c.type not in (SIGNED, HOST_CERT, ACM) for c in diff.changes)  # a real up changes none of them
+    assert one(lock("prod", trusted_cas=["g1", "g2"], client_validity_days=400), SIGNED,
+               "origin-lock-client-g2").inputs["validityPeriodHours"] == 400 * 24  # the next generation's
+
+
+def test_every_trusted_ca_has_an_expiry_alarm() -> None:
+    plan = lock("prod", trusted_cas=["g1", "g2"], client_ca="g1")
+    for label in ("g1", "g2"):
+        monitor = one(plan, SIGNED, f"origin-lock-ca-{label}-monitor")
+        assert ca_of(plan, monitor, "caCertPem") == f"origin-lock-ca-{label}"  # replaced with its CA
+        assert "client_auth" not in monitor.inputs["allowedUses"]  # no origin-pull credential
+        ca = one(plan, CA, f"origin-lock-ca-{label}")
+        assert ca.inputs["validityPeriodHours"] - 1 == monitor.inputs["validityPeriodHours"]  # ends with the CA
+        acm = one(plan, ACM, f"origin-lock-ca-{label}-expiry")
+        assert acm.property_dependencies["certificateBody"] == [monitor.urn]
+        alarm = one(plan, ALARM, f"alarms-edge-origin-ca-{label}-expiring").inputs
+        assert (alarm["metricName"], alarm["dimensions"], alarm["threshold"]) == (
+            "DaysToExpiry", {"CertificateArn": acm.outputs["arn"]}, 45)
+        assert alarm["alarmActions"][0].endswith("-ticket")
+
+
+def test_early_renewal_hours_is_no_replacement() -> None:
+    ca = one(stack_plan("prod"), CA, "origin-lock-ca-g1")
+    after = {**ca.inputs, "earlyRenewalHours": 24}
+    assert direct_replacements(CA, ca.inputs, after, ["earlyRenewalHours"]) == []
+    assert direct_replacements(CA, ca.inputs, {**ca.inputs, "validityPeriodHours": 1}, ["validityPeriodHours"]) == [
+        "validityPeriodHours"]
 
 
 # --- ops diff: the listener change is a traffic danger ------------------------------------------------------
@@ -203,7 +256,9 @@ def test_only_the_verify_switch_is_flagged() -> None:
     lost, _ = SAFETY[LISTENER]["mutualAuthentication"]
     verify = {"mode": "verify", "trustStoreArn": "arn:a"}
     assert not lost(verify, {**verify, "trustStoreArn": "arn:b"})
-    assert not lost(None, {"mode": "off"}) and lost(None, verify) and lost(verify, None)
+    assert not lost(None, {"mode": "off"}) and lost(None, verify) and lost(verify, {"mode": "off"})
+    # a block left out keeps the listener's mode in a real up (Optional+Computed): nothing switches
+    assert not lost(verify, None) and not lost({"mode": "off"}, None)
 
 
 # --- policies -----------------------------------------------------------------------------------------------
