@@ -15,7 +15,7 @@ FREE: dict[str, str] = {
         "aws:ec2/managedPrefixList:ManagedPrefixList", "aws:ec2/route:Route", "aws:ec2/routeTable:RouteTable",
         "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/securityGroup:SecurityGroup",
         "aws:ec2/subnet:Subnet", "aws:ec2/vpc:Vpc", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ecs/cluster:Cluster",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "aws:elasticache/parameterGroup:ParameterGroup", "aws:elasticache/subnetGroup:SubnetGroup",
         "aws:iam/instanceProfile:InstanceProfile", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/serviceLinkedRole:ServiceLinkedRole",
@@ -76,5 +76,9 @@ USAGE_ONLY: dict[str, str] = {
     "aws:backup/framework:Framework": "Backup Audit Manager bills per control evaluation",
     "aws:backup/reportPlan:ReportPlan": "billed per report delivered",
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": "billed as the restored cluster's hours while a test runs",
+    "aws:ecs/cluster:Cluster": "free itself, but its Container Insights with enhanced observability "
+    "(containerInsights=enhanced, components/backend.py) is billed per metric observation and its "
+    "performance log events as CloudWatch Logs ingestion: grows with tasks and containers "
+    "(https://aws.amazon.com/cloudwatch/pricing/, Container Insights)",
 }
 """Type -> what it is billed on (no fixed monthly part; listed in every estimate, never silently zero)."""
