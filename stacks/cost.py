@@ -64,7 +64,8 @@ class CostSettings(Section):
     fallback_budget_usd: float = Field(
         default=2000, gt=0, le=1_000_000,
         description="The budget of a stack with no committed estimate yet (and no `account.monthly_budget_usd`); "
-        "the `budget-covers-estimate` policy reports it until `python -m ops cost STACK --write` is committed. "
+        "the budget policy of the stack's level reports it (mandatory: the preview fails) until "
+        "`python -m ops cost STACK --write` is committed. "
         "Default: dev 300, prod 2000.")
     budget_enforcement: Literal["advisory", "mandatory"] = Field(
         default="advisory",
