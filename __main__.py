@@ -226,6 +226,7 @@ baseline = pulumi.StackReference(baseline_stack_reference(settings.account.basel
                                  ) if settings.account.receives_account_events else None
 AccountAlerts("account-alerts", AccountAlertsArgs(
     settings=settings.account, monthly_budget_usd=monthly_budget_usd, topics=alerting.topics,
+    budget_enforcement=settings.cost.budget_enforcement,
     anomaly_monitor_arn=baseline.require_output("anomaly_monitor_arn").apply(str) if baseline else None,
 ))
 LogDataProtection("backend-pii", LogDataProtectionArgs(log_group_name=backend.log_group.name))  # GDPR masking

@@ -48,6 +48,10 @@ def event_patterns(guardduty_min_severity: float) -> dict[str, tuple[Severity, s
     }
 
 
+BUDGET_ENFORCEMENT_TAG = "budget-enforcement"
+"""Tag on the budget naming its gate's level (policy/floyo_policies/budget.py reads it)."""
+
+
 @dataclass(frozen=True)
 class AccountAlertsArgs:
     """Arguments of `AccountAlerts`."""
@@ -58,6 +62,10 @@ class AccountAlertsArgs:
     """The budget's monthly limit in USD (stacks/budget.py: the setting, or the committed estimate x margin)."""
     topics: AlertTopics
     """Where alerts go: page for threats and root use, ticket for the rest."""
+    budget_enforcement: str = "advisory"
+    """`cost.budget_enforcement`, carried on the budget as the `budget-enforcement` tag: the policy pack's
+    budget gate reads the stack's level from the plan, so a stack that chose mandatory fails its preview
+    even when its committed estimate file is missing. Default advisory."""
     anomaly_monitor_arn: pulumi.Input[str] | None = None
     """The baseline's cost-anomaly monitor (StackReference output), subscribed when this stack receives
     account events. Default none."""
@@ -88,6 +96,7 @@ class AccountAlerts(pulumi.ComponentResource):
                 comparison_operator="GREATER_THAN", threshold=threshold, threshold_type="PERCENTAGE",
                 notification_type=kind, subscriber_sns_topic_arns=[args.topics.ticket],
             ) for kind, threshold in (("ACTUAL", 80), ("ACTUAL", 100), ("FORECASTED", 100))],
+            tags={BUDGET_ENFORCEMENT_TAG: args.budget_enforcement},
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))  # fixed name
         if not s.receives_account_events:
             self.register_outputs({})

@@ -39,8 +39,9 @@ class UsageAssumptions(Section):
         "minimum. Default: dev 0.5, prod 2.")
     serverless_paused_share: float = Field(
         default=0, ge=0, le=1,
-        description="Share of the month a Serverless v2 instance with a 0 ACU minimum is paused (only used "
-        "when `database.min_capacity` is 0). Default: dev 0.6 (nights and weekends), prod 0.")
+        description="Share of the month a Serverless v2 instance with a 0 ACU minimum is paused; only used for "
+        "a cluster with no RDS Proxy in front (auto-pause is incompatible with the proxy, and every stack has "
+        "one, so `database.min_capacity` refuses 0). Default 0.")
     log_ingest_gb_per_group: float = Field(
         default=20, ge=0, le=1_000_000,
         description="GB ingested a month into each log group. Default: dev 1, prod 20.")
@@ -63,7 +64,8 @@ class CostSettings(Section):
     fallback_budget_usd: float = Field(
         default=2000, gt=0, le=1_000_000,
         description="The budget of a stack with no committed estimate yet (and no `account.monthly_budget_usd`); "
-        "the `budget-covers-estimate` policy reports it until `python -m ops cost STACK --write` is committed. "
+        "the budget policy of the stack's level reports it (mandatory: the preview fails) until "
+        "`python -m ops cost STACK --write` is committed. "
         "Default: dev 300, prod 2000.")
     budget_enforcement: Literal["advisory", "mandatory"] = Field(
         default="advisory",
@@ -79,7 +81,7 @@ TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "diff_flag_usd": 50, "fallback_budget_usd": 300,
         "usage": {"nat_processed_gb": 50, "alb_average_lcu": 0.5, "endpoint_processed_gb": 5, "aurora_storage_gb": 20,
-                  "aurora_io_millions": 5, "serverless_average_acu": 0.5, "serverless_paused_share": 0.6,
+                  "aurora_io_millions": 5, "serverless_average_acu": 0.5, "serverless_paused_share": 0,
                   "log_ingest_gb_per_group": 1, "bucket_storage_gb": 2},
     },
     "prod": {

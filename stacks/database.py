@@ -76,7 +76,8 @@ class DatabaseSettings(Section):
     )
     min_capacity: float = Field(
         default=0.5, ge=0, le=256,
-        description="Serverless v2 minimum ACUs, in steps of 0.5; 0 lets an idle instance pause (dev only). Default 0.5.",
+        description="Serverless v2 minimum ACUs, in steps of 0.5. 0 (auto-pause) is refused: every stack puts "
+        "RDS Proxy in front of the cluster, and AWS lists RDS Proxy as incompatible with a 0 ACU minimum. Default 0.5.",
     )
     max_capacity: float = Field(
         default=4, ge=1, le=256,
@@ -186,10 +187,16 @@ class DatabaseSettings(Section):
             raise ValueError("must be a multiple of 0.5 ACU")
         return value
 
-    _prod_no_pause = prod_refuses(
-        "min_capacity", lambda value: value == 0,
-        "prod may not pause (minimum 0 ACU): the first request after a pause waits for a resume",
-    )
+    @field_validator("min_capacity")
+    @classmethod
+    def _no_pause_behind_the_proxy(cls, value: float) -> float:
+        # Scaling to 0 ACU (auto-pause) is "Incompatible with: RDS Proxy" (prerequisites of
+        # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html),
+        # and components/postgres.py always puts a proxy in front of the cluster.
+        if value == 0:
+            raise ValueError("0 ACU (auto-pause) is refused: the cluster sits behind RDS Proxy, which AWS lists as "
+                             "incompatible with auto-pause (it would never pause); use 0.5 or more")
+        return value
 
     @field_validator("max_capacity")
     @classmethod

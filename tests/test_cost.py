@@ -85,7 +85,7 @@ def test_nat_fargate_and_aurora_lines_match_a_hand_calculation() -> None:
     assert _line(prod, "net-nat-0", "natGateway") == pytest.approx(H * 0.045 + 500 / 3 * 0.045)  # 3 gateways share 500 GB
     assert _line(prod, "backend-service") == pytest.approx(3 * H * (1 * 0.04048 + 2 * 0.004445))  # 1 vCPU, 2 GB
     assert _line(prod, "db-writer") == pytest.approx(H * 0.276)
-    assert _line(prod, "db-cluster") == pytest.approx(200 * 0.10 + 500 * 0.20)
+    assert _line(prod, "db-cluster") == pytest.approx(200 * 0.10 + 500 * 0.20 + 0.40)  # + RDS-managed master secret
     assert _line(prod, "db-proxy") == pytest.approx(3 * 2 * H * 0.015)  # 3 instances x 2 vCPU
     dev = _estimate(stack_plan("dev"))
     assert _line(dev, "net-nat-0", "natGateway") == pytest.approx(H * 0.045 + 50 * 0.045)
@@ -94,9 +94,49 @@ def test_nat_fargate_and_aurora_lines_match_a_hand_calculation() -> None:
     assert _line(dev, "db-proxy") == pytest.approx(8 * H * 0.015)  # below the 8-ACU minimum
 
 
-def test_a_paused_dev_database_costs_its_running_share() -> None:
-    paused = _estimate(plan_with("dev", {"database": {"min_capacity": 0}}), {"database": {"min_capacity": 0}})
-    assert _line(paused, "db-writer") == pytest.approx(0.5 * H * 0.4 * 0.12)  # paused 60% of the month
+def _with_inputs(resources: list[dict], token: str, **inputs: object) -> list[dict]:
+    return [{**r, "inputs": {**r["inputs"], **inputs}} if r["type"] == token else r for r in resources]
+
+
+def test_a_zero_acu_minimum_saves_nothing_behind_the_proxy() -> None:
+    from stacks.cost import UsageAssumptions
+
+    usage = UsageAssumptions(serverless_average_acu=0.5, serverless_paused_share=0.6)
+    resources = _with_inputs(stack_plan("dev").as_json()["resources"], "aws:rds/cluster:Cluster",
+                             serverlessv2ScalingConfiguration={"minCapacity": 0, "maxCapacity": 4})
+    behind_proxy = estimate_plan(resources, "us-east-1", usage)
+    assert _line(behind_proxy, "db-writer") == pytest.approx(0.5 * H * 0.12)  # runs all month
+    no_proxy = estimate_plan([r for r in resources if r["type"] != "aws:rds/proxy:Proxy"], "us-east-1", usage)
+    assert _line(no_proxy, "db-writer") == pytest.approx(0.5 * H * 0.4 * 0.12)  # paused 60% of the month
+
+
+def test_settings_refuse_a_zero_acu_minimum_in_every_tier() -> None:
+    from stacks import SettingsError
+
+    for stack in ("dev", "prod"):
+        with pytest.raises(SettingsError, match=r"floyo-infra:database\.min_capacity.*RDS Proxy"):
+            settings_for(with_changes(stack, {"database": {"serverless": True, "min_capacity": 0}}))
+
+
+def test_io_optimized_bills_instances_and_acus_30_percent_more() -> None:
+    from stacks.cost import UsageAssumptions
+
+    usage = UsageAssumptions(serverless_average_acu=0.5)
+    for stack, writer in (("prod", H * 0.276), ("dev", 0.5 * H * 0.12)):
+        resources = _with_inputs(stack_plan(stack).as_json()["resources"], "aws:rds/cluster:Cluster",
+                                 storageType="aurora-iopt1")
+        estimate = estimate_plan(resources, "us-east-1", usage)
+        assert _line(estimate, "db-writer") == pytest.approx(writer * 1.3), stack
+
+
+def test_rotated_keys_managed_master_secret_and_usage_billed_parts_are_shown() -> None:
+    dev = _estimate(stack_plan("dev"))
+    keys = [line for line in dev.lines if line.type == "aws:kms/key:Key"]
+    assert keys and all(line.monthly_usd == pytest.approx(3.0) for line in keys)  # $1 + 2 billed rotations
+    assert _line(dev, "db-cluster") == pytest.approx(20 * 0.10 + 5 * 0.20 + 0.40)  # + the RDS-managed secret
+    usage_only = {(u.type, u.name): u.reason for u in dev.unpriced}
+    assert "Container Insights" in usage_only[("aws:ecs/cluster:Cluster", "backend-cluster")]
+    assert "RDSOSMetrics" in usage_only[("aws:rds/clusterInstance:ClusterInstance", "db-writer")]
 
 
 def test_two_added_readers_show_their_monthly_cost_in_the_diff() -> None:
@@ -128,6 +168,10 @@ def test_committed_estimates_are_current() -> None:
         assert committed.total_monthly_usd == pytest.approx(now, rel=0.05), (
             f"ops/cost/estimates/{stack}.json says ${committed.total_monthly_usd}, the plan costs ${now}: "
             f"run `python -m ops cost {stack} --write` and commit the file (the budget derives from it)")
+        level = settings_for(with_changes(stack)).cost.budget_enforcement
+        assert committed.budget_enforcement == level, (
+            f"ops/cost/estimates/{stack}.json records budget_enforcement {committed.budget_enforcement!r}, "
+            f"the stack says {level!r}: run `python -m ops cost {stack} --write` and commit the file")
 
 
 def _findings(plan: Plan, policy_name: str) -> list[str]:
@@ -140,19 +184,35 @@ def test_budget_policy_passes_the_default_and_reports_a_budget_below_the_estimat
     assert any("below the stack's estimate" in m for m in _findings(low, budget_covers_estimate.name))
 
 
-def test_budget_policy_mandatory_only_where_the_stack_says_so(tmp_path: Path) -> None:
+def _gate(level: str, plan: Plan, directory: Path) -> list[str]:
     from pulumi_policy import StackValidationArgs
 
     from ops.check import stack_resources
 
-    low = plan_with("dev", {"account": {"monthly_budget_usd": 10}})
-    args = StackValidationArgs(stack_resources(low), {})
-    for enforcement, expected in (("mandatory", 1), ("advisory", 0)):
+    found: list[str] = []
+    budget_gate(level, directory)(StackValidationArgs(stack_resources(plan), {}),
+                                  lambda message, urn=None: found.append(message))
+    return found
+
+
+def test_budget_policy_mandatory_only_where_the_stack_says_so(tmp_path: Path) -> None:
+    for enforcement, mandatory, advisory in (("mandatory", 1, 0), ("advisory", 0, 1)):
+        low = plan_with("dev", {"account": {"monthly_budget_usd": 10}, "cost": {"budget_enforcement": enforcement}})
         (tmp_path / "dev.json").write_text(json.dumps(
             {"total_monthly_usd": 400, "prices_date": "2026-12-04", "budget_enforcement": enforcement}))
-        found: list[str] = []
-        budget_gate("mandatory", tmp_path)(args, lambda message, urn=None, found=found: found.append(message))
-        assert len(found) == expected, enforcement
+        assert len(_gate("mandatory", low, tmp_path)) == mandatory, enforcement
+        assert len(_gate("advisory", low, tmp_path)) == advisory, enforcement
+
+
+def test_the_level_comes_from_the_stack_not_only_the_file(tmp_path: Path) -> None:
+    mandatory = plan_with("dev", {"cost": {"budget_enforcement": "mandatory"}})
+    assert _gate("mandatory", mandatory, tmp_path) == [
+        "no committed cost estimate for dev: run `python -m ops cost dev --write`"]  # missing file: fails
+    assert _gate("advisory", mandatory, tmp_path) == []
+    (tmp_path / "dev.json").write_text(json.dumps(
+        {"total_monthly_usd": 1, "prices_date": "2026-12-04", "budget_enforcement": "advisory"}))
+    assert any("records budget_enforcement 'advisory', the stack says 'mandatory'" in m
+               for m in _gate("mandatory", mandatory, tmp_path))
 
 
 def test_ops_cost_json_has_the_documented_shape() -> None:

@@ -63,7 +63,6 @@ def test_bad_value_is_named(stack: str, changes: dict, path: str, hint: str) -> 
         ({"database": {"skip_final_snapshot": True}}, "floyo-infra:database.skip_final_snapshot"),
         ({"database": {"backup_retention_days": 7}}, "floyo-infra:database.backup_retention_days"),
         ({"database": {"reader_count": 1}}, "floyo-infra:database.reader_count"),
-        ({"database": {"serverless": True, "min_capacity": 0}}, "floyo-infra:database.min_capacity"),
         ({"database": {"monitoring_interval_seconds": 0}}, "floyo-infra:database.monitoring_interval_seconds"),
         ({"database": {"idle_in_transaction_session_timeout_ms": 0}},
          "floyo-infra:database.idle_in_transaction_session_timeout_ms"),

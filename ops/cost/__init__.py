@@ -44,7 +44,7 @@ def with_settings(values: Mapping[str, str], changes: Sequence[str], namespace: 
     for change in changes:
         path, sep, raw = change.partition("=")
         if not sep or not path:
-            raise ValueError(f"--set {change!r}: expected KEY.PATH=VALUE, e.g. database.min_capacity=0")
+            raise ValueError(f"--set {change!r}: expected KEY.PATH=VALUE, e.g. database.reader_count=2")
         try:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:

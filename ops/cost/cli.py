@@ -22,7 +22,7 @@ def add_cost_parser(commands: Any, run: Callable[[argparse.Namespace], int]) -> 
     cost.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
     cost.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                       help="price the stack as if Pulumi.<stack>.yaml set this (repeatable; the file is not edited), "
-                           "e.g. --set database.min_capacity=0")
+                           "e.g. --set database.reader_count=2")
     cost.add_argument("--write", action="store_true",
                       help="also write ops/cost/estimates/<stack>.json, the committed estimate the budget derives from")
     cost.set_defaults(run=run)

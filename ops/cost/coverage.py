@@ -15,7 +15,7 @@ FREE: dict[str, str] = {
         "aws:ec2/managedPrefixList:ManagedPrefixList", "aws:ec2/route:Route", "aws:ec2/routeTable:RouteTable",
         "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/securityGroup:SecurityGroup",
         "aws:ec2/subnet:Subnet", "aws:ec2/vpc:Vpc", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:ecs/cluster:Cluster",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "aws:elasticache/parameterGroup:ParameterGroup", "aws:elasticache/subnetGroup:SubnetGroup",
         "aws:iam/instanceProfile:InstanceProfile", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/serviceLinkedRole:ServiceLinkedRole",
@@ -89,5 +89,9 @@ USAGE_ONLY: dict[str, str] = {
     "aws:s3/bucketObjectv2:BucketObjectv2": "a few KB of PEM in its bucket: S3 storage and requests, priced on the bucket",
     "aws:fis/experimentTemplate:ExperimentTemplate": ("a template is free; each experiment run is billed per "
                                                      "action-minute ($0.10, AWS FIS pricing): drills only"),
+    "aws:ecs/cluster:Cluster": "free itself, but its Container Insights with enhanced observability "
+    "(containerInsights=enhanced, components/backend.py) is billed per metric observation and its "
+    "performance log events as CloudWatch Logs ingestion: grows with tasks and containers "
+    "(https://aws.amazon.com/cloudwatch/pricing/, Container Insights)",
 }
 """Type -> what it is billed on (no fixed monthly part; listed in every estimate, never silently zero)."""

@@ -190,35 +190,56 @@ def _acu_hours(cluster: Resource | None, ctx: Context) -> tuple[float, str]:
     scaling = (cluster or {}).get("inputs", {}).get("serverlessv2ScalingConfiguration") or {}
     floor = float(scaling.get("minCapacity", 0.5))
     average = max(floor, ctx.usage.serverless_average_acu)
-    running = 1 - ctx.usage.serverless_paused_share if floor == 0 else 1.0
+    # Auto-pause is incompatible with RDS Proxy (aurora-serverless-v2-auto-pause.html, prerequisites):
+    # behind a proxy a 0 ACU minimum saves nothing, so the instance is priced running all month.
+    pauses = floor == 0 and not ctx.of_type("aws:rds/proxy:Proxy")
+    running = 1 - ctx.usage.serverless_paused_share if pauses else 1.0
     note = (f"average {average:g} ACU (usage: cost.usage.serverless_average_acu, minimum {floor:g})"
             + (f", paused {ctx.usage.serverless_paused_share:.0%} of the month (cost.usage.serverless_paused_share)"
-               if floor == 0 else ""))
+               if pauses else ", never paused: behind RDS Proxy" if floor == 0 else ""))
     return average * _hours(ctx) * running, note
+
+
+IO_OPTIMIZED_COMPUTE = 1.3
+"""Aurora I/O-Optimized bills instances and Serverless v2 ACUs 30% above Aurora Standard (no I/O
+charge instead): https://aws.amazon.com/rds/aurora/pricing/ ("Aurora I/O-Optimized")."""
+
+
+def _io_optimized(cluster: Resource | None) -> bool:
+    return (cluster or {}).get("inputs", {}).get("storageType") == "aurora-iopt1"
 
 
 def _cluster_instance(res: Resource, ctx: Context) -> Priced:
     klass, p = str(res.get("inputs", {}).get("instanceClass", "")), ctx.prices
+    cluster = _cluster_of(res, ctx)
+    factor, config = ((IO_OPTIMIZED_COMPUTE, "Aurora I/O-Optimized, +30%") if _io_optimized(cluster)
+                      else (1.0, "Aurora Standard"))
     if klass == "db.serverless":
-        acu_hours, note = _acu_hours(_cluster_of(res, ctx), ctx)
-        price = p.usd("aurora_serverless_v2_acu_hour")
-        return acu_hours * price, f"{acu_hours:g} ACU-h x {_usd(price)}: {note}"
+        acu_hours, note = _acu_hours(cluster, ctx)
+        price = p.usd("aurora_serverless_v2_acu_hour") * factor
+        return acu_hours * price, f"{acu_hours:g} ACU-h x {_usd(round(price, 6))} ({config}): {note}"
     hourly = p.of_type("aurora_instance_hour", klass)
     if hourly is None:
         return f"no price for {klass} in the table: add it to ops/cost/prices.json (aurora_instance_hour)"
-    return hourly * _hours(ctx), f"{_hours(ctx):g} h x {_usd(hourly)} ({klass}, Aurora Standard)"
+    hourly *= factor
+    return hourly * _hours(ctx), f"{_hours(ctx):g} h x {_usd(round(hourly, 6))} ({klass}, {config})"
 
 
 def _cluster(res: Resource, ctx: Context) -> Priced:
     ins, p, u = res.get("inputs", {}), ctx.prices, ctx.usage
-    if ins.get("storageType") == "aurora-iopt1":
+    # manage_master_user_password: RDS keeps the master password in a Secrets Manager secret of its own,
+    # billed like any secret (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html)
+    secret = p.usd("secret_month") if ins.get("manageMasterUserPassword") else 0.0
+    secret_basis = f" + 1 RDS-managed master secret x {_usd(secret)}" if secret else ""
+    if _io_optimized(res):
         price = p.usd("aurora_iopt_storage_gb_month")
-        return u.aurora_storage_gb * price, (f"{u.aurora_storage_gb:g} GB x {_usd(price)} (I/O-Optimized, "
-                                             "usage: cost.usage.aurora_storage_gb)")
+        return u.aurora_storage_gb * price + secret, (
+            f"{u.aurora_storage_gb:g} GB x {_usd(price)} (I/O-Optimized, usage: cost.usage.aurora_storage_gb)"
+            + secret_basis)
     storage, io = p.usd("aurora_storage_gb_month"), p.usd("aurora_io_million")
-    return (u.aurora_storage_gb * storage + u.aurora_io_millions * io,
+    return (u.aurora_storage_gb * storage + u.aurora_io_millions * io + secret,
             f"{u.aurora_storage_gb:g} GB x {_usd(storage)} + {u.aurora_io_millions:g} M I/O x {_usd(io)} "
-            "(usage: cost.usage.aurora_storage_gb, aurora_io_millions)")
+            "(usage: cost.usage.aurora_storage_gb, aurora_io_millions)" + secret_basis)
 
 
 def _proxy(res: Resource, ctx: Context) -> Priced:
@@ -275,6 +296,23 @@ def _flat(key: str, what: str) -> Callable[[Resource, Context], Priced]:
         usd = ctx.prices.usd(key)
         return usd, f"1 {what} x {_usd(usd)}/month"
     return price
+
+
+KMS_BILLED_ROTATIONS = 2
+"""A rotated key bills $1/month more for each of its first two rotations (later rotations are free):
+https://aws.amazon.com/kms/pricing/ (since May 2024)."""
+
+
+def _kms_key(res: Resource, ctx: Context) -> Priced:
+    """A key at its steady state: with automatic rotation, $1 plus $1 for each of the first two rotations
+    (reached after two rotation periods), so the budget still covers it then."""
+    ins, usd = res.get("inputs", {}), ctx.prices.usd("kms_key_month")
+    if not ins.get("enableKeyRotation"):
+        return usd, f"1 key x {_usd(usd)}/month (no automatic rotation)"
+    period = float(ins.get("rotationPeriodInDays") or 365)
+    total = usd * (1 + KMS_BILLED_ROTATIONS)
+    return total, (f"1 key x {_usd(usd)} + {KMS_BILLED_ROTATIONS} billed rotations x {_usd(usd)}/month (rotation "
+                   f"every {period:g} days: {_usd(usd)} until the first rotation, {_usd(total)} from the second on)")
 
 
 def _alarm(res: Resource, ctx: Context) -> Priced:
@@ -336,7 +374,7 @@ PRICERS: dict[str, Callable[[Resource, Context], Priced]] = {
     "aws:rds/proxy:Proxy": _proxy,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:ec2/instance:Instance": _instance,
-    "aws:kms/key:Key": _flat("kms_key_month", "key"),
+    "aws:kms/key:Key": _kms_key,
     "aws:secretsmanager/secret:Secret": _flat("secret_month", "secret"),
     "aws:cloudwatch/compositeAlarm:CompositeAlarm": _flat("composite_alarm_month", "composite alarm"),
     "aws:cloudwatch/dashboard:Dashboard": _flat("dashboard_month", "dashboard (beyond the account's 3 free)"),
@@ -348,6 +386,20 @@ PRICERS: dict[str, Callable[[Resource, Context], Priced]] = {
     "aws:s3/bucketV2:BucketV2": _bucket,
 }
 """Type -> its pricer."""
+
+def _enhanced_monitoring(res: Resource, ctx: Context) -> str | None:
+    interval = float(res.get("inputs", {}).get("monitoringInterval") or 0)
+    if not interval:
+        return None
+    return (f"Enhanced Monitoring every {interval:g} s: billed as CloudWatch Logs ingestion into the "
+            "account's RDSOSMetrics log group (not in this program's plan) "
+            "(https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_Monitoring.OS.overview.html)")
+
+
+NOTES: dict[str, Callable[[Resource, Context], str | None]] = {
+    "aws:rds/clusterInstance:ClusterInstance": _enhanced_monitoring,
+}
+"""Usage-billed parts of a priced resource that its line leaves out: listed as usage-only, never silently zero."""
 
 SPECIAL: dict[str, Callable[[Resource, Context], Priced | None]] = {
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
@@ -368,6 +420,9 @@ def price_resources(resources: Sequence[Resource], prices: Prices, usage: UsageA
     estimate = Estimate(prices.region, prices.date, usage=usage.model_dump())
     for res in ctx.resources:
         token = res["type"]
+        note = NOTES[token](res, ctx) if token in NOTES else None
+        if note:
+            estimate.unpriced.append(Unpriced(res["name"], token, "usage-only: " + note))
         result: Priced | None
         if token in SPECIAL:
             result = SPECIAL[token](res, ctx)
