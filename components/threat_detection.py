@@ -12,20 +12,26 @@ from stacks.baseline import DetectionSettings
 
 GUARDDUTY_FEATURES: dict[str, dict[str, str]] = {
     "RDS_LOGIN_EVENTS": {},  # Aurora PostgreSQL login activity
-    "RUNTIME_MONITORING": {
-        "ECS_FARGATE_AGENT_MANAGEMENT": "ENABLED",  # GuardDuty injects its agent sidecar into tasks
+    "RUNTIME_MONITORING": {  # in the order GetDetector returns them (see below)
         "EKS_ADDON_MANAGEMENT": "DISABLED",  # no EKS here
+        "ECS_FARGATE_AGENT_MANAGEMENT": "ENABLED",  # GuardDuty injects its agent sidecar into tasks
         "EC2_AGENT_MANAGEMENT": "DISABLED",  # no EC2 instances here
     },
     "S3_DATA_EVENTS": {},
 }
 """GuardDuty protection plans this platform uses -> their additional configurations -> status.
 
-GetDetector returns every additional configuration of RUNTIME_MONITORING (EKS_ADDON_MANAGEMENT,
-ECS_FARGATE_AGENT_MANAGEMENT, EC2_AGENT_MANAGEMENT: the API's `FeatureAdditionalConfiguration` enum), and
-the provider's Read stores all of them in a set (terraform-provider-aws
-internal/service/guardduty/detector_feature.go, resourceDetectorFeatureRead); declaring only one made
-every preview show an update. So all three are declared, the two this platform does not use as DISABLED."""
+GetDetector returns every additional configuration of RUNTIME_MONITORING (the API's
+`FeatureAdditionalConfiguration` enum), and the provider's Read stores all of them
+(terraform-provider-aws internal/service/guardduty/detector_feature.go, resourceDetectorFeatureRead):
+declaring only one made every preview show an update. So all three are declared, the two this platform
+does not use as DISABLED, in the order the API returns them: EKS_ADDON_MANAGEMENT,
+ECS_FARGATE_AGENT_MANAGEMENT, EC2_AGENT_MANAGEMENT (the provider's acceptance test
+member_detector_feature_test.go, testAccMemberDetectorFeature_additionalConfiguration, checks
+`additional_configuration.0/1/2` in that order after a read). The order matters to providers that keep
+`additional_configuration` as a list whose `name` is ForceNew (terraform-provider-aws before PR #44627,
+2025-10: a different order replaces the feature on every up); since that PR the attribute is a set and
+the order is irrelevant. Declaring the API's order is right under both."""
 
 FSBP = "aws-foundational-security-best-practices/v/1.0.0"
 CIS = "cis-aws-foundations-benchmark/v/3.0.0"

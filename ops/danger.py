@@ -125,3 +125,25 @@ def removal(token: str, inputs: dict[str, Any], retained: bool, protected: bool)
     if protected:
         why += " (protected: `pulumi up` will refuse until `protect` is lifted)"
     return True, why
+
+
+HALTED_REPLACEMENT: dict[str, tuple[str, str]] = {
+    "aws:rds/cluster:Cluster": (
+        "deletionProtection",
+        "the replacement deletes the instances, then stops at the protected cluster (deletion_protection): "
+        "half-executed, the database has no instance; turn database.deletion_protection off in a deploy "
+        "before this one",
+    ),
+}
+"""Type -> (input, what a replacement does while that input is true). The cluster is
+`delete_before_replace` (components/postgres.py, fixed identifier): the engine deletes the resources
+being replaced that depend on it first, in reverse dependency order (pulumi/pulumi
+pkg/resource/deploy/step_generator.go, delete-before-replace dependents), so the instances go, and then
+RDS refuses to delete a cluster with deletion protection on."""
+
+
+def halted_replacement(token: str, inputs: dict[str, Any]) -> str | None:
+    """What replacing a resource of `token` with the head's `inputs` leaves behind, when it stops midway."""
+    key, what = HALTED_REPLACEMENT.get(token, ("", ""))
+    return what if key and inputs.get(key) is True else None
+

@@ -17,6 +17,11 @@ tunnel needs the access host, which the same program declares. So:
    and its rollout COMPLETED (`aws ecs describe-services`), so a circuit-breaker rollback fails the
    deploy instead of hiding behind a green `pulumi up` and a /health answered by the old tasks.
 
+Before any phase, a **preflight** `pulumi preview --json` (database objects planned without the tunnel,
+as the workflow's policy preview does) refuses a deploy whose preview would stop halfway
+(`ops.danger.HALTED_REPLACEMENT`: a replaced cluster with deletion protection on deletes its instances,
+then fails on the cluster), so dev's automatic deploy never starts one.
+
 `--dry-run` prints the phases and their commands and runs nothing but read-only look-ups
 (`pulumi stack output`, to tell a first deploy from a later one).
 """
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ops.danger import halted_replacement
 from ops.plan import Plan
 from ops.shell import Runner
 from ops.tunnel import (
@@ -187,11 +193,54 @@ def verify_rollout(outputs: Mapping[str, Any], region: str, runner: Runner, time
         waited += interval
 
 
-def _print_plan(phases: list[Phase], outputs: Mapping[str, Any], region: str, port: int) -> None:
+PREVIEW_ENV = "FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS=1"
+"""The preflight preview plans the database objects without the tunnel (components/database_objects.py)."""
+REPLACE_OPS = frozenset({"replace", "create-replacement", "delete-replaced"})
+"""Step ops of a replacement in `pulumi preview --json`: its `steps[]` carry `op`, `urn`, `oldState` and
+`newState` (`type`, `inputs`) (pulumi/pulumi sdk/go/common/display PreviewDigest, PreviewStep)."""
+
+
+def preview_command(stack: str) -> tuple[str, ...]:
+    return ("env", PREVIEW_ENV, "pulumi", "preview", "--stack", stack, "--json", "--non-interactive")
+
+
+def halted_replacements(preview: Mapping[str, Any]) -> list[str]:
+    """The replacements in a `pulumi preview --json` document that would stop halfway, with why."""
+    found: dict[str, str] = {}
+    for step in preview.get("steps") or []:
+        if step.get("op") not in REPLACE_OPS:
+            continue
+        state = step.get("newState") or step.get("oldState") or {}
+        urn = str(step.get("urn", ""))
+        token = state.get("type") or urn.rpartition("::")[0].rpartition("$")[2].rpartition("::")[2]
+        why = halted_replacement(token, state.get("inputs") or {})
+        if why:
+            found[urn] = f"{urn}: {why}"
+    return sorted(found.values())
+
+
+def preflight(stack: str, runner: Runner) -> None:
+    """Refuse the deploy, before any phase, when its preview holds a replacement that would stop halfway."""
+    runner.say(f"== preflight: {shlex.join(preview_command(stack))}")
+    result = runner.run(preview_command(stack))
+    try:
+        doc = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        doc = None
+    if result.returncode != 0 or not isinstance(doc, dict):
+        raise DeployError(f"preflight preview failed (exit {result.returncode}): {result.stderr.strip()[-500:]}")
+    halted = halted_replacements(doc)
+    if halted:
+        raise DeployError("refused before any phase, the update would stop halfway: " + "; ".join(halted))
+
+
+def _print_plan(stack: str, phases: list[Phase], outputs: Mapping[str, Any], region: str, port: int) -> None:
     def output(name: str) -> str:
         return str(outputs.get(name) or f"<{name}>")
 
     target = Target("", region, output(ACCESS_OUTPUT), output("database_writer_endpoint"), port)
+    print("# preflight: refused if a replacement in the preview would stop halfway (ops.danger.HALTED_REPLACEMENT)")
+    print(shlex.join(preview_command(stack)))
     for i, phase in enumerate(phases, 1):
         print(f"# phase {i}/{len(phases)} {phase.name}: {phase.why}")
         if phase.tunnel:
@@ -209,8 +258,9 @@ def deploy(stack: str, runner: Runner, plan: Plan, stack_dir: Path | None = None
     outputs = stack_outputs(stack, runner)
     phases = deploy_phases(stack, plan, bootstrap=ACCESS_OUTPUT not in outputs)
     if dry_run:
-        _print_plan(phases, outputs, region, port)
+        _print_plan(stack, phases, outputs, region, port)
         return 0
+    preflight(stack, runner)
     with ExitStack() as tunnel:
         opened = False
         for i, phase in enumerate(phases, 1):

@@ -42,7 +42,7 @@ from typing import Any
 from ops.compare import PropertyChange, as_written, compare
 from ops.cost.delta import CostDelta, cost_delta
 from ops.cost.prices import PriceTableError
-from ops.danger import STATEFUL, TRAFFIC, lost_safeties, removal
+from ops.danger import STATEFUL, TRAFFIC, halted_replacement, lost_safeties, removal
 from ops.diff_render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
 from ops.forked import start_ops
 from ops.replacement import direct_replacements, rule_for
@@ -219,6 +219,9 @@ def _hazards(change: ResourceChange, was: Mapping[str, Any], res: Mapping[str, A
     what = STATEFUL.get(change.type) or TRAFFIC.get(change.type)
     if change.replaced and what:
         hazards.append(f"{change.replacement_reason()}: {what}")
+    halted = halted_replacement(change.type, res.get("inputs", {})) if change.replaced else None
+    if halted:
+        hazards.append(halted)
     if was.get("protect") and not res.get("protect"):
         hazards.append("`protect` lifted")
     if was.get("retain_on_delete") and not res.get("retain_on_delete"):

@@ -29,16 +29,18 @@ class FakeSession:
 class FakeRunner:
     """`outputs`: what each `pulumi stack output` prints, in turn (the last one repeats).
     `ping`: PingStatus answers in turn. `deployments`: `describe-services` answers in turn.
-    `codes`: exit code by the command's first four words, else its first two (e.g. "pulumi up")."""
+    `codes`: exit code by the command's first four words, else its first two (e.g. "pulumi up"). `preview`:
+    what the preflight's `pulumi preview --json` prints (default: no steps)."""
 
     def __init__(self, outputs: Sequence[dict[str, Any]] = ({},), tools: Sequence[str] = TOOLS,
                  ping: Sequence[str] = ("Online",), deployments: Sequence[list[dict[str, Any]]] = (),
                  codes: dict[str, int] | None = None, port_in_use: bool = False, session_exit: int | None = None,
-                 polls_until_listening: int = 2) -> None:
+                 polls_until_listening: int = 2, preview: dict[str, Any] | None = None) -> None:
         self.outputs, self.ping, self.deployments = list(outputs), list(ping), list(deployments)
         self.tools, self.codes = set(tools), codes or {}
         self.listening, self.session_exit = port_in_use, session_exit
         self.polls_until_listening = polls_until_listening
+        self.preview = preview if preview is not None else {"steps": []}
         self.started = False
         self.log: list[tuple[Any, ...]] = []
         self.said: list[str] = []
@@ -55,6 +57,8 @@ class FakeRunner:
         self.log.append(("run", argv))
         if argv[:3] == ("pulumi", "stack", "output"):
             return Completed(0, json.dumps(self._next(self.outputs)))
+        if argv[2:4] == ("pulumi", "preview"):
+            return Completed(self.codes.get("pulumi preview", 0), json.dumps(self.preview))
         if argv[:3] == ("aws", "ssm", "describe-instance-information"):
             return Completed(0, self._next(self.ping) + "\n")
         if argv[:3] == ("aws", "ecs", "describe-services"):

@@ -172,10 +172,11 @@ def test_guardduty_features_include_fargate_agent_management(prod: Plan) -> None
     features = {f.inputs["name"]: f for f in prod.of_type("aws:guardduty/detectorFeature:DetectorFeature")}
     assert set(features) == {"RDS_LOGIN_EVENTS", "RUNTIME_MONITORING", "S3_DATA_EVENTS"} == set(GUARDDUTY_FEATURES)
     assert all(f.inputs["status"] == "ENABLED" for f in features.values())
-    agents = {a["name"]: a["status"] for a in features["RUNTIME_MONITORING"].inputs["additionalConfigurations"]}
-    # all three the API returns (else every preview shows an update), only Fargate's agent enabled
-    assert agents == {"ECS_FARGATE_AGENT_MANAGEMENT": "ENABLED", "EKS_ADDON_MANAGEMENT": "DISABLED",
-                      "EC2_AGENT_MANAGEMENT": "DISABLED"}
+    agents = [(a["name"], a["status"]) for a in features["RUNTIME_MONITORING"].inputs["additionalConfigurations"]]
+    # all three the API returns (else every preview shows an update), in the API's order (a list provider
+    # replaces on another order), only Fargate's agent enabled
+    assert agents == [("EKS_ADDON_MANAGEMENT", "DISABLED"), ("ECS_FARGATE_AGENT_MANAGEMENT", "ENABLED"),
+                      ("EC2_AGENT_MANAGEMENT", "DISABLED")]
 
 
 def test_security_hub_standards_and_deliberately_failed_controls(prod: Plan) -> None:

@@ -32,3 +32,19 @@ def test_dev_replacement_of_the_data_tier_is_still_dangerous() -> None:
     head = as_written(plan_with("dev", {"network": {"cidr": "10.42.0.0/16"}}).as_json())
     dangerous = {c.type for c in diff_plans("dev", base, head).dangerous}
     assert set(DATA) <= dangerous
+
+
+def _cluster_change(changes: dict) -> list[str]:
+    base = as_written(stack_plan("dev").as_json())
+    head = as_written(plan_with("dev", {"network": {"cidr": "10.42.0.0/16"}, **changes}).as_json())
+    (cluster,) = [c for c in diff_plans("dev", base, head).changes if c.type == "aws:rds/cluster:Cluster"]
+    assert cluster.replaced
+    return cluster.hazards
+
+
+def test_replacing_a_deletion_protected_cluster_is_a_halted_replacement() -> None:
+    # delete-first: the engine deletes the instances, then RDS refuses to delete the protected cluster
+    halted = [h for h in _cluster_change({}) if "stops at the protected cluster" in h]
+    assert halted and "turn database.deletion_protection off in a deploy before" in halted[0]
+    assert not [h for h in _cluster_change({"database": {"deletion_protection": False}})
+                if "stops at the protected cluster" in h]

@@ -31,6 +31,9 @@ OUTPUTS = ("run", ("pulumi", "stack", "output", "--json", "--stack", "dev"))
 MIGRATE = (sys.executable, "-m", "ops", "migrate", "dev")
 GATE = (sys.executable, "-m", "ops", "canary-gate", "dev")
 VENV = (sys.executable, "-m", "ops", "policy-venv")
+PREVIEW = ("run", ("env", "FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS=1", "pulumi", "preview", "--stack", "dev", "--json",
+                   "--non-interactive"))
+CLUSTER_URN = "urn:pulumi:dev::floyo-infra::floyo:data:Postgres$aws:rds/cluster:Cluster::db-cluster"
 
 
 def deployment(task: str, state: str, status: str = "PRIMARY") -> dict:
@@ -85,6 +88,7 @@ def test_first_deploy_bootstraps_then_runs_everything_through_the_tunnel(dev: Pl
     assert session[:3] == ("aws", "ssm", "start-session") and INSTANCE in session and WRITER in session[-1]
     assert commands == [
         OUTPUTS,                      # no access host yet: first deploy
+        PREVIEW,                      # preflight: no replacement that would stop halfway
         ("run", VENV),                # phase 0: the policy pack's venv, before any --policy-pack
         ("run", bootstrap),           # phase 1, no tunnel: no database objects, no service
         OUTPUTS,                      # the host and the writer now exist
@@ -199,3 +203,29 @@ def test_rollout_in_progress_is_waited_for() -> None:
                                      [deployment(TASK, "COMPLETED")]])
     assert "rollout completed" in verify_rollout(DEPLOYED, "us-east-1", runner)
     assert [e for e in runner.log if e[0] == "sleep"] == [("sleep", 15)]
+
+
+def _replace(op: str, protected: bool) -> dict:
+    return {"op": op, "urn": CLUSTER_URN, "newState": {
+        "urn": CLUSTER_URN, "type": "aws:rds/cluster:Cluster", "inputs": {"deletionProtection": protected}}}
+
+
+def test_a_replacement_that_would_stop_halfway_is_refused_before_any_phase(dev: Plan) -> None:
+    preview = {"steps": [_replace("delete-replaced", True), _replace("replace", True),
+                         _replace("create-replacement", True)]}
+    runner = FakeRunner(outputs=[DEPLOYED], preview=preview)
+    with pytest.raises(DeployError, match=r"refused before any phase.*stops at the protected cluster"):
+        deploy("dev", runner, dev)
+    assert [c for c in runner.commands() if c[0] == "run"] == [OUTPUTS, PREVIEW]  # nothing else ran
+    assert not any(c[0] == "start" for c in runner.log)
+    # deletion protection off (a deploy before): the replacement goes ahead
+    unprotected = FakeRunner(outputs=[DEPLOYED], deployments=COMPLETED,
+                             preview={"steps": [_replace("replace", False)]})
+    assert deploy("dev", unprotected, dev) == 0
+
+
+def test_a_failed_preflight_preview_stops_the_deploy(dev: Plan) -> None:
+    runner = FakeRunner(outputs=[DEPLOYED], codes={"pulumi preview": 255})
+    with pytest.raises(DeployError, match="preflight preview failed"):
+        deploy("dev", runner, dev)
+
