@@ -79,7 +79,7 @@ def test_first_deploy_bootstraps_then_runs_everything_through_the_tunnel(dev: Pl
     runner = FakeRunner(outputs=[{}, DEPLOYED], deployments=COMPLETED)
     assert deploy("dev", runner, dev) == 0
     commands = runner.commands()
-    bootstrap, without_service = commands[2][1], commands[6][1]
+    bootstrap, without_service = commands[3][1], commands[7][1]
     for up in (bootstrap, without_service):
         assert up[:len(UP)] == UP and up[-1] == "--exclude-dependents"
     assert excluded(bootstrap) == expected_database_objects(dev) | service_urns(dev)
