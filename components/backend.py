@@ -97,6 +97,9 @@ class BackendServiceArgs:
     no password exists); with them a `migrate` task definition is declared. Default none."""
     migrate_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Env of the migrate task over the service's `DATABASE_*` (e.g. `DATABASE_USER=migrator`). Default none."""
+    migrate_secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Secret references of the migrate task: only while migrating off password logins, the `migrator` login's
+    `DATABASE_URL` (`database.legacy_password_logins: keep`). Default none."""
 
 
 class BackendService(pulumi.ComponentResource):
@@ -228,7 +231,7 @@ class BackendService(pulumi.ComponentResource):
         s = args.settings
         assert args.migrate_task_statements is not None
         child = pulumi.ResourceOptions(parent=self)
-        secrets: dict[str, pulumi.Input[str]] = {}
+        secrets: dict[str, pulumi.Input[str]] = dict(args.migrate_secrets)
         environment: dict[str, pulumi.Input[str]] = {
             **s.environment, "APP_VERSION": s.app_version,
             **{k: v for k, v in args.environment.items() if k.startswith("DATABASE_")},

@@ -152,6 +152,11 @@ def tenant_limits(settings: StackSettings) -> list[Problem]:
     read-write pools and gives every task at least one connection, and `TENANT_SETTINGS` fits the task
     definition."""
     defaults, problems = settings.tenant_defaults, []
+    if settings.database.legacy_password_logins == "keep" and not defaults.legacy_gateway:
+        problems.append(Problem(  # the running image and its ECS rollback target still reach tenants by the gateway
+            f"{PROJECT}:database.legacy_password_logins", "keep",
+            "the first migration deploy keeps the gateway too: set tenant_defaults.legacy_gateway: true "
+            "(docs/tenant-isolation.md, Migration)"))
     share = defaults.tenant_connections
     for tenant in settings.tenants:
         if (tenant.connection_limit or defaults.connection_limit) > share:
