@@ -25,8 +25,8 @@ CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 
 @dataclass(frozen=True)
 class AppLogin:
-    """A password login the proxy still accepts with a Secrets Manager secret: only the former tenant gateway,
-    for one migration deploy (`tenant_defaults.legacy_gateway`). Every other login authenticates by IAM."""
+    """A password login with a Secrets Manager secret: only while migrating off the gateway layout (the gateway and
+    the app's former password logins, components/db_migration.py). Every other login authenticates by IAM."""
 
     username: str
     """The PostgreSQL role name, e.g. `app_backend_rw`."""

@@ -67,7 +67,7 @@ class TenantDefaults(Section):
         default=False,
         description="Migration only: keep the former gateway login `app_tenant_gateway` (its password secret, "
         "its proxy entry, its membership in every tenant's role) while the backend switches to the tenant "
-        "logins. Set it in the deploy that adds the logins, remove it in the next one (docs/tenant-isolation.md, "
+        "logins. Set it in the first migration deploy, remove it in the last (docs/tenant-isolation.md, "
         "Migration). Default false.",
     )
 
