@@ -119,9 +119,10 @@ backend_secrets.update({  # ECS reads one JSON key of each secret at task start 
     "REDIS_URL": cache.secret_arn.apply(lambda arn: f"{arn}:url::"),
     "REDIS_AUTH_TOKEN": cache.secret_arn.apply(lambda arn: f"{arn}:auth_token::"),
 })
-if migration.urls:  # migration only: the password URLs beside the IAM env, for the running image and its rollback
-    backend_secrets.update({env: postgres.logins[user].secret_arn.apply(lambda arn: f"{arn}:url::")
-                            for env, user in URL_SECRETS.items() if user in postgres.logins})
+password_urls = {env: postgres.logins[user].secret_arn.apply(lambda arn: f"{arn}:url::")
+                 for env, user in URL_SECRETS.items() if user in postgres.logins}  # migration only
+if migration.urls:  # beside the IAM env, for the running image and its rollback target
+    backend_secrets.update(password_urls)
 db_connect = backend_database_access(ctx, postgres.proxy_resource_id, settings.database.database_name)
 backend_env.update(db_connect.environment)  # no database password: IAM tokens (docs/backend-contract.md)
 backend_statements.append(db_connect.statement)
@@ -156,6 +157,7 @@ backend = BackendService("backend", BackendServiceArgs(
     migrate_task_statements=[db_connect.migrate_statement], migrate_environment=db_connect.migrate_environment,
     migrate_secrets={"DATABASE_URL": postgres.logins[MIGRATOR].secret_arn.apply(lambda arn: f"{arn}:url::")}
     if migration.urls else {},
+    rollback_secrets=list(password_urls.values()) if migration.rollback_urls else [],
 ))
 
 # --- edge --------------------------------------------------------------------------------

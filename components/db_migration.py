@@ -39,6 +39,8 @@ class MigrationPhase:
     """Of those, the ones the proxy still logs in with their password (its `auths`)."""
     urls: bool
     """Task definitions reference the password URLs (`keep` only)."""
+    rollback_urls: bool
+    """The previous task definition references them, so the execution role may still read them (`retire`)."""
 
     @property
     def password_users(self) -> tuple[str, ...]:
@@ -55,4 +57,5 @@ def migration_phase(settings: StackSettings) -> MigrationPhase:
         secrets=(*(APP_PASSWORD_LOGINS if phase else ()), *gateway),
         proxy_logins=(*kept, *gateway),
         urls=phase == "keep",
+        rollback_urls=phase == "retire",
     )

@@ -12,7 +12,7 @@ from ops.diff import diff_plans
 from ops.plan import Plan, PlannedResource
 from stacks import SettingsError
 from stacks.tenants import backend_document
-from tests.planning import container_definitions, plan_with, settings_for, with_changes
+from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
 
 ROLE = "postgresql:index/role:Role"
 SCHEMA = "postgresql:index/schema:Schema"
@@ -118,6 +118,13 @@ def secret_env(plan: Plan, container: str = "backend", task: str = "backend-task
     return {s["name"] for s in found.get("secrets", [])}
 
 
+def execution_reads(plan: Plan) -> set[str]:
+    """Secrets the service's execution role may read."""
+    policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-execution").inputs["policy"])
+    return {arn for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]
+            for arn in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
+
+
 def app_roles(plan: Plan) -> dict[str, dict]:
     return {r.inputs["name"]: r.inputs for r in plan.of_type(ROLE) if r.inputs["name"] in APP_LOGINS}
 
@@ -148,6 +155,9 @@ def test_each_migration_deploy_drops_no_schema_and_deletes_a_secret_only_when_un
     assert len(one_proxy(retire).inputs["auths"]) == 1  # the gateway's only
     assert not secret_env(retire) & {"DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL"}
     assert not secret_env(retire, "migrate", "backend-migrate")
+    # ... while the service's execution role, shared with the rollback target, still reads them
+    assert execution_reads(retire) == execution_reads(keep)
+    assert len(execution_reads(keep) - execution_reads(final)) == 3  # DATABASE_URL, _READ_URL, _TENANT_URL
     step3 = diff_plans(stack, retire.as_json(), final.as_json())
     assert {c.name for c in step3.of_kind("remove")} == {
         "tenants-gateway", "tenants-gateway-connect", *(f"tenants-{t['slug']}-gateway" for t in TENANTS),
