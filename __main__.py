@@ -26,12 +26,14 @@ from components.certificate import CertificateArgs, DnsValidatedCertificate
 from components.dashboard import Dashboard, DashboardArgs, DeploymentView
 from components.database_objects import (
     IAM_LOGINS,
+    MIGRATOR,
     DatabaseObjects,
     DatabaseObjectsArgs,
     skip_preview_credentials,
 )
 from components.db_access import DbAccess, DbAccessArgs
 from components.db_connect import backend_database_access
+from components.db_migration import URL_SECRETS, migration_phase
 from components.drift_access import DriftReads
 from components.edge import Edge, EdgeArgs
 from components.health_check import HealthCheckArgs, PublicHealthCheck
@@ -41,7 +43,7 @@ from components.log_data_protection import LogDataProtection, LogDataProtectionA
 from components.network import Network, NetworkArgs
 from components.origin_lock import OriginLock, OriginLockArgs
 from components.origin_lock_alarm import origin_lock_alarms
-from components.postgres import AppLogin, Postgres, PostgresArgs
+from components.postgres import Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs
 from components.resilience import Resilience, ResilienceArgs, stop_alarm_keys
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
@@ -102,13 +104,14 @@ backend_statements: list[pulumi.Input[dict[str, Any]]] = []
 backend_sidecars: list[pulumi.Input[dict[str, Any]]] = []
 
 # --- data tier -------------------------------------------------------------------------
+migration = migration_phase(settings)  # docs/tenant-isolation.md, Migration
 postgres = Postgres("db", PostgresArgs(
     settings=settings.database, context=ctx, subnet_ids=network.isolated_subnet_ids,
     database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
     logs_key_arn=logs_key.arn, secrets_key_arn=data_key.arn, availability_zones=network.isolated_subnet_azs,
     protect=prod, backup_tag=aurora_backup_tag(settings.tier),
-    iam_users=IAM_LOGINS,  # end-to-end IAM; a password login only while migrating off the gateway
-    logins=[AppLogin(GATEWAY, read_only=False)] if settings.tenant_defaults.legacy_gateway else [],
+    iam_users=IAM_LOGINS,  # end-to-end IAM; password logins only while migrating (db_migration)
+    logins=migration.secrets, proxy_logins=[login.username for login in migration.proxy_logins],
 ))
 # The deploy reaches the writer through an SSM port forward via this host (README, Reaching the database).
 db_access = DbAccess("db-access", DbAccessArgs(
@@ -120,6 +123,7 @@ db_objects = DatabaseObjects("dbo", DatabaseObjectsArgs(
     settings=settings.database, tunnel_port=settings.db_access.local_port,
     master_secret_arn=postgres.master_secret_arn,
     depends_on=[postgres.writer, *db_access.path], read_credentials=not skip_preview_credentials(), protect=prod,
+    login_passwords={user: postgres.logins[user].password for user in migration.password_users},
 ))
 Tenants("tenants", TenantsArgs(  # per tenant its own IAM login, which can act as that tenant only
     tenants=settings.tenants, defaults=settings.tenant_defaults, database=db_objects.database_name,
@@ -134,8 +138,10 @@ backend_secrets.update({  # ECS reads one JSON key of each secret at task start 
     "REDIS_URL": cache.secret_arn.apply(lambda arn: f"{arn}:url::"),
     "REDIS_AUTH_TOKEN": cache.secret_arn.apply(lambda arn: f"{arn}:auth_token::"),
 })
-if GATEWAY in postgres.logins:  # migration only (tenant_defaults.legacy_gateway)
-    backend_secrets["DATABASE_TENANT_URL"] = postgres.logins[GATEWAY].secret_arn.apply(lambda arn: f"{arn}:url::")
+password_urls = {env: postgres.logins[user].secret_arn.apply(lambda arn: f"{arn}:url::")
+                 for env, user in URL_SECRETS.items() if user in postgres.logins}  # migration only
+if migration.urls:  # beside the IAM env, for the running image and its rollback target
+    backend_secrets.update(password_urls)
 db_connect = backend_database_access(ctx, postgres.proxy_resource_id, settings.database.database_name)
 backend_env.update(db_connect.environment)  # no database password: IAM tokens (docs/backend-contract.md)
 backend_statements.append(db_connect.statement)
@@ -168,6 +174,9 @@ backend = BackendService("backend", BackendServiceArgs(
     # by name: the alarms read the service's name, so the service can't wait for them
     rollback_alarm_names=[alarm_name(key) for key in ROLLBACK_ALARM_KEYS],
     migrate_task_statements=[db_connect.migrate_statement], migrate_environment=db_connect.migrate_environment,
+    migrate_secrets={"DATABASE_URL": postgres.logins[MIGRATOR].secret_arn.apply(lambda arn: f"{arn}:url::")}
+    if migration.urls else {},
+    rollback_secrets=list(password_urls.values()) if migration.rollback_urls else [],
 ))
 
 # --- edge --------------------------------------------------------------------------------

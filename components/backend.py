@@ -104,6 +104,13 @@ class BackendServiceArgs:
     no password exists); with them a `migrate` task definition is declared. Default none."""
     migrate_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Env of the migrate task over the service's `DATABASE_*` (e.g. `DATABASE_USER=migrator`). Default none."""
+    rollback_secrets: Sequence[pulumi.Input[str]] = ()
+    """Secret references (`<arn>:<key>::`) the task definition no longer uses but the previous one (the ECS
+    rollback target) still does: the service's execution role keeps reading them, since the role is shared by
+    both revisions (`database.legacy_password_logins: retire`). Default none."""
+    migrate_secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Secret references of the migrate task: only while migrating off password logins, the `migrator` login's
+    `DATABASE_URL` (`database.legacy_password_logins: keep`). Default none."""
 
 
 class BackendService(pulumi.ComponentResource):
@@ -154,7 +161,8 @@ class BackendService(pulumi.ComponentResource):
             opts=child,
         )
         secrets: dict[str, pulumi.Input[str]] = {**s.secrets, **args.secrets}
-        execution_role, execution_policy = self._execution_role(name, args, secrets)
+        readable = {**secrets, **{f"rollback-{i}": ref for i, ref in enumerate(args.rollback_secrets)}}
+        execution_role, execution_policy = self._execution_role(name, args, readable)
         self.task_role = aws.iam.Role(
             f"{name}-task", assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", args.context), opts=child,
         )
@@ -244,7 +252,7 @@ class BackendService(pulumi.ComponentResource):
         s = args.settings
         assert args.migrate_task_statements is not None
         child = pulumi.ResourceOptions(parent=self)
-        secrets: dict[str, pulumi.Input[str]] = {}
+        secrets: dict[str, pulumi.Input[str]] = dict(args.migrate_secrets)
         environment: dict[str, pulumi.Input[str]] = {
             **s.environment, "APP_VERSION": s.app_version,
             **{k: v for k, v in args.environment.items() if k.startswith("DATABASE_")},

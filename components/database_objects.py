@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -66,6 +66,9 @@ class DatabaseObjectsArgs:
     (`SKIP_PREVIEW_CREDENTIALS`): the credentials are then unknown and the engine skips the provider's diffs."""
     protect: bool = False
     """Pulumi `protect` on the application database. Default false; prod passes true."""
+    login_passwords: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Migration only (`database.legacy_password_logins: keep`): app login -> its password (secret Output). Such a
+    login keeps its password, exactly as the password layout declared it, and is not in `rds_iam`. Default none."""
 
 
 def skip_preview_credentials() -> bool:
@@ -156,15 +159,21 @@ class DatabaseObjects(pulumi.ComponentResource):
         database = self.database.name
 
         def role(key: str, role_name: str, login: bool, roles: list[pulumi.Input[str]] | None = None) -> postgresql.Role:
-            return postgresql.Role(f"{name}-{key}", name=role_name, login=login, roles=roles, opts=opts)
+            password = args.login_passwords.get(role_name)
+            if password is None:  # IAM: a member of rds_iam, no password
+                roles = [*(roles or []), RDS_IAM] if login else roles
+            return postgresql.Role(  # a kept password login is declared as the password layout did
+                f"{name}-{key}", name=role_name, login=login, password=password, roles=roles,
+                encrypted_password=True if password is not None else None, opts=opts,
+            )
 
         groups = {
             RW_GROUP: role("app-rw", RW_GROUP, login=False),
             RO_GROUP: role("app-ro", RO_GROUP, login=False),
         }
-        migrator = role("migrator", MIGRATOR, login=True, roles=[RDS_IAM])
-        role("backend-rw", BACKEND_RW, login=True, roles=[groups[RW_GROUP].name, RDS_IAM])
-        role("backend-ro", BACKEND_RO, login=True, roles=[groups[RO_GROUP].name, RDS_IAM])
+        migrator = role("migrator", MIGRATOR, login=True)
+        role("backend-rw", BACKEND_RW, login=True, roles=[groups[RW_GROUP].name])
+        role("backend-ro", BACKEND_RO, login=True, roles=[groups[RO_GROUP].name])
 
         def grant(key: str, grantee: pulumi.Input[str], object_type: str, privileges: list[str],
                   schema: str | None = None) -> None:

@@ -25,8 +25,8 @@ CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 
 @dataclass(frozen=True)
 class AppLogin:
-    """A password login the proxy still accepts with a Secrets Manager secret: only the former tenant gateway,
-    for one migration deploy (`tenant_defaults.legacy_gateway`). Every other login authenticates by IAM."""
+    """A password login with a Secrets Manager secret: only while migrating off the gateway layout (the gateway and
+    the app's former password logins, components/db_migration.py). Every other login authenticates by IAM."""
 
     username: str
     """The PostgreSQL role name, e.g. `app_backend_rw`."""
@@ -69,6 +69,9 @@ class PostgresArgs:
     logins: Sequence[AppLogin] = ()
     """Password logins the proxy still accepts (with a generated password in Secrets Manager): only during a
     migration. Default none. The master user is never one: nothing needs it through the proxy."""
+    proxy_logins: Sequence[str] | None = None
+    """Of `logins`, the usernames the proxy still logs in with their secret (its `auths`); the others only keep
+    their secret (a migration's last step before deleting it). Default: all of `logins`."""
     availability_zones: Sequence[pulumi.Input[str]] = ()
     """AZ of each subnet in `subnet_ids` (the network's pinned AZs); instances go round-robin over
     them. Taken from the subnets, never looked up per run, since an instance's AZ forces its
@@ -216,7 +219,8 @@ class Postgres(pulumi.ComponentResource):
         self.master_secret_arn = self.cluster.master_user_secrets.apply(lambda ms: ms[0].secret_arn or "")
         self.logins = {}
         pending = [(login, *self._login_secret(name, login, args)) for login in args.logins]
-        self._proxy(name, identifier, args, [secret.arn for _, _, secret in pending])
+        proxied = {login.username for login in args.logins} if args.proxy_logins is None else set(args.proxy_logins)
+        self._proxy(name, identifier, args, [secret.arn for login, _, secret in pending if login.username in proxied])
         for login, password, secret in pending:
             host = self.proxy_read_only_endpoint if login.read_only else self.proxy_endpoint
             self._login_secret_value(name, login, password, secret, host, s.database_name)
@@ -342,7 +346,7 @@ class Postgres(pulumi.ComponentResource):
         # rds-db:connect on that user (RDS user guide, rds-proxy-iam-setup.html, "end-to-end IAM").
         statements: list[pulumi.Input[dict[str, object]]] = [connect_statement("ConnectAsAppUsers", dbuser_arns(
             args.context, self.cluster.cluster_resource_id, [*args.iam_users, TENANT_USERS]))]
-        if login_secret_arns:  # migration only: the former gateway still logs in with its secret
+        if login_secret_arns:  # migration only: password logins still log in with their secret
             statements += [
                 {"Sid": "ReadLoginSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
                  "Resource": login_secret_arns},

@@ -1,9 +1,9 @@
-"""The former tenant gateway, kept for exactly one migration deploy (`tenant_defaults.legacy_gateway`).
+"""The former tenant gateway, kept only while migrating (`tenant_defaults.legacy_gateway`, deploys 1-3).
 
 It is declared exactly as the gateway design declared it (same resource names, same inputs), so turning the
 flag on changes nothing about it; turning it off deletes it at the end of that `pulumi up` (the GrantRoles
 revoke, then `DROP ROLE app_tenant_gateway`), never touching a tenant's role or schema. While it exists the
-gateway can still `SET ROLE` to every tenant: that is why it lives one deploy only
+gateway can still `SET ROLE` to every tenant: that is why it lives only while migrating
 (docs/tenant-isolation.md, "Migration").
 
 Its `Role` sets no `roles` while `GrantRole`s give its memberships: an *update* of that Role would revoke

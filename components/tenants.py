@@ -25,7 +25,7 @@ class TenantsArgs:
     """The stack's `tenants` list."""
     defaults: TenantDefaults
     """The stack's `tenant_defaults`: connection limit and statement timeout of each login, unless its entry
-    sets its own; `legacy_gateway` keeps the former gateway for one migration deploy."""
+    sets its own; `legacy_gateway` keeps the former gateway while migrating."""
     database: pulumi.Input[str]
     """The application database the schemas live in."""
     provider: postgresql.Provider

@@ -181,8 +181,8 @@ class BackendSettings(Section):
     )
     migrate_command: list[str] = Field(
         default_factory=lambda: ["alembic", "upgrade", "head"],
-        description="Command of the one-off `migrate` task (same image as the service, the `migrator` "
-        "login's DATABASE_URL), run by `python -m ops migrate STACK` before the service update. "
+        description="Command of the one-off `migrate` task (same image as the service, logged in as `migrator` "
+        "with an IAM token from its own task role), run by `python -m ops migrate STACK` before the service update. "
         "Default [alembic, upgrade, head].",
     )
     deletion_protection: bool = Field(

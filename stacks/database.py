@@ -10,8 +10,25 @@ from pydantic import Field, ValidationInfo, field_validator
 from stacks.base import Section, check_retention, prod_keeps_audit_logs, prod_refuses
 
 INSTANCE_FAMILIES = ("r5", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g", "x2g", "t3", "t4g")
-"""Instance families Aurora PostgreSQL 16 runs on (Aurora user guide, "Supported DB engines for DB instance
+"""Instance families Aurora PostgreSQL 15 runs on (Aurora user guide, "Supported DB engines for DB instance
 classes"). `db.r7g.large` is the prod default."""
+
+DEFAULT_ENGINE_VERSION = "15.14"
+"""Newest Aurora PostgreSQL 15 minor confirmed offered (AWS What's New, "Amazon Aurora PostgreSQL-Compatible
+Edition has added support for PostgreSQL versions 17.6, 16.10, 15.14, 14.19, and 13.22"; check a region with
+`aws rds describe-db-engine-versions --engine aurora-postgresql --query "DBEngineVersions[].EngineVersion"`)."""
+MAX_MAJOR = 15
+"""Newest major the program runs: from 16 on, the master is locked out of password login (`MASTER_LOCKOUT`)."""
+MASTER_LOCKOUT = (
+    "PostgreSQL 16 and later grant every role the master creates back to it WITH ADMIN OPTION (grantor: the "
+    "bootstrap superuser, so the master cannot revoke it); the logins it creates are members of rds_iam, so the "
+    "master becomes an indirect rds_iam member and RDS refuses its password login, which the postgresql provider "
+    "uses on every up and refresh (docs/tenant-isolation.md, \"The master user\"). Use Aurora PostgreSQL 14 or 15 "
+    f"(default {DEFAULT_ENGINE_VERSION}); major 16+ needs the provider to log in with IAM first (a provider with "
+    "master_user_authentication_type, or GRANT rds_iam to the master once and tokens signed for the writer's "
+    "endpoint), which is not built"
+)
+"""Why `engine_version` refuses major 16 and later."""
 
 RESERVED_DATABASES = frozenset({"postgres", "template0", "template1", "rdsadmin"})
 """Databases RDS creates or keeps for itself."""
@@ -56,8 +73,9 @@ class DatabaseSettings(Section):
     """Aurora PostgreSQL cluster and its pool (`floyo-infra:database`)."""
 
     engine_version: str = Field(
-        default="16.8",
-        description="Aurora PostgreSQL engine version, pinned (`<major>.<minor>`, major 14-17). Default 16.8. "
+        default=DEFAULT_ENGINE_VERSION,
+        description="Aurora PostgreSQL engine version, pinned (`<major>.<minor>`, major 14-15: 16+ locks the master "
+        "out of password login once it creates IAM logins, docs/tenant-isolation.md). Default 15.14. "
         "Minor upgrades are applied by changing this key (auto minor upgrades are off so the state matches).",
     )
     database_name: str = Field(
@@ -129,6 +147,15 @@ class DatabaseSettings(Section):
         default=60_000, ge=0, le=2_147_483_647,
         description="Sessions idle inside a transaction longer than this (ms) are ended; 0 disables (dev only). Default 60000.",
     )
+    legacy_password_logins: Literal["keep", "retire"] | None = Field(
+        default=None,
+        description="Migration off password logins only (docs/tenant-isolation.md, Migration). `keep`: "
+        "migrator, app_backend_rw and app_backend_ro keep their passwords, secrets, proxy entries and the task "
+        "definitions' DATABASE_URL/DATABASE_READ_URL (and the gateway's DATABASE_TENANT_URL) next to the IAM "
+        "env; needs tenant_defaults.legacy_gateway. `retire`: those logins move to rds_iam, the proxy entries and "
+        "every URL leave the task definitions, but the secrets are kept so the ECS rollback target still starts. "
+        "Unset (default): the secrets are deleted.",
+    )
     proxy: ProxySettings = Field(default_factory=ProxySettings, description="RDS Proxy connection pool.")
     performance_insights_retention_days: int = Field(
         default=7, description="Performance Insights retention: 7 (free tier) or a multiple of 31 up to 731. Default 7."
@@ -160,8 +187,11 @@ class DatabaseSettings(Section):
     @field_validator("engine_version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if not re.fullmatch(r"1[4-7]\.\d{1,2}", value):
-            raise ValueError("must be an Aurora PostgreSQL version <major>.<minor> with major 14-17, e.g. 16.8")
+        if not re.fullmatch(r"[1-9]\d\.\d{1,2}", value) or int(value.split(".")[0]) < 14:
+            raise ValueError("must be an Aurora PostgreSQL version <major>.<minor> with major 14-15, e.g. "
+                             + DEFAULT_ENGINE_VERSION)
+        if int(value.split(".")[0]) > MAX_MAJOR:
+            raise ValueError(f"must be major 14-15: {MASTER_LOCKOUT}")
         return value
 
     @field_validator("database_name")
@@ -272,7 +302,7 @@ class DatabaseSettings(Section):
 
     @property
     def major_version(self) -> str:
-        """`16` for `16.8`."""
+        """`15` for `15.14`."""
         return self.engine_version.split(".")[0]
 
     @property

@@ -74,7 +74,7 @@ class TenantDefaults(Section):
         default=False,
         description="Migration only: keep the former gateway login `app_tenant_gateway` (its password secret, "
         "its proxy entry, its membership in every tenant's role) while the backend switches to the tenant "
-        "logins. Set it in the deploy that adds the logins, remove it in the next one (docs/tenant-isolation.md, "
+        "logins. Set it in the first migration deploy, remove it in the last (docs/tenant-isolation.md, "
         "Migration). Default false.",
     )
 
@@ -159,6 +159,11 @@ def tenant_limits(settings: StackSettings) -> list[Problem]:
     read-write pools and gives every task at least one connection, and `TENANT_SETTINGS` fits the task
     definition."""
     defaults, problems = settings.tenant_defaults, []
+    if settings.database.legacy_password_logins == "keep" and not defaults.legacy_gateway:
+        problems.append(Problem(  # the running image and its ECS rollback target still reach tenants by the gateway
+            f"{PROJECT}:database.legacy_password_logins", "keep",
+            "the first migration deploy keeps the gateway too: set tenant_defaults.legacy_gateway: true "
+            "(docs/tenant-isolation.md, Migration)"))
     share = defaults.tenant_connections
     for tenant in settings.tenants:
         if (tenant.connection_limit or defaults.connection_limit) > share:

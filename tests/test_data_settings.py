@@ -17,8 +17,12 @@ def error_for(stack: str, changes: dict) -> SettingsError:
 @pytest.mark.parametrize(
     ("changes", "path", "hint"),
     [
-        ({"database": {"engine_version": "16"}}, "floyo-infra:database.engine_version", "16.8"),
-        ({"database": {"engine_version": "9.6.1"}}, "floyo-infra:database.engine_version", "major 14-17"),
+        ({"database": {"engine_version": "16"}}, "floyo-infra:database.engine_version", "15.14"),
+        ({"database": {"engine_version": "9.6.1"}}, "floyo-infra:database.engine_version", "major 14-15"),
+        ({"database": {"engine_version": "13.20"}}, "floyo-infra:database.engine_version", "major 14-15"),
+        # PostgreSQL 16+ grants created roles back to the master: an indirect rds_iam member, locked out.
+        ({"database": {"engine_version": "16.8"}}, "floyo-infra:database.engine_version", "indirect rds_iam member"),
+        ({"database": {"engine_version": "17.6"}}, "floyo-infra:database.engine_version", "WITH ADMIN OPTION"),
         ({"database": {"database_name": "postgres"}}, "floyo-infra:database.database_name", "reserved"),
         ({"database": {"instance_class": "db.m1.small"}}, "floyo-infra:database.instance_class", "r7g"),
         ({"database": {"min_capacity": 0.3}}, "floyo-infra:database.min_capacity", "0.5"),

@@ -9,10 +9,10 @@ from functools import cache
 import pytest
 
 from ops.diff import diff_plans
-from ops.plan import Plan
+from ops.plan import Plan, PlannedResource
 from stacks import SettingsError
 from stacks.tenants import backend_document
-from tests.planning import container_definitions, plan_with, settings_for, with_changes
+from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
 
 ROLE = "postgresql:index/role:Role"
 SCHEMA = "postgresql:index/schema:Schema"
@@ -100,21 +100,84 @@ def test_each_tenant_costs_exactly_three_resources() -> None:
     assert len(many.resources) - len(few.resources) == 3 * (len(TENANTS) - 1)
 
 
-def test_migration_keeps_the_gateway_one_deploy_and_drops_no_schema(stack: str) -> None:
-    """From the gateway layout: deploy 1 (`legacy_gateway: true`) adds the logins next to the untouched
-    gateway; deploy 2 drops the gateway. Neither replaces or deletes a schema or a tenant's role."""
-    legacy, final = tenant_plan(stack, legacy=True), tenant_plan(stack)
-    gateway = [r.inputs for r in legacy.of_type(ROLE) if r.inputs["name"] == GATEWAY]
-    assert len(gateway) == 1 and gateway[0]["inherit"] is False and not gateway[0].get("roles")
-    assert {r.inputs["grantRole"] for r in legacy.of_type(GRANT_ROLE)} == {t["slug"] for t in TENANTS}
-    (proxy,) = legacy.of_type("aws:rds/proxy:Proxy")
-    assert proxy.inputs["defaultAuthScheme"] == "IAM_AUTH" and len(proxy.inputs["auths"]) == 1  # the gateway's
-    diff = diff_plans(stack, legacy.as_json(), final.as_json())
-    replaced = [c.name for c in diff.changes if c.replace_paths or c.cascade]
-    assert replaced == ["backend-task"]  # only the task definition (its env loses DATABASE_TENANT_URL)
-    assert {c.name for c in diff.of_kind("remove")} == {
+@cache
+def phase_plan(stack: str, passwords: str | None, gateway: bool) -> Plan:
+    """A migration deploy: `database.legacy_password_logins` and `tenant_defaults.legacy_gateway`."""
+    return plan_with(stack, {"tenants": TENANTS, "tenant_defaults": {"legacy_gateway": gateway},
+                             "database": {"legacy_password_logins": passwords}})
+
+
+APP_LOGINS = ("migrator", "app_backend_rw", "app_backend_ro")
+PASSWORD_SECRETS = {f"db-{user.replace('_', '-')}" for user in (*APP_LOGINS, GATEWAY)}
+"""The gateway layout's login secrets (main at 1046e11 named them `db-<login>`)."""
+SECRET = "aws:secretsmanager/secret:Secret"
+
+
+def secret_env(plan: Plan, container: str = "backend", task: str = "backend-task") -> set[str]:
+    (found,) = [c for c in container_definitions(plan, task) if c["name"] == container]
+    return {s["name"] for s in found.get("secrets", [])}
+
+
+def execution_reads(plan: Plan) -> set[str]:
+    """Secrets the service's execution role may read."""
+    policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-execution").inputs["policy"])
+    return {arn for s in policy["Statement"] if "secretsmanager:GetSecretValue" in s["Action"]
+            for arn in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
+
+
+def app_roles(plan: Plan) -> dict[str, dict]:
+    return {r.inputs["name"]: r.inputs for r in plan.of_type(ROLE) if r.inputs["name"] in APP_LOGINS}
+
+
+def test_migration_deploy_1_keeps_every_password_login_the_running_tasks_use(stack: str) -> None:
+    """Deploy 1 (`keep` + gateway) adds the tenant logins and the IAM env beside the password layout, which
+    it leaves as it was: the logins' secrets, passwords, proxy entries and every URL the old image (and the ECS
+    rollback target) reads."""
+    plan = phase_plan(stack, "keep", True)
+    assert {r.name for r in plan.of_type(SECRET)} >= PASSWORD_SECRETS  # no secret of the gateway layout deleted
+    for user, role in app_roles(plan).items():
+        assert role.get("password") and "rds_iam" not in (role.get("roles") or []), user  # still a password login
+    assert len(one_proxy(plan).inputs["auths"]) == 4
+    assert secret_env(plan) >= {"DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL", "REDIS_URL"}
+    assert secret_env(plan, "migrate", "backend-migrate") == {"DATABASE_URL"}
+    assert {r.inputs["name"] for r in plan.of_type(ROLE)} >= {f"tenant_{t['slug']}" for t in TENANTS}
+
+
+def test_each_migration_deploy_drops_no_schema_and_deletes_a_secret_only_when_unreferenced(stack: str) -> None:
+    """keep -> retire (logins to IAM, URLs out of the task definitions, secrets kept for the rollback target)
+    -> final (secrets and gateway deleted). No step replaces or removes a schema or a tenant's role."""
+    keep, retire, final = phase_plan(stack, "keep", True), phase_plan(stack, "retire", True), tenant_plan(stack)
+    step2 = diff_plans(stack, keep.as_json(), retire.as_json())
+    assert not step2.of_kind("remove")  # every secret still exists: the previous task definition reads them
+    assert {r.name for r in retire.of_type(SECRET)} >= PASSWORD_SECRETS
+    for user, role in app_roles(retire).items():
+        assert not role.get("password") and "rds_iam" in role["roles"], user
+    assert len(one_proxy(retire).inputs["auths"]) == 1  # the gateway's only
+    assert not secret_env(retire) & {"DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL"}
+    assert not secret_env(retire, "migrate", "backend-migrate")
+    # ... while the service's execution role, shared with the rollback target, still reads them
+    assert execution_reads(retire) == execution_reads(keep)
+    assert len(execution_reads(keep) - execution_reads(final)) == 3  # DATABASE_URL, _READ_URL, _TENANT_URL
+    step3 = diff_plans(stack, retire.as_json(), final.as_json())
+    assert {c.name for c in step3.of_kind("remove")} == {
         "tenants-gateway", "tenants-gateway-connect", *(f"tenants-{t['slug']}-gateway" for t in TENANTS),
-        "db-app-tenant-gateway", "db-app-tenant-gateway-password"}
+        *PASSWORD_SECRETS, *(f"{name}-password" for name in PASSWORD_SECRETS)}
+    # ... and the final task definitions reference none of them (unchanged from retire: no rollback target does)
+    assert secret_env(final) == secret_env(retire)
+    for diff, dropped in ((step2, []), (step3, ["tenants-gateway"])):
+        assert [c.name for c in diff.changes if c.type in (SCHEMA, ROLE) and (c.kind == "remove" or c.replaced)] \
+            == dropped
+
+
+def test_the_first_migration_deploy_needs_the_gateway() -> None:
+    text = problems("dev", {"tenants": TENANTS, "database": {"legacy_password_logins": "keep"}})
+    assert "floyo-infra:database.legacy_password_logins: got keep" in text and "legacy_gateway" in text
+
+
+def one_proxy(plan: Plan) -> PlannedResource:
+    (proxy,) = plan.of_type("aws:rds/proxy:Proxy")
+    assert proxy.inputs["defaultAuthScheme"] == "IAM_AUTH"
+    return proxy
 
 
 def test_backend_gets_iam_settings_and_one_tenant_settings_document() -> None:
