@@ -134,3 +134,14 @@ def test_user_and_group_replacement_and_danger_entries() -> None:
     assert direct_replacements(group, {"userIds": ["a"]}, {"userIds": ["a", "b"]}, ["userIds"]) == []
     assert removal(user, {}, retained=False, protected=False)[0] is True
     assert removal(group, {}, retained=False, protected=False)[0] is True
+
+
+def test_migration_deploy_2_changes_only_the_default_user_and_drops_the_old_token(stack: str) -> None:
+    """Deploy 1 (`legacy_auth_token`) -> deploy 2: `default` is disabled in place, the token's RandomPassword goes;
+    the cache, its users and group are neither replaced nor deleted."""
+    from ops.diff import diff_plans
+
+    legacy, final = plan_with(stack, {"cache": {"legacy_auth_token": True}}), plan_with(stack, {})
+    diff = diff_plans(stack, legacy.as_json(), final.as_json())
+    assert [c.name for c in diff.changes if c.replace_paths or c.cascade] == []
+    assert sorted((c.kind, c.name) for c in diff.changes) == [("change", "cache-default-user"), ("remove", "cache-auth-token")]
