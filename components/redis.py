@@ -122,7 +122,10 @@ class Redis(pulumi.ComponentResource):
                 name, identifier, {"kms_key_id": args.key_arn, "subnet_group": subnets.name}, child,
             ) if args.protect else None,
             auto_minor_version_upgrade=False,
-            apply_immediately=not args.protect,
+            # prod defers changes to the maintenance window; the AUTH-to-RBAC transition must not wait there while
+            # the new tasks already authenticate with IAM (ApplyImmediately=false defers "changes to the nodes";
+            # whether RBAC counts is not documented), so the migration deploy applies at once.
+            apply_immediately=not args.protect or s.legacy_auth_token,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name, destination_type="cloudwatch-logs", log_format="json", log_type=kind,

@@ -9,7 +9,7 @@ import pytest
 
 from ops.plan import Plan
 from stacks.errors import SettingsError
-from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
+from tests.planning import container_definitions, one, plan_with, settings_for, stack_plan, with_changes
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 USER = "aws:elasticache/user:User"
@@ -89,7 +89,10 @@ def test_backend_env_names_the_user_and_the_cache(plan: Plan, stack: str) -> Non
 
 
 def test_legacy_token_kept_only_as_the_default_users_password() -> None:
-    """Migration deploy: tasks still sending `AUTH <token>` authenticate as `default` with the old token."""
+    """Migration deploy: tasks still sending `AUTH <token>` authenticate as `default` with the old token, and
+    prod applies the transition at once instead of in the maintenance window."""
+    assert one(stack_plan("prod"), GROUP).inputs["applyImmediately"] is False
+    assert one(plan_with("prod", {"cache": {"legacy_auth_token": True}}), GROUP).inputs["applyImmediately"] is True
     plan = plan_with("dev", {"cache": {"legacy_auth_token": True}})
     default = _users(plan)["default"]
     assert default["authenticationMode"]["type"] == "password"
@@ -144,4 +147,9 @@ def test_migration_deploy_2_changes_only_the_default_user_and_drops_the_old_toke
     legacy, final = plan_with(stack, {"cache": {"legacy_auth_token": True}}), plan_with(stack, {})
     diff = diff_plans(stack, legacy.as_json(), final.as_json())
     assert [c.name for c in diff.changes if c.replace_paths or c.cascade] == []
-    assert sorted((c.kind, c.name) for c in diff.changes) == [("change", "cache-default-user"), ("remove", "cache-auth-token")]
+    changes = {(c.kind, c.name): c for c in diff.changes}
+    group = changes.pop(("change", "cache-group"), None)  # prod: back to the maintenance window, no API call
+    assert (group is None) == (stack != "prod")
+    assert group is None or [p.path for p in group.properties] == ["applyImmediately"]
+    assert sorted(changes) == [("change", "cache-default-user"), ("remove", "cache-auth-token")]
+    assert not [c.name for c in diff.changes if c.dangerous and c.name != "cache-auth-token"]
