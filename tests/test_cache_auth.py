@@ -153,3 +153,19 @@ def test_migration_deploy_2_changes_only_the_default_user_and_drops_the_old_toke
     assert group is None or [p.path for p in group.properties] == ["applyImmediately"]
     assert sorted(changes) == [("change", "cache-default-user"), ("remove", "cache-auth-token")]
     assert not [c.name for c in diff.changes if c.dangerous and c.name != "cache-auth-token"]
+
+
+def test_policy_refuses_a_token_an_open_cache_and_an_open_default(plan: Plan) -> None:
+    from tests.policy_fixtures import check, messages, res
+
+    def found(*resources: Any) -> list[str]:
+        return messages(check(*resources, policy="cache-authenticates"), "cache-authenticates")
+
+    assert "AUTH token" in found(res(GROUP, "g", {"authToken": "x" * 32}))[0]  # the old shape
+    assert "no user group" in found(res(GROUP, "g", {}))[0]
+    assert not found(res(GROUP, "g", {"userGroupIds": ["floyo-dev"]}))
+    open_default = {"userName": "default", "authenticationMode": {"type": "no-password-required"}, "accessString": "on ~* +@all"}
+    assert "must be off" in found(res(USER, "u", open_default))[0]
+    assert not found(res(USER, "u", {**open_default, "accessString": "off -@all"}))
+    assert not found(res(USER, "u", {**open_default, "authenticationMode": {"type": "password"}}))  # the migration
+    assert not [m for r in [*plan.of_type(GROUP), *plan.of_type(USER)] for m in found(r)]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pulumi_policy import Policy, ReportViolation, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.policy import _NotApplicableError
 
-from . import baseline, network, ordering, permissions, quotas, replacement, tenancy
+from . import baseline, cache, network, ordering, permissions, quotas, replacement, tenancy
 from ._core import (
     ADVISORY,
     MEDIUM,
@@ -29,7 +29,7 @@ FAMILIES: dict[str, Sequence[FloyoResourcePolicy | FloyoStackPolicy]] = {
     "network paths": network.POLICIES,
     "ordering AWS needs": ordering.POLICIES,
     "replacement safety": replacement.POLICIES,
-    "security baseline": baseline.POLICIES,
+    "security baseline": [*baseline.POLICIES, *cache.POLICIES],
     "tenant isolation": tenancy.POLICIES,
 }
 
