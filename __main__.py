@@ -22,6 +22,7 @@ from components.alarms import Alarms, AlarmsArgs, alarm_name
 from components.alerting import Alerting, AlertingArgs, AlertTopics
 from components.aws_context import aws_context
 from components.backend import BackendService, BackendServiceArgs
+from components.cache_auth import backend_cache_environment, cache_connect_statement
 from components.certificate import CertificateArgs, DnsValidatedCertificate
 from components.dashboard import Dashboard, DashboardArgs, DeploymentView
 from components.database_objects import (
@@ -134,10 +135,8 @@ cache = Redis("cache", RedisArgs(
     settings=settings.cache, subnet_ids=network.isolated_subnet_ids, security_group_id=groups.cache.id,
     key_arn=data_key.arn, logs_key_arn=logs_key.arn, protect=prod,
 ))
-backend_secrets.update({  # ECS reads one JSON key of each secret at task start (`<arn>:<key>::`)
-    "REDIS_URL": cache.secret_arn.apply(lambda arn: f"{arn}:url::"),
-    "REDIS_AUTH_TOKEN": cache.secret_arn.apply(lambda arn: f"{arn}:auth_token::"),
-})
+backend_env.update(backend_cache_environment(cache.users, cache.replication_group.replication_group_id, ctx.region))
+backend_statements.append(cache_connect_statement(cache.replication_group.arn, cache.users.backend_user_arn))
 password_urls = {env: postgres.logins[user].secret_arn.apply(lambda arn: f"{arn}:url::")
                  for env, user in URL_SECRETS.items() if user in postgres.logins}  # migration only
 if migration.urls:  # beside the IAM env, for the running image and its rollback target
@@ -295,7 +294,7 @@ pulumi.export("database_master_secret_arn", postgres.master_secret_arn)
 pulumi.export("database_login_secret_arns", {user: login.secret_arn for user, login in postgres.logins.items()})
 pulumi.export("cache_primary_endpoint", cache.primary_endpoint)
 pulumi.export("cache_reader_endpoint", cache.reader_endpoint)
-pulumi.export("cache_secret_arn", cache.secret_arn)
+pulumi.export("cache_user_group_id", cache.users.user_group_id)
 # what `python -m ops migrate` and `python -m ops canary-gate` read (`pulumi stack output --json`)
 pulumi.export("ecs_service_name", backend.service_name)
 pulumi.export("migrate_task_definition_arn", backend.migrate_task_definition.arn if backend.migrate_task_definition else None)

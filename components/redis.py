@@ -1,8 +1,7 @@
-"""ElastiCache (Valkey or Redis OSS): a primary and replicas, TLS only, AUTH token in Secrets Manager."""
+"""ElastiCache (Valkey or Redis OSS): a primary and replicas, TLS only, IAM-authenticated users (no AUTH token)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.cache_auth import CacheUsers, cache_users
 from components.final_snapshot import final_snapshot_name
 from stacks.cache import CacheSettings
 from stacks.resilience import FIS_TARGET_TAG, fis_target
@@ -34,21 +34,19 @@ class RedisArgs:
     security_group_id: pulumi.Input[str]
     """The cache tier's group: 6379 from the backend service only."""
     key_arn: pulumi.Input[str]
-    """KMS key for data at rest (nodes, snapshots) and the AUTH token's secret."""
+    """KMS key for data at rest (nodes, snapshots)."""
     logs_key_arn: pulumi.Input[str]
     """KMS key of the slow-log and engine-log groups."""
     protect: bool = False
     """Pulumi `protect` on the replication group, and a final snapshot on delete. Default false; prod passes true."""
-    secret_recovery_days: int = 30
-    """Days a deleted token secret can still be restored, 7-30. Default 30."""
 
 
 class Redis(pulumi.ComponentResource):
     """A replication group with cluster mode disabled: one primary and `replicas` replicas.
 
-    * TLS in transit is required (`transit_encryption_mode = required`) and an AUTH token,
-      generated here and kept in Secrets Manager, is needed to connect; data at rest and
-      snapshots are encrypted with the KMS key;
+    * TLS in transit is required (`transit_encryption_mode = required`); clients authenticate as an
+      ElastiCache RBAC user of the group's user group, the backend with IAM (components/cache_auth.py):
+      no AUTH token, no secret; data at rest and snapshots are encrypted with the KMS key;
     * with replicas, automatic failover and multi-AZ are on (always in prod);
     * `maxmemory-policy` comes from settings (default allkeys-lru: a cache, not a store);
     * slow log and engine log go to KMS-encrypted CloudWatch log groups with retention;
@@ -63,7 +61,7 @@ class Redis(pulumi.ComponentResource):
     """Replicas with Multi-AZ and automatic failover (`cache.replicas` >= 1)."""
     primary_endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
-    secret_arn: pulumi.Output[str]
+    users: CacheUsers
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("floyo:data:Redis", name, None, opts)
@@ -88,8 +86,11 @@ class Redis(pulumi.ComponentResource):
             )
             for kind in ("slow-log", "engine-log")
         }
-        token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
-        auth_token = pulumi.Output.secret(token.result)
+        legacy_token = None
+        if s.legacy_auth_token:  # migration only: the old token, same URN so the same value, as `default`'s password
+            legacy_token = pulumi.Output.secret(
+                random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child).result)
+        self.users = cache_users(name, identifier, legacy_token, child)
         failover = s.replicas >= 1
         self.multi_az = failover
         self.replication_group = aws.elasticache.ReplicationGroup(
@@ -109,8 +110,13 @@ class Redis(pulumi.ComponentResource):
             security_group_ids=[args.security_group_id],
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
-            auth_token=auth_token,
-            auth_token_update_strategy="ROTATE",
+            # RBAC instead of an AUTH token. The provider refuses auth_token together with user_group_ids
+            # (ConflictsWith); on a group that still has a token, strategy DELETE makes it send
+            # AuthTokenUpdateStrategy=DELETE with UserGroupIdsToAdd in one ModifyReplicationGroup call, AWS's
+            # AUTH-to-RBAC transition (terraform-provider-aws internal/service/elasticache/replication_group.go,
+            # update: "Transitioning to RBAC"). Ignored on create. docs/tenant-isolation.md has the migration.
+            user_group_ids=[self.users.user_group_id],
+            auth_token_update_strategy="DELETE",
             at_rest_encryption_enabled=True,
             kms_key_id=args.key_arn,
             snapshot_retention_limit=s.snapshot_retention_days,
@@ -120,7 +126,10 @@ class Redis(pulumi.ComponentResource):
                 name, identifier, {"kms_key_id": args.key_arn, "subnet_group": subnets.name}, child,
             ) if args.protect else None,
             auto_minor_version_upgrade=False,
-            apply_immediately=not args.protect,
+            # prod defers changes to the maintenance window; the AUTH-to-RBAC transition must not wait there while
+            # the new tasks already authenticate with IAM (ApplyImmediately=false defers "changes to the nodes";
+            # whether RBAC counts is not documented), so the migration deploy applies at once.
+            apply_immediately=not args.protect or s.legacy_auth_token,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name, destination_type="cloudwatch-logs", log_format="json", log_type=kind,
@@ -133,21 +142,7 @@ class Redis(pulumi.ComponentResource):
         )
         self.primary_endpoint = self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address
-        secret = aws.secretsmanager.Secret(
-            f"{name}-auth",
-            name_prefix=f"floyo/{stack}/cache/auth-",
-            description="ElastiCache AUTH token and TLS connection URL for the backend",
-            kms_key_id=args.key_arn,
-            recovery_window_in_days=args.secret_recovery_days,
-            opts=child,
-        )
-        document = pulumi.Output.all(auth_token, self.primary_endpoint).apply(lambda th: json.dumps({
-            "auth_token": th[0], "host": th[1], "port": PORT, "url": f"rediss://:{th[0]}@{th[1]}:{PORT}/0",
-        }))
-        aws.secretsmanager.SecretVersion(
-            f"{name}-auth", secret_id=secret.id, secret_string=pulumi.Output.secret(document), opts=child,
-        )
-        self.secret_arn = secret.arn
         self.register_outputs({
-            "primary_endpoint": self.primary_endpoint, "reader_endpoint": self.reader_endpoint, "secret_arn": self.secret_arn,
+            "primary_endpoint": self.primary_endpoint, "reader_endpoint": self.reader_endpoint,
+            "user_group_id": self.users.user_group_id, "backend_user_arn": self.users.backend_user_arn,
         })

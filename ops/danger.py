@@ -18,6 +18,8 @@ STATEFUL: dict[str, str] = {
     "aws:rds/clusterInstance:ClusterInstance": "a database instance",
     "aws:elasticache/replicationGroup:ReplicationGroup": "the cache",
     "aws:elasticache/serverlessCache:ServerlessCache": "the cache",
+    "aws:elasticache/user:User": "a cache user in use: whoever authenticates as it loses the cache",
+    "aws:elasticache/userGroup:UserGroup": "the cache's user group: nobody can authenticate while it is gone",
     "aws:kms/key:Key": "a key: what it encrypted becomes unreadable",
     "aws:s3/bucket:Bucket": "a bucket",
     "aws:s3/bucketV2:BucketV2": "a bucket",

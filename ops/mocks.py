@@ -184,6 +184,20 @@ class FloyoMocks(pulumi.runtime.Mocks):
         state["memberClusters"] = [f"{group}-{i + 1:03d}" for i in range(int(state.get("numCacheClusters", 1)))]
         return group
 
+    def _shape_user(self, name: str, state: dict[str, Any], rid: str) -> str | None:
+        """ElastiCache users are `arn:...:user:<user id>`, their id the user id (IAM users have the same `user:`
+        resource type, `arn:...:iam::<account>:user/<name>`, and keep the generic shape)."""
+        if "userId" not in state:
+            return None
+        state["arn"] = f"arn:aws:elasticache:{self.region}:{ACCOUNT_ID}:user:{state['userId']}"
+        return str(state["userId"])
+
+    def _shape_usergroup(self, name: str, state: dict[str, Any], rid: str) -> str | None:
+        if "userGroupId" not in state:
+            return None
+        state["arn"] = f"arn:aws:elasticache:{self.region}:{ACCOUNT_ID}:usergroup:{state['userGroupId']}"
+        return str(state["userGroupId"])
+
     def _random_password(self, name: str, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """A deterministic stand-in; the SDK marks `result` secret (additional secret output)."""
         length = int(state.get("length", 32))

@@ -149,6 +149,15 @@ REPLACEMENT: dict[str, Rule] = {
         "replicationGroupId", "securityGroupNames", "snapshotArns", "snapshotName", "subnetGroupName",
         when={"engineVersion": _downgrade, "engine": _valkey_to_redis},
         source=TF_AWS + "elasticache/replication_group.go (CustomizeDiff: engine/engine_version downgrade)"),
+    "aws:elasticache/user:User": forces(
+        "userId", "userName",
+        source=TF_AWS + "elasticache/user.go (user_id, user_name ForceNew; access_string, authentication_mode, "
+        "engine, passwords update in place: ModifyUser)"),
+    "aws:elasticache/userGroup:UserGroup": forces(
+        "userGroupId", "engine",
+        source=TF_AWS + "elasticache/user_group.go (engine ForceNew; user_ids update in place: ModifyUserGroup); "
+        "user_group_id is the API's identifier, ModifyUserGroup cannot rename it (CloudFormation "
+        "AWS::ElastiCache::UserGroup UserGroupId: Update requires Replacement)"),
     "aws:elasticache/subnetGroup:SubnetGroup": forces(
         "name", follows={"subnetIds": SUBNETS_ACROSS_VPCS}, source=TF_AWS + "elasticache/subnet_group.go"),
     "aws:kms/key:Key": forces("customKeyStoreId", "customerMasterKeySpec", "keyUsage", "multiRegion", "xksKeyId",

@@ -19,6 +19,9 @@ PARAMETER_FAMILIES: dict[str, dict[str, str]] = {
 DEFAULT_VERSIONS: dict[str, str] = {"valkey": "8.1", "redis": "7.1"}
 """The version an engine gets when `engine_version` is not given (each engine's newest in PARAMETER_FAMILIES
 that the program pins)."""
+BELOW_IAM_AUTH: dict[str, tuple[str, ...]] = {"redis": ("6.2",)}
+"""Versions ElastiCache offers without IAM authentication ("Authenticating with IAM", Limitations: Valkey 7.2
+and above, Redis OSS 7.0 and above); the cache's users authenticate with IAM, so these are refused."""
 
 MAXMEMORY_POLICIES = (
     "volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu",
@@ -40,8 +43,8 @@ class CacheSettings(Section):
     )
     engine_version: str = Field(
         default="8.1",
-        description="Engine version, pinned: valkey 7.2, 8.0, 8.1, 8.2; redis 6.2, 7.0, 7.1. Default: valkey 8.1, "
-        "redis 7.1.",
+        description="Engine version, pinned: valkey 7.2, 8.0, 8.1, 8.2; redis 7.0, 7.1 (6.2 has no IAM "
+        "authentication, which the cache's users need). Default: valkey 8.1, redis 7.1.",
     )
     node_type: str = Field(
         default="cache.t4g.micro",
@@ -66,6 +69,13 @@ class CacheSettings(Section):
     log_retention_days: int = Field(
         default=14, description="Days the slow log and engine log are kept in CloudWatch. Default: dev 14, prod 90."
     )
+    legacy_auth_token: bool = Field(
+        default=False,
+        description="Migration only, for a cache deployed with an AUTH token: the user group's `default` user keeps "
+        "that token as its password, so tasks still sending it keep connecting while the backend moves to IAM. "
+        "Set it for the one deploy that attaches the user group, then remove it "
+        "(docs/tenant-isolation.md, \"The cache: ElastiCache IAM authentication\"). Default false.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -81,6 +91,10 @@ class CacheSettings(Section):
         engine = info.data.get("engine")
         if engine is not None and value not in PARAMETER_FAMILIES[engine]:
             raise ValueError(f"not a {engine} version ElastiCache offers; allowed: {', '.join(PARAMETER_FAMILIES[engine])}")
+        if engine is not None and value in BELOW_IAM_AUTH.get(engine, ()):
+            raise ValueError(f"{engine} {value} has no IAM authentication, which the backend's cache user needs "
+                             f"(Valkey 7.2+, Redis OSS 7.0+); allowed: "
+                             f"{', '.join(v for v in PARAMETER_FAMILIES[engine] if v not in BELOW_IAM_AUTH[engine])}")
         return value
 
     @field_validator("node_type")

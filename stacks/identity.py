@@ -41,6 +41,9 @@ DERIVED_NAMES: tuple[DerivedName, ...] = (
                 "StringLenBetween(0, 63-id.UniqueIDSuffixLength))", 37),
     DerivedName("floyo-{stack}", "ElastiCache replication group id (components/redis.py): 1 to 40 "
                 "characters (CreateReplicationGroup, ReplicationGroupId)", 40),
+    DerivedName("floyo-{stack}-default", "ElastiCache user ids floyo-<stack>-backend/-default (components/"
+                "cache_auth.py): the API reference gives no maximum (CreateUser, UserId); held to 40 like "
+                "ElastiCache's other identifiers, which leaves more room than the S3 prefix", 40),
     DerivedName("floyo-{stack}-read-only", "RDS Proxy endpoint name (components/postgres.py): at most 63 "
                 "(CreateDBProxyEndpoint, DBProxyEndpointName)", 63),
     DerivedName("floyo-{stack}-15", "RDS instance identifier (components/postgres.py, writer + up to 15 "

@@ -14,13 +14,15 @@ PROGRAM_SECRETS: tuple[str, ...] = (
     "DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL", "REDIS_AUTH_TOKEN", "SENTRY_DSN", "DATABASE_TENANT_URL",
 )
 """Secret references (`secrets` of the container definition) the program sets, or once set: the database
-URLs carried passwords before end-to-end IAM and stay refused, so no password URL comes back by setting."""
+URLs carried passwords before end-to-end IAM, and the cache's URL and AUTH token before its IAM users: they
+stay refused, so no password comes back by setting."""
 
 PROGRAM_ENV: tuple[str, ...] = (
     "APP_VERSION", "PORT",
     "DATABASE_HOST", "DATABASE_READ_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SSLMODE",
     "DATABASE_POOL_SIZE", "DATABASE_SSLROOTCERT", "DATABASE_AUTH", "DATABASE_REGION", "DATABASE_USER",
     "DATABASE_READ_USER", "DATABASE_TENANT_USER_PREFIX", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS",
+    "REDIS_AUTH", "REDIS_USER", "REDIS_CACHE_NAME", "REDIS_REGION",
     "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
     "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "SENTRY_ENVIRONMENT", "TENANT_SETTINGS",
 )

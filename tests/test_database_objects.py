@@ -83,16 +83,14 @@ def test_backend_gets_proxy_hosts_and_no_database_secret(plan: Plan) -> None:
     secrets = {s["name"]: s["valueFrom"] for s in app["secrets"]}
     assert plan.outputs["database_login_secret_arns"] == {}
     assert not [name for name in secrets if name.startswith("DATABASE_")]
-    assert secrets["REDIS_URL"] == plan.outputs["cache_secret_arn"] + ":url::"
-    assert secrets["REDIS_AUTH_TOKEN"] == plan.outputs["cache_secret_arn"] + ":auth_token::"
+    assert not [name for name in secrets if name.startswith("REDIS_")]  # the cache: IAM too (test_cache_auth.py)
     env = {e["name"]: e["value"] for e in app["environment"]}
     assert env["DATABASE_HOST"] == plan.outputs["database_proxy_endpoint"]
     assert env["DATABASE_READ_HOST"] == plan.outputs["database_proxy_read_only_endpoint"]
     assert env["REDIS_HOST"] == plan.outputs["cache_primary_endpoint"]
     policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-execution").inputs["policy"])
-    reads = next(s for s in policy["Statement"] if s["Action"] == "secretsmanager:GetSecretValue")["Resource"]
-    assert plan.outputs["cache_secret_arn"] in reads
-    assert not any("/postgres/" in r or "rds!" in r for r in reads)  # no database secret to read at all
+    reads = [r for s in policy["Statement"] if s["Action"] == "secretsmanager:GetSecretValue" for r in s["Resource"]]
+    assert not any("/postgres/" in r or "rds!" in r or "/cache/" in r for r in reads)  # no data-tier secret to read
 
 
 def test_login_secrets_encrypted_and_recoverable(plan: Plan) -> None:
@@ -113,6 +111,5 @@ def test_no_secret_value_in_plan_or_outputs(plan: Plan) -> None:
               if mocks._random_password(r.name, dict(r.inputs))[1]["result"] in text]
     assert leaked == []
     assert "offline-plan-placeholder" not in text
-    for name in ("database_master_secret_arn", "cache_secret_arn"):
-        assert plan.outputs[name].startswith("arn:aws:secretsmanager:")
+    assert plan.outputs["database_master_secret_arn"].startswith("arn:aws:secretsmanager:")
     assert not any("password" in key or "token" in key for key in plan.outputs)

@@ -1,4 +1,4 @@
-"""ElastiCache: TLS and AUTH required, failover in prod, logs and snapshots."""
+"""ElastiCache: TLS required, failover in prod, logs and snapshots (authentication: tests/test_cache_auth.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from tests.planning import one, plan_with, settings_for, with_changes
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 
 
-def test_tls_and_auth_required_encrypted_at_rest(plan: Plan) -> None:
+def test_tls_required_encrypted_at_rest(plan: Plan) -> None:
     group = one(plan, GROUP)
     assert group.inputs["transitEncryptionEnabled"] is True and group.inputs["transitEncryptionMode"] == "required"
-    assert group.inputs["authToken"] == "[secret]"
     assert group.inputs["atRestEncryptionEnabled"] is True and group.inputs["kmsKeyId"].startswith("arn:aws:kms:")
     assert group.inputs["clusterMode"] == "disabled"
 
@@ -63,13 +62,6 @@ def test_only_the_backend_reaches_the_cache(plan: Plan) -> None:
     assert set(one(plan, "aws:elasticache/subnetGroup:SubnetGroup").inputs["subnetIds"]) == isolated
 
 
-def test_redis_url_uses_tls(plan: Plan) -> None:
+def test_primary_endpoint_exported(plan: Plan) -> None:
+    assert plan.outputs["cache_primary_endpoint"] == one(plan, GROUP).outputs["primaryEndpointAddress"]
     assert plan.outputs["cache_primary_endpoint"].startswith("master.")
-    version = next(v for v in plan.of_type("aws:secretsmanager/secretVersion:SecretVersion") if v.name == "cache-auth")
-    assert version.inputs["secretString"] == "[secret]"
-    # The URL scheme lives in the secret; check the code path that writes it.
-    import inspect
-
-    from components import redis
-
-    assert "rediss://" in inspect.getsource(redis.Redis) and "redis://" not in inspect.getsource(redis.Redis)

@@ -11,6 +11,7 @@ from pulumi_policy.policy import _NotApplicableError
 from . import (
     baseline,
     budget,
+    cache,
     document_sizes,
     network,
     ordering,
@@ -40,7 +41,7 @@ FAMILIES: dict[str, Sequence[FloyoResourcePolicy | FloyoStackPolicy]] = {
     "network paths": network.POLICIES,
     "ordering AWS needs": ordering.POLICIES,
     "replacement safety": replacement.POLICIES,
-    "security baseline": baseline.POLICIES,
+    "security baseline": [*baseline.POLICIES, *cache.POLICIES],
     "budget gate": budget.POLICIES,
     "tenant isolation": tenancy.POLICIES,
     "origin lock": origin_lock.POLICIES,
