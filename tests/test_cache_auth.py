@@ -25,7 +25,7 @@ def _connect_statements(plan: Plan) -> list[dict[str, Any]]:
     for policy in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            if any(a.startswith("elasticache:") or a == "*" for a in actions):
+            if any(a in ("elasticache:Connect", "elasticache:*", "*") for a in actions):  # who may connect
                 found.append({**statement, "role_policy": policy.name})
     return found
 

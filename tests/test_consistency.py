@@ -33,7 +33,7 @@ def refusal(stack: str, changes: dict[str, Any], config: dict[str, Any] | None =
     ("dev", {"network": {"availability_zone_ids": ["usw2-az1", "usw2-az2"]}}, {},
      "usw2-az1 (us-west-2), usw2-az2 (us-west-2) not in aws:region us-east-1"),
     ("dev", {"network": {"availability_zone_ids": ["use1-az1", "zzz9-az2"]}}, {}, "zzz9-az2 (no known region)"),
-    ("dev", {"database": {"engine_version": "16.7"}}, {}, "database.engine_version: got '16.7'; not an Aurora"),
+    ("dev", {"database": {"engine_version": "15.9"}}, {}, "database.engine_version: got '15.9'; not an Aurora"),
     ("dev", {"database": {"backup_window": "04:00-05:00", "maintenance_window": "sun:04:30-sun:05:30"}}, {},
      "database.backup_window: got '04:00-05:00'; overlaps database.maintenance_window"),
     ("dev", {"database": {"backup_window": "03:00-03:15"}}, {}, "RDS needs at least 30 minutes"),

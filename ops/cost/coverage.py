@@ -36,6 +36,7 @@ FREE: dict[str, str] = {
         "aws:cfg/recorderStatus:RecorderStatus", "aws:securityhub/standardsControlAssociation:StandardsControlAssociation",
         "aws:guardduty/detectorFeature:DetectorFeature", "aws:costexplorer/costAllocationTag:CostAllocationTag",
         "aws:rds/proxyEndpoint:ProxyEndpoint", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+        "aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup",
     )},
     "aws:arczonalshift/zonalAutoshiftConfiguration:ZonalAutoshiftConfiguration": (
         "zonal shift and zonal autoshift carry no charge (ARC pricing: included)"),
