@@ -197,7 +197,7 @@ PREVIEW_ENV = "FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS=1"
 """The preflight preview plans the database objects without the tunnel (components/database_objects.py)."""
 REPLACE_OPS = frozenset({"replace", "create-replacement", "delete-replaced"})
 """Step ops of a replacement in `pulumi preview --json`: its `steps[]` carry `op`, `urn`, `oldState` and
-`newState` (`type`, `inputs`) (pulumi/pulumi sdk/go/common/display PreviewDigest, PreviewStep)."""
+`newState` (apitype.ResourceV3: `type`, `inputs`, `outputs`) (pulumi/pulumi sdk/go/common/display PreviewDigest, PreviewStep)."""
 
 
 def preview_command(stack: str) -> tuple[str, ...]:
