@@ -145,7 +145,8 @@ RDS refuses to delete a cluster with deletion protection on."""
 
 
 def halted_replacement(token: str, inputs: dict[str, Any]) -> str | None:
-    """What replacing a resource of `token` with the head's `inputs` leaves behind, when it stops midway."""
+    """What replacing a resource of `token` leaves behind when it stops midway. `inputs`: the resource being
+    replaced (the old state, the base), never the replacement: RDS refuses to delete the cluster that exists."""
     key, what = HALTED_REPLACEMENT.get(token, ("", ""))
     return what if key and inputs.get(key) is True else None
 

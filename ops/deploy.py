@@ -197,7 +197,7 @@ PREVIEW_ENV = "FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS=1"
 """The preflight preview plans the database objects without the tunnel (components/database_objects.py)."""
 REPLACE_OPS = frozenset({"replace", "create-replacement", "delete-replaced"})
 """Step ops of a replacement in `pulumi preview --json`: its `steps[]` carry `op`, `urn`, `oldState` and
-`newState` (`type`, `inputs`) (pulumi/pulumi sdk/go/common/display PreviewDigest, PreviewStep)."""
+`newState` (apitype.ResourceV3: `type`, `inputs`, `outputs`) (pulumi/pulumi sdk/go/common/display PreviewDigest, PreviewStep)."""
 
 
 def preview_command(stack: str) -> tuple[str, ...]:
@@ -210,13 +210,29 @@ def halted_replacements(preview: Mapping[str, Any]) -> list[str]:
     for step in preview.get("steps") or []:
         if step.get("op") not in REPLACE_OPS:
             continue
-        state = step.get("newState") or step.get("oldState") or {}
+        # only the cluster that exists now decides whether RDS refuses its delete: the old state's
+        # deletionProtection (inputs or outputs), never the replacement's (newState)
+        old = step.get("oldState") or {}
         urn = str(step.get("urn", ""))
-        token = state.get("type") or urn.rpartition("::")[0].rpartition("$")[2].rpartition("::")[2]
-        why = halted_replacement(token, state.get("inputs") or {})
+        token = (old.get("type") or (step.get("newState") or {}).get("type")
+                 or urn.rpartition("::")[0].rpartition("$")[2].rpartition("::")[2])
+        why = halted_replacement(token, old.get("inputs") or {}) or halted_replacement(token, old.get("outputs") or {})
         if why:
             found[urn] = f"{urn}: {why}"
     return sorted(found.values())
+
+
+def preview_errors(doc: Any) -> list[str]:
+    """The `diagnostics[]` of severity `error` in a `pulumi preview --json` digest (`urn`, `message`,
+    `severity`: pulumi/pulumi PreviewDiagnostic), where a failed preview says why (policy violations too)."""
+    if not isinstance(doc, dict):
+        return []
+    found: list[str] = []
+    for d in doc.get("diagnostics") or []:
+        if isinstance(d, dict) and d.get("severity") == "error":
+            message = str(d.get("message", "")).strip()
+            found.append(f"{d['urn']}: {message}" if d.get("urn") else message)
+    return found
 
 
 def preflight(stack: str, runner: Runner) -> None:
@@ -228,7 +244,9 @@ def preflight(stack: str, runner: Runner) -> None:
     except json.JSONDecodeError:
         doc = None
     if result.returncode != 0 or not isinstance(doc, dict):
-        raise DeployError(f"preflight preview failed (exit {result.returncode}): {result.stderr.strip()[-500:]}")
+        errors = preview_errors(doc)
+        raise DeployError(f"preflight preview failed (exit {result.returncode}): "
+                          + ("; ".join(errors) + "; " if errors else "") + result.stderr.strip()[-500:])
     halted = halted_replacements(doc)
     if halted:
         raise DeployError("refused before any phase, the update would stop halfway: " + "; ".join(halted))

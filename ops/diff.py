@@ -219,7 +219,8 @@ def _hazards(change: ResourceChange, was: Mapping[str, Any], res: Mapping[str, A
     what = STATEFUL.get(change.type) or TRAFFIC.get(change.type)
     if change.replaced and what:
         hazards.append(f"{change.replacement_reason()}: {what}")
-    halted = halted_replacement(change.type, res.get("inputs", {})) if change.replaced else None
+    # the base's inputs: the cluster being replaced is the one RDS must delete (the head may turn it off)
+    halted = halted_replacement(change.type, was.get("inputs", {})) if change.replaced else None
     if halted:
         hazards.append(halted)
     if was.get("protect") and not res.get("protect"):

@@ -13,10 +13,15 @@ Protection (GitHub REST "Create or update an environment",
 <https://docs.github.com/en/rest/deployments/environments#create-or-update-an-environment>):
 * `main_only`: `deployment_branch_policy` with custom branch policies and one policy, branch `main`. A job
   whose ref is anything else (a pull request's merge ref, a pushed branch) cannot enter the environment,
-  whatever its workflow file says.
+  whatever its workflow file says. That keeps code out only because `main` is protected: the bootstrap's
+  ruleset (ops/main_ruleset.py) admits reviewed pull requests only.
 * `reviewers`: required reviewers (ids given to the bootstrap), with `prevent_self_review`. GitHub offers
   required reviewers on Free, Pro and Team only for public repositories; a private repository needs
-  Enterprise. Nothing here depends on them for secrecy: every environment holding a token is `main_only`.
+  Enterprise. Secrecy does not rest on them alone, but `main_only` is not enough for `preview`: any write
+  user may dispatch preview.yml (from main) for their own pull request, so preview.yml itself refuses
+  unless the commit carries an APPROVED review by someone other than the PR's author and the dispatcher.
+  `preview` holds Stack Read on every stack (`*/*`), so such a preview can decrypt every stack's secrets:
+  docs/ci.md, "What a preview can show", says why that is accepted.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ ENVIRONMENTS: tuple[Environment, ...] = (
     # no reviewers: main-only already keeps branch code out, and a reviewer here would hold every merge's
     # dev deploy (deploy.yml: dev needs baseline) until someone approves
     Environment("baseline", False, (("write", BASELINE_STACKS),), ""),
+    # every stack: one environment serves every stack's preview job, and each reads the baseline too; the
+    # code it runs is a commit approved by a third person (preview.yml). Accepted: docs/ci.md
     Environment("preview", True, (("read", "*/*"),), "read permissions only, both zones"),
     Environment("drift", False, (("read", "*/*"),), "read permissions only, both zones"),
     Environment("promote", False, (("read", f"{APP_PROJECT}/dev"),), ""),

@@ -6,9 +6,12 @@ import json
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 from components.drift_access import drift_role_name
+from ops import main_ruleset
 from ops.bootstrap import roles, script
+from ops.environments import ENVIRONMENTS
 from ops.stackfile import ROOT
 from tests.planning import one, stack_plan
 from tests.test_workflows import workflows
@@ -63,3 +66,48 @@ def test_bad_input_is_refused_with_exit_2() -> None:
     done = subprocess.run([sys.executable, "-m", "ops", "bootstrap", "--repo", "nope", "--account", ACCOUNT],
                           cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "--repo" in done.stderr and "Traceback" not in done.stderr
+
+
+def _ruleset_document(line: str) -> dict:
+    return json.loads(shlex.split(line.split("<<<", 1)[1])[0])
+
+
+def test_the_bootstrap_protects_main_with_a_ruleset_before_the_environments() -> None:
+    """The environments admit `main` only: that keeps code out only while nobody can push to `main` unreviewed."""
+    text = script(ACCOUNT, REPO)
+    writes = [x for x in text.splitlines() if f"repos/{REPO}/rulesets" in x and "<<<" in x]
+    assert len(writes) == 2 and {"-X PUT" in w for w in writes} == {True, False}
+    assert text.index(writes[0]) < text.index(f"environments/{ENVIRONMENTS[0].name}")
+    for line in writes:
+        doc = _ruleset_document(line)
+        assert doc["target"] == "branch" and doc["enforcement"] == "active" and doc["bypass_actors"] == []
+        assert set(doc["conditions"]["ref_name"]["include"]) == {"~DEFAULT_BRANCH", "refs/heads/main"}
+        rules = {r["type"]: r.get("parameters") for r in doc["rules"]}
+        assert set(rules) == {"pull_request", "non_fast_forward", "deletion"}
+        pr = rules["pull_request"]
+        assert pr["required_approving_review_count"] >= 1
+        assert pr["require_last_push_approval"] is True and pr["dismiss_stale_reviews_on_push"] is True
+
+
+def _run_ruleset(tmp_path: Path, existing: list[dict]) -> list[str]:
+    """The ruleset commands with a fake `gh` that lists `existing` rulesets and logs every call."""
+    gh = tmp_path / "gh"
+    (tmp_path / "list.json").write_text(json.dumps(existing))
+    gh.write_text('#!/usr/bin/env bash\necho "$*" >> "$FAKE/calls"\n'
+                  'if [ "$1 $2" = "api --paginate" ]; then jq -r "${@: -1}" "$FAKE/list.json"; fi\n'
+                  'cat > /dev/null\n')
+    gh.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "FAKE": str(tmp_path)}
+    shell = "set -euo pipefail\n" + "\n".join(main_ruleset.commands(REPO))
+    result = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return (tmp_path / "calls").read_text().splitlines()
+
+
+def test_the_ruleset_step_updates_the_existing_ruleset_instead_of_adding_one(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    created = _run_ruleset(tmp_path / "a", [])
+    assert [c for c in created if c.startswith("api -X")] == [f"api -X POST repos/{REPO}/rulesets --input -"]
+    updated = _run_ruleset(tmp_path / "b", [{"id": 7, "name": "other"}, {"id": 42, "name": main_ruleset.NAME}])
+    assert [c for c in updated if c.startswith("api -X")] == [f"api -X PUT repos/{REPO}/rulesets/42 --input -"]

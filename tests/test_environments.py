@@ -7,6 +7,7 @@ import json
 import re
 import shlex
 
+from ops import main_ruleset
 from ops.bootstrap import script
 from ops.environments import APP_PROJECT, ENVIRONMENTS, describe, environment, may
 from ops.stackfile import ROOT
@@ -79,3 +80,15 @@ def test_the_docs_give_each_environment_exactly_the_table_s_scopes() -> None:
         if env.cloudflare:
             assert f"`CLOUDFLARE_API_TOKEN` ({env.cloudflare})" in row
             assert re.search(rf"--env {env.name}\s+# {re.escape(env.cloudflare)}$", runbook, re.MULTILINE), env.name
+
+
+def test_the_docs_say_what_the_secrecy_rests_on() -> None:
+    """`main_only` keeps code out only while `main` is protected, and the preview's reach is said plainly."""
+    ci = (ROOT / "docs" / "ci.md").read_text()
+    runbook = (ROOT / "docs" / "first-deploy.md").read_text()
+    assert f"`{main_ruleset.NAME}`" in ci and f"`{main_ruleset.NAME}`" in runbook
+    assert "Rulesets** on a private repository need GitHub Pro, Team or Enterprise Cloud" in ci
+    assert "depends on them for secrecy" not in ci, "secrecy rests on the ruleset and the preview's approval gate"
+    assert "APPROVED review of exactly that commit" in ci
+    if ("read", "*/*") in environment("preview").pulumi:
+        assert "**A preview can decrypt every stack's secrets.**" in ci

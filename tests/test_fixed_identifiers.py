@@ -34,17 +34,30 @@ def test_dev_replacement_of_the_data_tier_is_still_dangerous() -> None:
     assert set(DATA) <= dangerous
 
 
-def _cluster_change(changes: dict) -> list[str]:
-    base = as_written(stack_plan("dev").as_json())
-    head = as_written(plan_with("dev", {"network": {"cidr": "10.42.0.0/16"}, **changes}).as_json())
+def _cluster_change(head_changes: dict, base_changes: dict | None = None) -> list[str]:
+    base_plan = plan_with("dev", base_changes) if base_changes else stack_plan("dev")
+    base = as_written(base_plan.as_json())
+    head = as_written(plan_with("dev", {"network": {"cidr": "10.42.0.0/16"}, **head_changes}).as_json())
     (cluster,) = [c for c in diff_plans("dev", base, head).changes if c.type == "aws:rds/cluster:Cluster"]
     assert cluster.replaced
     return cluster.hazards
 
 
+HALTED = "stops at the protected cluster"
+OFF = {"database": {"deletion_protection": False}}
+
+
 def test_replacing_a_deletion_protected_cluster_is_a_halted_replacement() -> None:
     # delete-first: the engine deletes the instances, then RDS refuses to delete the protected cluster
-    halted = [h for h in _cluster_change({}) if "stops at the protected cluster" in h]
+    halted = [h for h in _cluster_change({}) if HALTED in h]
     assert halted and "turn database.deletion_protection off in a deploy before" in halted[0]
-    assert not [h for h in _cluster_change({"database": {"deletion_protection": False}})
-                if "stops at the protected cluster" in h]
+
+
+def test_the_base_s_deletion_protection_decides_not_the_head_s() -> None:
+    # turning protection off in the same change does not help: the cluster RDS must delete is the base's
+    assert [h for h in _cluster_change(OFF) if HALTED in h]
+    # off in a deploy before (the base): the replacement goes through
+    assert not [h for h in _cluster_change(OFF, base_changes=OFF) if HALTED in h]
+    # the head turning it back on protects the replacement only, not the cluster being deleted
+    assert not [h for h in _cluster_change({"database": {"deletion_protection": True}}, base_changes=OFF)
+                if HALTED in h]

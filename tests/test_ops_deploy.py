@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -205,9 +206,13 @@ def test_rollout_in_progress_is_waited_for() -> None:
     assert [e for e in runner.log if e[0] == "sleep"] == [("sleep", 15)]
 
 
-def _replace(op: str, protected: bool) -> dict:
-    return {"op": op, "urn": CLUSTER_URN, "newState": {
-        "urn": CLUSTER_URN, "type": "aws:rds/cluster:Cluster", "inputs": {"deletionProtection": protected}}}
+def _replace(op: str, protected: bool, new_protected: bool | None = None, where: str = "inputs") -> dict:
+    """A replacement step: the old cluster's deletionProtection `protected` (in its `where`), the
+    replacement's `new_protected` (default: the same)."""
+    def state(value: bool, key: str) -> dict:
+        return {"urn": CLUSTER_URN, "type": "aws:rds/cluster:Cluster", key: {"deletionProtection": value}}
+    return {"op": op, "urn": CLUSTER_URN, "oldState": state(protected, where),
+            "newState": state(protected if new_protected is None else new_protected, "inputs")}
 
 
 def test_a_replacement_that_would_stop_halfway_is_refused_before_any_phase(dev: Plan) -> None:
@@ -228,4 +233,30 @@ def test_a_failed_preflight_preview_stops_the_deploy(dev: Plan) -> None:
     runner = FakeRunner(outputs=[DEPLOYED], codes={"pulumi preview": 255})
     with pytest.raises(DeployError, match="preflight preview failed"):
         deploy("dev", runner, dev)
+
+
+@pytest.mark.parametrize(("old", "new", "where", "refused"), [
+    (True, False, "inputs", True),    # the head turns it off in the same change: RDS still refuses the delete
+    (True, False, "outputs", True),   # the old state's outputs say it too
+    (False, True, "inputs", False),   # off before, on for the replacement: the old cluster deletes
+])
+def test_the_preflight_judges_the_old_cluster_s_deletion_protection(
+        dev: Plan, old: bool, new: bool, where: str, refused: bool) -> None:
+    runner = FakeRunner(outputs=[DEPLOYED], deployments=COMPLETED,
+                        preview={"steps": [_replace("replace", old, new, where)]})
+    if refused:
+        with pytest.raises(DeployError, match="stops at the protected cluster"):
+            deploy("dev", runner, dev)
+    else:
+        assert deploy("dev", runner, dev) == 0
+
+
+def test_a_failed_preflight_names_the_preview_s_error_diagnostics(dev: Plan) -> None:
+    preview = {"steps": [], "diagnostics": [
+        {"urn": CLUSTER_URN, "message": "policy violation: no public bucket\n", "severity": "error"},
+        {"message": "a warning only", "severity": "warning"}]}
+    runner = FakeRunner(outputs=[DEPLOYED], codes={"pulumi preview": 255}, preview=preview)
+    with pytest.raises(DeployError, match=rf"exit 255\): {re.escape(CLUSTER_URN)}: policy violation: no public bucket;") as e:
+        deploy("dev", runner, dev)
+    assert "a warning only" not in str(e.value)
 

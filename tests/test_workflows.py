@@ -251,6 +251,79 @@ def test_a_real_preview_runs_only_the_commit_a_maintainer_dispatched_on_main() -
         assert checkouts and all(s["with"]["ref"] == "${{ needs.stacks.outputs.sha }}" for s in checkouts)
 
 
+def _approval_step(preview: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    steps = _steps(preview["jobs"]["stacks"])
+    found = [(i, s) for i, s in enumerate(steps) if s.get("id") == "approval"]
+    assert len(found) == 1, "preview.yml's `stacks` job must hold the approval gate (id: approval)"
+    return found[0]
+
+
+def test_a_real_preview_needs_an_approval_by_neither_the_author_nor_the_dispatcher_first() -> None:
+    """Any write user may dispatch preview.yml for their own pull request: before the PR's code runs anywhere
+    (the `stacks` job runs ops.stacks from it; the token-holding jobs need `stacks`), the commit must carry an
+    APPROVED review by a third person, checked with the inputs passed through env only."""
+    preview = workflows()["preview.yml"]
+    index, gate = _approval_step(preview)
+    steps = _steps(preview["jobs"]["stacks"])
+    first_pr_code = min(i for i, s in enumerate(steps)
+                        if str(s.get("uses", "")).startswith(("actions/checkout@", "./")) or "python" in str(s.get("run")))
+    assert index < first_pr_code, "the gate must come before the pull request's code is checked out"
+    run = str(gate["run"])
+    assert "${{" not in run, "inputs reach the shell through env only (no template injection)"
+    assert gate["env"]["PR"] == "${{ steps.commit.outputs.pr }}" and gate["env"]["SHA"] == "${{ steps.commit.outputs.sha }}"
+    for needle in ('pulls/$PR/reviews', '"APPROVED"', ".commit_id == $sha", "$GITHUB_ACTOR", "$TRIGGERING_ACTOR"):
+        assert needle in run, needle
+    for job_name, job in preview["jobs"].items():
+        if job_name != "stacks" and ("secrets." in str(job) or "environment" in job):
+            needs = job.get("needs")
+            assert "stacks" in ([needs] if isinstance(needs, str) else needs or []), f"{job_name} skips the gate"
+
+
+def _run_gate(tmp_path: Path, reviews: list[dict[str, Any]], actor: str = "dispatcher",
+              again: str = "dispatcher") -> subprocess.CompletedProcess[str]:
+    """The gate's own shell with a fake `gh` answering the pull request (author `author`) and its reviews
+    (two pages, as `gh api --paginate` prints them)."""
+    pages = json.dumps(reviews[:1]) + json.dumps(reviews[1:])
+    (tmp_path / "pr.json").write_text(json.dumps({"user": {"login": "author"}}))
+    (tmp_path / "reviews.json").write_text(pages)
+    gh = tmp_path / "gh"
+    gh.write_text('#!/usr/bin/env bash\ncase "$*" in\n  *pulls/7/reviews*) cat "$FAKE/reviews.json";;\n'
+                  '  *"pulls/7 --jq .user.login"*) jq -r .user.login "$FAKE/pr.json";;\n  *) exit 9;;\nesac\n')
+    gh.chmod(0o755)
+    _, gate = _approval_step(workflows()["preview.yml"])
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "FAKE": str(tmp_path), "GITHUB_REPOSITORY": "acme/floyo-infra",
+           "PR": "7", "SHA": SHA_READ, "GITHUB_ACTOR": actor, "TRIGGERING_ACTOR": again}
+    return subprocess.run(["bash", "-e", "-c", str(gate["run"])], env=env, capture_output=True, text=True, check=False)
+
+
+SHA_READ = "a" * 40
+
+
+def _review(login: str, state: str = "APPROVED", commit: str = SHA_READ) -> dict[str, Any]:
+    return {"user": {"login": login}, "state": state, "commit_id": commit}
+
+
+@pytest.mark.skipif(not Path("/usr/bin/jq").exists() and not Path("/bin/jq").exists(), reason="needs jq (runners have it)")
+@pytest.mark.parametrize(("reviews", "actor", "again", "passes"), [
+    ([_review("carol")], "dispatcher", "dispatcher", True),
+    ([], "dispatcher", "dispatcher", False),
+    ([_review("author")], "dispatcher", "dispatcher", False),                 # the author's own
+    ([_review("carol")], "carol", "carol", False),                          # the dispatcher approved it
+    ([_review("carol")], "dispatcher", "carol", False),                     # re-run by the approver
+    ([_review("carol", commit="b" * 40)], "dispatcher", "dispatcher", False),  # another commit
+    ([_review("bob", "COMMENTED"), _review("carol"), _review("carol", "CHANGES_REQUESTED")],
+     "dispatcher", "dispatcher", False),                                    # withdrawn by a later review
+    ([_review("carol", "DISMISSED")], "dispatcher", "dispatcher", False),
+    ([_review("author"), _review("carol", "COMMENTED"), _review("dave")], "dispatcher", "dispatcher", True),
+])
+def test_the_approval_gate_admits_only_a_third_person_s_approval_of_the_commit(
+        tmp_path: Path, reviews: list[dict[str, Any]], actor: str, again: str, passes: bool) -> None:
+    result = _run_gate(tmp_path, reviews, actor, again)
+    assert (result.returncode == 0) == passes, (result.returncode, result.stdout, result.stderr)
+    if not passes:
+        assert "::error::no approval" in result.stdout, result.stdout + result.stderr
+
+
 def test_offline_check_is_posted_then_fails_on_mandatory_violations() -> None:
     job = workflows()["pr.yml"]["jobs"]["offline-diff"]
     steps = _steps(job)
