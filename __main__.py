@@ -45,7 +45,7 @@ from components.network import Network, NetworkArgs
 from components.origin_lock import OriginLock, OriginLockArgs
 from components.origin_lock_alarm import origin_lock_alarms
 from components.postgres import Postgres, PostgresArgs
-from components.redis import Redis, RedisArgs
+from components.redis import Redis, RedisArgs, legacy_secret_references
 from components.resilience import Resilience, ResilienceArgs, stop_alarm_keys
 from components.security_groups import SecurityGroupsArgs, TierSecurityGroups
 from components.slo import burn_alerts
@@ -106,6 +106,7 @@ backend_sidecars: list[pulumi.Input[dict[str, Any]]] = []
 
 # --- data tier -------------------------------------------------------------------------
 migration = migration_phase(settings)  # docs/tenant-isolation.md, Migration
+login_roles, resolve_login_roles = pulumi.deferred_output()  # declared below, by DatabaseObjects
 postgres = Postgres("db", PostgresArgs(
     settings=settings.database, context=ctx, subnet_ids=network.isolated_subnet_ids,
     database_security_group_id=groups.database.id, proxy_security_group_id=groups.proxy.id,
@@ -113,6 +114,7 @@ postgres = Postgres("db", PostgresArgs(
     protect=prod, backup_tag=aurora_backup_tag(settings.tier),
     iam_users=IAM_LOGINS,  # end-to-end IAM; password logins only while migrating (db_migration)
     logins=migration.secrets, proxy_logins=[login.username for login in migration.proxy_logins],
+    proxy_depends_on=login_roles if migration.proxy_after_roles else None,
 ))
 # The deploy reaches the writer through an SSM port forward via this host (README, Reaching the database).
 db_access = DbAccess("db-access", DbAccessArgs(
@@ -126,6 +128,7 @@ db_objects = DatabaseObjects("dbo", DatabaseObjectsArgs(
     depends_on=[postgres.writer, *db_access.path], read_credentials=not skip_preview_credentials(), protect=prod,
     login_passwords={user: postgres.logins[user].password for user in migration.password_users},
 ))
+resolve_login_roles(pulumi.Output.from_input(db_objects.login_roles))
 Tenants("tenants", TenantsArgs(  # per tenant its own IAM login, which can act as that tenant only
     tenants=settings.tenants, defaults=settings.tenant_defaults, database=db_objects.database_name,
     provider=db_objects.provider, tier=settings.tier,
@@ -175,7 +178,8 @@ backend = BackendService("backend", BackendServiceArgs(
     migrate_task_statements=[db_connect.migrate_statement], migrate_environment=db_connect.migrate_environment,
     migrate_secrets={"DATABASE_URL": postgres.logins[MIGRATOR].secret_arn.apply(lambda arn: f"{arn}:url::")}
     if migration.urls else {},
-    rollback_secrets=list(password_urls.values()) if migration.rollback_urls else [],
+    # the rollback target's secrets: the database URLs (`retire`), the cache's AUTH token (`legacy_auth_token`)
+    rollback_secrets=[*(password_urls.values() if migration.rollback_urls else ()), *legacy_secret_references(cache)],
 ))
 
 # --- edge --------------------------------------------------------------------------------

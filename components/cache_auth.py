@@ -7,11 +7,12 @@
 * Every user group must hold a user named `default` (API error `DefaultUserRequired`; CloudFormation
   AWS::ElastiCache::UserGroup, UserIds: "A user named default must be included"). The account's built-in
   `default` user is `on ~* +@all nopass`, so the group gets its own `default` (another user id) that is
-  switched off (`off`: nobody can authenticate as it) and may run nothing (`-@all`).
-* Users and the group use engine `redis`: a `valkey` user group may only hold users that authenticate
-  (password or IAM), which a password-less disabled `default` is not, and a Valkey cache accepts `redis`
-  user groups (ElastiCache guide, "Role-Based Access Control (RBAC)", limitations). `redis` also works for
-  `cache.engine = redis`, whose caches take `redis` groups only.
+  switched off (`off`: nobody can authenticate as it), may run nothing (`-@all`) and has a random password
+  nobody holds (see `DEFAULT_PASSWORD_LENGTH`).
+* Users and the group use engine `redis`: a Valkey cache accepts `redis` user groups (a `valkey` group may
+  only hold users that authenticate, password or IAM; ElastiCache guide, "Role-Based Access Control (RBAC)",
+  limitations). `redis` also works for `cache.engine = redis`, whose caches take `redis` groups only; and the
+  engine of a user group forces its replacement, so it stays `redis`.
 * Quotas per account and region: 1,000 users, 100 user groups, 100 users per group (same page); this stack
   uses 2 users and 1 group.
 """
@@ -23,6 +24,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 USER_ENGINE = "redis"
 """Engine of the users and the user group (see the module docstring)."""
@@ -33,6 +35,14 @@ CONFIG, DEBUG, MONITOR, ...), which an application cache never needs and an inje
 
 LEGACY_ACCESS = "on ~* +@all"
 """What the AUTH token allowed (the built-in `default` user's rights): kept only while migrating."""
+
+DEFAULT_PASSWORD_LENGTH = 64
+"""The disabled `default` user's random password (ElastiCache: 16-128 printable characters; letters and digits
+here, so none of the refused characters). Type `password`, not `no-password-required`: AWS reads a
+password-less user back as `no-password` (botocore's `AuthenticationType` enum: password | no-password | iam;
+the input enum `InputAuthenticationType` says no-password-required), and terraform-provider-aws
+`internal/service/elasticache/user.go` stores that type on read with no DiffSuppressFunc, so every run would
+diff. Stored only as a Pulumi secret (RandomPassword `result`), never in Secrets Manager or an env: nobody uses it."""
 
 DISABLED_ACCESS = "off -@all"
 """The group's `default` user: off (no connection can authenticate as it) and allowed no command."""
@@ -57,7 +67,8 @@ def cache_users(
 
     `legacy_token`: migration only (`cache.legacy_auth_token`): the group's `default` user takes the old AUTH
     token as its password with the old rights, so clients still sending `AUTH <token>` (which authenticates as
-    `default`) keep working while the backend moves to IAM; None (the normal case) disables `default`.
+    `default`) keep working while the backend moves to IAM; None (the normal case) disables `default` and gives
+    it a random password (RandomPassword `<name>-default-password`).
     """
     backend_name = f"{identifier}-backend"  # user ids: [a-zA-Z][a-zA-Z0-9-]*, unique per account and region
     backend = aws.elasticache.User(
@@ -67,15 +78,16 @@ def cache_users(
         authentication_mode=aws.elasticache.UserAuthenticationModeArgs(type="iam"),
         tags={"Name": backend_name}, opts=opts,
     )
-    default_mode: dict[str, Any] = (
-        {"type": "no-password-required"} if legacy_token is None
-        else {"type": "password", "passwords": [legacy_token]}
-    )
+    if legacy_token is None:  # a password nobody knows on a user that is `off` anyway: see DEFAULT_PASSWORD_LENGTH
+        password: pulumi.Input[str] = pulumi.Output.secret(random.RandomPassword(
+            f"{name}-default-password", length=DEFAULT_PASSWORD_LENGTH, special=False, opts=opts).result)
+    else:
+        password = legacy_token
     default = aws.elasticache.User(
         f"{name}-default-user",
         user_id=f"{identifier}-default", user_name="default",
         engine=USER_ENGINE, access_string=DISABLED_ACCESS if legacy_token is None else LEGACY_ACCESS,
-        authentication_mode=aws.elasticache.UserAuthenticationModeArgs(**default_mode),
+        authentication_mode=aws.elasticache.UserAuthenticationModeArgs(type="password", passwords=[password]),
         tags={"Name": f"{identifier}-default"}, opts=opts,
     )
     group = aws.elasticache.UserGroup(

@@ -113,6 +113,8 @@ class DatabaseObjects(pulumi.ComponentResource):
     provider: postgresql.Provider
     database: postgresql.Database
     database_name: pulumi.Output[str]
+    login_roles: list[postgresql.Role]
+    """The app's login roles: migrator, app_backend_rw, app_backend_ro."""
 
     def __init__(self, name: str, args: DatabaseObjectsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("floyo:data:DatabaseObjects", name, None, opts)
@@ -172,8 +174,8 @@ class DatabaseObjects(pulumi.ComponentResource):
             RO_GROUP: role("app-ro", RO_GROUP, login=False),
         }
         migrator = role("migrator", MIGRATOR, login=True)
-        role("backend-rw", BACKEND_RW, login=True, roles=[groups[RW_GROUP].name])
-        role("backend-ro", BACKEND_RO, login=True, roles=[groups[RO_GROUP].name])
+        self.login_roles = [migrator, role("backend-rw", BACKEND_RW, login=True, roles=[groups[RW_GROUP].name]),
+                            role("backend-ro", BACKEND_RO, login=True, roles=[groups[RO_GROUP].name])]
 
         def grant(key: str, grantee: pulumi.Input[str], object_type: str, privileges: list[str],
                   schema: str | None = None) -> None:

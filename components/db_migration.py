@@ -41,6 +41,11 @@ class MigrationPhase:
     """Task definitions reference the password URLs (`keep` only)."""
     rollback_urls: bool
     """The previous task definition references them, so the execution role may still read them (`retire`)."""
+    proxy_after_roles: bool
+    """The proxy waits for the app login roles (`retire`): they join `rds_iam` in the deploy that drops their
+    password `auths` from the proxy, and the proxy then logs them in by IAM, which fails until they are members.
+    Ordered by a deferred dependency (`Postgres` is declared before `DatabaseObjects`; no cycle: the roles use
+    neither the proxy nor its outputs)."""
 
     @property
     def password_users(self) -> tuple[str, ...]:
@@ -58,4 +63,5 @@ def migration_phase(settings: StackSettings) -> MigrationPhase:
         proxy_logins=(*kept, *gateway),
         urls=phase == "keep",
         rollback_urls=phase == "retire",
+        proxy_after_roles=phase == "retire",
     )

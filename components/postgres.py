@@ -72,6 +72,10 @@ class PostgresArgs:
     proxy_logins: Sequence[str] | None = None
     """Of `logins`, the usernames the proxy still logs in with their secret (its `auths`); the others only keep
     their secret (a migration's last step before deleting it). Default: all of `logins`."""
+    proxy_depends_on: pulumi.Input[Sequence[pulumi.Resource]] | None = None
+    """Resources the proxy waits for, possibly declared later (a `pulumi.deferred_output()`): in the migration's
+    `retire` deploy the app login roles, which must be in `rds_iam` before the proxy drops their password `auths`
+    (components/db_migration.py). Default none."""
     availability_zones: Sequence[pulumi.Input[str]] = ()
     """AZ of each subnet in `subnet_ids` (the network's pinned AZs); instances go round-robin over
     them. Taken from the subnets, never looked up per run, since an instance's AZ forces its
@@ -379,7 +383,7 @@ class Postgres(pulumi.ComponentResource):
             tags={"Name": identifier},
             # Fixed name, and new subnets force a new proxy: delete first (connections drop until the new
             # proxy is up, see README "Replacing the proxy"), else the create collides on the name.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=args.proxy_depends_on),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-proxy-pool",

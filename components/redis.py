@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,6 +40,9 @@ class RedisArgs:
     """KMS key of the slow-log and engine-log groups."""
     protect: bool = False
     """Pulumi `protect` on the replication group, and a final snapshot on delete. Default false; prod passes true."""
+    secret_recovery_days: int = 30
+    """Migration only: days the deleted AUTH-token secret can still be restored, 7-30. Default 30 (as declared
+    by the AUTH layout, so the kept secret is unchanged)."""
 
 
 class Redis(pulumi.ComponentResource):
@@ -62,6 +66,9 @@ class Redis(pulumi.ComponentResource):
     primary_endpoint: pulumi.Output[str]
     reader_endpoint: pulumi.Output[str]
     users: CacheUsers
+    legacy_secret_arn: pulumi.Output[str] | None
+    """Migration only (`cache.legacy_auth_token`): the AUTH layout's secret `cache-auth`, kept for the previous
+    task definition (the ECS rollback target), which reads `url` and `auth_token` from it; None otherwise."""
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("floyo:data:Redis", name, None, opts)
@@ -142,7 +149,48 @@ class Redis(pulumi.ComponentResource):
         )
         self.primary_endpoint = self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address
+        self.legacy_secret_arn = None if legacy_token is None else _legacy_token_secret(
+            name, stack, legacy_token, self.primary_endpoint, args, child)
         self.register_outputs({
             "primary_endpoint": self.primary_endpoint, "reader_endpoint": self.reader_endpoint,
             "user_group_id": self.users.user_group_id, "backend_user_arn": self.users.backend_user_arn,
         })
+
+
+def _legacy_token_secret(name: str, stack: str, token: pulumi.Output[str], host: pulumi.Input[str], args: RedisArgs,
+                         opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    """The AUTH layout's secret, declared exactly as that layout did (same URNs and inputs: kept, not replaced,
+    same value: the token still set on the group's `default` user), while `cache.legacy_auth_token` is set.
+
+    The previous task definition, ECS's rollback target during the migration deploy, takes `REDIS_URL` and
+    `REDIS_AUTH_TOKEN` from it through the service's execution role, and ECS cannot read a secret scheduled for
+    deletion. It goes in the deploy that removes the setting, whose rollback target no longer references it.
+    """
+    secret = aws.secretsmanager.Secret(
+        f"{name}-auth",
+        name_prefix=f"floyo/{stack}/cache/auth-",
+        description="ElastiCache AUTH token and TLS connection URL for the backend",
+        kms_key_id=args.key_arn,
+        recovery_window_in_days=args.secret_recovery_days,
+        opts=opts,
+    )
+    document = pulumi.Output.all(token, host).apply(lambda th: json.dumps({
+        "auth_token": th[0], "host": th[1], "port": PORT, "url": f"rediss://:{th[0]}@{th[1]}:{PORT}/0",
+    }))
+    aws.secretsmanager.SecretVersion(
+        f"{name}-auth", secret_id=secret.id, secret_string=pulumi.Output.secret(document), opts=opts,
+    )
+    return secret.arn
+
+
+LEGACY_SECRET_KEYS = {"REDIS_URL": "url", "REDIS_AUTH_TOKEN": "auth_token"}
+"""The AUTH layout's cache env -> the key of `cache-auth` it read."""
+
+
+def legacy_secret_references(cache: Redis) -> list[pulumi.Output[str]]:
+    """`<arn>:<key>::` of the AUTH layout's `REDIS_URL` and `REDIS_AUTH_TOKEN`, while the secret is kept (else
+    none): what the previous task definition reads, so the service's execution role keeps reading it."""
+    arn = cache.legacy_secret_arn
+    if arn is None:
+        return []
+    return [arn.apply(lambda a, key=key: f"{a}:{key}::") for key in LEGACY_SECRET_KEYS.values()]

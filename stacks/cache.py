@@ -72,8 +72,9 @@ class CacheSettings(Section):
     legacy_auth_token: bool = Field(
         default=False,
         description="Migration only, for a cache deployed with an AUTH token: the user group's `default` user keeps "
-        "that token as its password, so tasks still sending it keep connecting while the backend moves to IAM. "
-        "Set it for the one deploy that attaches the user group, then remove it "
+        "that token as its password, so tasks still sending it keep connecting while the backend moves to IAM, and "
+        "its secret `cache-auth` stays for the previous task definition (the ECS rollback target). "
+        "Set it for the one deploy that attaches the user group, then remove it (that deploy deletes the secret) "
         "(docs/tenant-isolation.md, \"The cache: ElastiCache IAM authentication\"). Default false.",
     )
 

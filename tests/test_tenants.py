@@ -138,7 +138,7 @@ def test_migration_deploy_1_keeps_every_password_login_the_running_tasks_use(sta
     for user, role in app_roles(plan).items():
         assert role.get("password") and "rds_iam" not in (role.get("roles") or []), user  # still a password login
     assert len(one_proxy(plan).inputs["auths"]) == 4
-    assert secret_env(plan) >= {"DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL", "REDIS_URL"}
+    assert secret_env(plan) >= {"DATABASE_URL", "DATABASE_READ_URL", "DATABASE_TENANT_URL"}
     assert secret_env(plan, "migrate", "backend-migrate") == {"DATABASE_URL"}
     assert {r.inputs["name"] for r in plan.of_type(ROLE)} >= {f"tenant_{t['slug']}" for t in TENANTS}
 
@@ -167,6 +167,29 @@ def test_each_migration_deploy_drops_no_schema_and_deletes_a_secret_only_when_un
     for diff, dropped in ((step2, []), (step3, ["tenants-gateway"])):
         assert [c.name for c in diff.changes if c.type in (SCHEMA, ROLE) and (c.kind == "remove" or c.replaced)] \
             == dropped
+
+
+def test_retire_orders_the_proxy_after_the_login_roles(stack: str) -> None:
+    """`retire` drops the app logins' password `auths` from the proxy, which then logs them in by IAM: that
+    only works once their roles are in `rds_iam`, so the proxy waits for the three roles, and nothing the roles
+    depend on waits for the proxy (no cycle). Other phases keep the proxy off the database objects."""
+    retire = phase_plan(stack, "retire", True)
+    proxy = one_proxy(retire)
+    roles = {r.urn: r.inputs["name"] for r in retire.of_type(ROLE)}
+    assert sorted(roles[d] for d in proxy.dependencies if d in roles) == sorted(APP_LOGINS)
+    assert all("rds_iam" in (app_roles(retire)[user].get("roles") or []) for user in APP_LOGINS)
+    by_urn = {r.urn: r for r in retire.resources}
+    seen, todo = set(), [urn for urn in roles if roles[urn] in APP_LOGINS]
+    while todo:  # everything the roles wait for, transitively: never the proxy
+        resource = by_urn.get(todo.pop())
+        if resource is None or resource.urn in seen:
+            continue
+        seen.add(resource.urn)
+        todo += [*resource.dependencies, *(u for urns in resource.property_dependencies.values() for u in urns),
+                 resource.parent]
+    assert proxy.urn not in seen
+    for other in (phase_plan(stack, "keep", True), tenant_plan(stack)):
+        assert not [d for d in one_proxy(other).dependencies if ":postgresql:" in d]
 
 
 def test_the_first_migration_deploy_needs_the_gateway() -> None:
