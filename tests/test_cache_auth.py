@@ -10,8 +10,11 @@ import pytest
 from ops.plan import Plan
 from stacks.errors import SettingsError
 from tests.planning import container_definitions, one, plan_with, settings_for, stack_plan, with_changes
+from tests.test_tenants import execution_reads, secret_env
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 USER = "aws:elasticache/user:User"
 USER_GROUP = "aws:elasticache/userGroup:UserGroup"
 
@@ -25,7 +28,7 @@ def _connect_statements(plan: Plan) -> list[dict[str, Any]]:
     for policy in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            if any(a in ("elasticache:Connect", "elasticache:*", "*") for a in actions):  # who may connect
+            if any(a in ("elasticache:Connect", "elasticache:*", "*") for a in actions):
                 found.append({**statement, "role_policy": policy.name})
     return found
 
@@ -54,7 +57,11 @@ def test_default_user_is_disabled(plan: Plan, stack: str) -> None:
     assert default["userId"] == f"floyo-{stack}-default"  # not the account's built-in `default` (on, nopass)
     assert default["accessString"].split()[0] == "off" and "-@all" in default["accessString"].split()
     assert "+@all" not in default["accessString"]
-    assert default["authenticationMode"] == {"type": "no-password-required"}
+    # `no-password-required` reads back as `no-password` (botocore AuthenticationType), a diff on every run:
+    # a random password nobody holds, on a user that is `off` anyway, as a Pulumi secret only.
+    assert default["authenticationMode"] == {"type": "password", "passwords": ["[secret]"]}
+    password = one(plan, "random:index/randomPassword:RandomPassword", "cache-default-password").inputs
+    assert 16 <= password["length"] <= 128 and password["special"] is False  # ElastiCache: 16-128 characters
 
 
 def test_no_auth_token_anywhere(plan: Plan) -> None:
@@ -62,8 +69,9 @@ def test_no_auth_token_anywhere(plan: Plan) -> None:
     assert "authToken" not in group and "authTokenWo" not in group
     assert group["authTokenUpdateStrategy"] == "DELETE"  # what moves an existing group from AUTH to RBAC
     assert group["transitEncryptionEnabled"] is True and group["transitEncryptionMode"] == "required"
-    assert not [p.name for p in plan.of_type("random:index/randomPassword:RandomPassword") if p.name.startswith("cache")]
-    assert not [s.name for s in plan.of_type("aws:secretsmanager/secret:Secret") if s.name.startswith("cache")]
+    assert [p.name for p in plan.of_type("random:index/randomPassword:RandomPassword") if p.name.startswith("cache")] \
+        == ["cache-default-password"]  # the disabled `default` user's, in no secret and no env
+    assert not [s.name for s in plan.of_type(SECRET) if s.name.startswith("cache")]
     app = container_definitions(plan)[0]
     secrets = {s["name"] for s in app["secrets"]}
     assert not [n for n in secrets if n.startswith("REDIS_")]
@@ -102,7 +110,7 @@ def test_legacy_token_kept_only_as_the_default_users_password() -> None:
     assert token.inputs["length"] == 64
     group = one(plan, GROUP).inputs
     assert "authToken" not in group and group["userGroupIds"] == ["floyo-dev"]
-    assert not [s.name for s in plan.of_type("aws:secretsmanager/secret:Secret") if s.name.startswith("cache")]
+    assert "cache-default-password" not in {p.name for p in plan.of_type("random:index/randomPassword:RandomPassword")}
 
 
 @pytest.mark.parametrize("version", ["6.2"])
@@ -151,8 +159,30 @@ def test_migration_deploy_2_changes_only_the_default_user_and_drops_the_old_toke
     group = changes.pop(("change", "cache-group"), None)  # prod: back to the maintenance window, no API call
     assert (group is None) == (stack != "prod")
     assert group is None or [p.path for p in group.properties] == ["applyImmediately"]
-    assert sorted(changes) == [("change", "cache-default-user"), ("remove", "cache-auth-token")]
-    assert not [c.name for c in diff.changes if c.dangerous and c.name != "cache-auth-token"]
+    # the old token's secret goes now, not in deploy 1: deploy 2's rollback target (deploy 1's task definition)
+    # references it no more, so the execution role stops reading it
+    # (the drift role stops reading the secret too)
+    assert sorted(changes) == [("add", "cache-default-password"), ("change", "backend-execution"),
+                               ("change", "cache-default-user"), ("change", "drift-reads"), ("remove", "cache-auth"),
+                               ("remove", "cache-auth-token")]
+    assert sorted(c.type for c in diff.of_kind("remove") if c.name == "cache-auth") == [SECRET, SECRET_VERSION]
+    assert not [c.name for c in diff.changes if c.dangerous and c.name not in ("cache-auth-token", "cache-auth")]
+    assert execution_reads(legacy) - execution_reads(final) == {one(legacy, SECRET, "cache-auth").outputs["arn"]}
+    assert not {"REDIS_URL", "REDIS_AUTH_TOKEN"} & secret_env(legacy)
+
+
+def test_migration_deploy_1_keeps_the_token_secret_for_the_rollback_target(stack: str) -> None:
+    """Deploy 1: the previous task definition (ECS's rollback target, and the tasks still running) reads
+    REDIS_URL and REDIS_AUTH_TOKEN from `cache-auth` through the service's execution role: the secret and its
+    version stay, declared as the AUTH layout did (same URNs and inputs), and the role keeps reading it."""
+    plan = plan_with(stack, {"cache": {"legacy_auth_token": True}})
+    secret = one(plan, SECRET, "cache-auth")
+    assert secret.inputs["namePrefix"] == f"floyo/{stack}/cache/auth-" and secret.inputs["recoveryWindowInDays"] == 30
+    assert secret.inputs["kmsKeyId"] == one(plan, GROUP).inputs["kmsKeyId"]  # the data key, as before
+    version = one(plan, SECRET_VERSION, "cache-auth")
+    assert version.inputs["secretString"] == "[secret]"
+    assert secret.outputs["arn"] in execution_reads(plan)
+    assert secret.outputs["arn"] not in execution_reads(plan_with(stack, {}))
 
 
 def test_policy_refuses_a_token_an_open_cache_and_an_open_default(plan: Plan) -> None:
