@@ -288,7 +288,9 @@ def _run_gate(tmp_path: Path, reviews: list[dict[str, Any]], actor: str = "dispa
     (tmp_path / "reviews.json").write_text(pages)
     gh = tmp_path / "gh"
     gh.write_text('#!/usr/bin/env bash\ncase "$*" in\n  *pulls/7/reviews*) cat "$FAKE/reviews.json";;\n'
-                  '  *"pulls/7 --jq .user.login"*) jq -r .user.login "$FAKE/pr.json";;\n  *) exit 9;;\nesac\n')
+                  '  *"pulls/7 --jq .user.login"*) jq -r .user.login "$FAKE/pr.json";;\n'
+                  '  *collaborators/mallory/permission*) echo read;;\n'  # a read-only user may approve, too
+                  '  *collaborators/*/permission*) echo write;;\n  *) exit 9;;\nesac\n')
     gh.chmod(0o755)
     _, gate = _approval_step(workflows()["preview.yml"])
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "FAKE": str(tmp_path), "GITHUB_REPOSITORY": "acme/floyo-infra",
@@ -299,8 +301,8 @@ def _run_gate(tmp_path: Path, reviews: list[dict[str, Any]], actor: str = "dispa
 SHA_READ = "a" * 40
 
 
-def _review(login: str, state: str = "APPROVED", commit: str = SHA_READ) -> dict[str, Any]:
-    return {"user": {"login": login}, "state": state, "commit_id": commit}
+def _review(login: str | None, state: str = "APPROVED", commit: str = SHA_READ, kind: str = "User") -> dict[str, Any]:
+    return {"user": None if login is None else {"login": login, "type": kind}, "state": state, "commit_id": commit}
 
 
 @pytest.mark.skipif(not Path("/usr/bin/jq").exists() and not Path("/bin/jq").exists(), reason="needs jq (runners have it)")
@@ -315,6 +317,10 @@ def _review(login: str, state: str = "APPROVED", commit: str = SHA_READ) -> dict
      "dispatcher", "dispatcher", False),                                    # withdrawn by a later review
     ([_review("carol", "DISMISSED")], "dispatcher", "dispatcher", False),
     ([_review("author"), _review("carol", "COMMENTED"), _review("dave")], "dispatcher", "dispatcher", True),
+    ([_review("mallory")], "dispatcher", "dispatcher", False),              # read access only
+    ([_review("mallory"), _review("carol")], "dispatcher", "dispatcher", True),
+    ([_review("github-actions[bot]", kind="Bot")], "dispatcher", "dispatcher", False),
+    ([_review(None)], "dispatcher", "dispatcher", False),                   # a deleted account
 ])
 def test_the_approval_gate_admits_only_a_third_person_s_approval_of_the_commit(
         tmp_path: Path, reviews: list[dict[str, Any]], actor: str, again: str, passes: bool) -> None:
