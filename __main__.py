@@ -299,10 +299,9 @@ pulumi.export("database_login_secret_arns", {user: login.secret_arn for user, lo
 pulumi.export("cache_primary_endpoint", cache.primary_endpoint)
 pulumi.export("cache_reader_endpoint", cache.reader_endpoint)
 pulumi.export("cache_user_group_id", cache.users.user_group_id)
-# what `python -m ops migrate` and `python -m ops canary-gate` read (`pulumi stack output --json`)
-pulumi.export("ecs_service_name", backend.service_name)
+# what `python -m ops migrate` and `python -m ops canary-gate` read (`pulumi stack output --json`), with
+# ecs_service_name and backend_log_group above
 pulumi.export("migrate_task_definition_arn", backend.migrate_task_definition.arn if backend.migrate_task_definition else None)
 pulumi.export("private_subnet_ids", network.private_subnet_ids)
 pulumi.export("service_security_group_id", groups.service.id)
-pulumi.export("backend_log_group", backend.log_group.name)
 pulumi.export("synthetics_canary_name", synthetic_check.canary_name if synthetic_check else None)

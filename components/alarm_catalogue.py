@@ -97,7 +97,11 @@ class AlarmSpec:
     threshold: float
     """In the unit of the metric or expression (converted from the setting)."""
     threshold_setting: str
-    """The `monitoring.thresholds` key the threshold comes from (for the README table)."""
+    """Where the threshold comes from, for the alerts table in docs/monitoring.md (`python -m ops alerts-table`):
+    a `monitoring.thresholds` key (`cache_cpu_percent`, shown as `thresholds.cache_cpu_percent`); a full settings
+    path when the setting lives elsewhere (`cdn.origin_lock.expiry_warning_days`, shown as written); or
+    `"(fixed)"` when no setting changes it because the value is fixed by what the metric means (a Route 53
+    health check's 1 = healthy, `HealthCheckStatus < 1`), shown as "fixed"."""
     threshold_text: str
     """The threshold as a human reads it, e.g. `1 %` or `2.5 s`."""
     evaluation_periods: int

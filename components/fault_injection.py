@@ -280,15 +280,19 @@ def fis_statements(args: FaultInjectionArgs) -> list[dict[str, Any]]:
         # ListTasks is authorised on container instances; the cluster condition narrows it to ours.
         {"Sid": "EcsListServiceTasks", "Effect": "Allow", "Action": "ecs:ListTasks", "Resource": "*",
          "Condition": {"ArnEquals": {"ecs:cluster": cluster_arn}}},
-        {"Sid": "AuroraFailover", "Effect": "Allow", "Action": ["rds:FailoverDBCluster", "rds:DescribeDBClusters"],
-         "Resource": args.db_cluster_arn},
+        {"Sid": "AuroraFailover", "Effect": "Allow", "Action": "rds:FailoverDBCluster", "Resource": args.db_cluster_arn},
+        # FIS resolves targets by tag and may list clusters and replication groups rather than describe ours by
+        # identifier (a list call is authorised on `cluster:*` / `replicationgroup:*`): read-only, this account
+        # and region only (docs/resilience.md, "What could not be verified").
+        {"Sid": "ResolveClustersAndCaches", "Effect": "Allow",
+         "Action": ["rds:DescribeDBClusters", "elasticache:DescribeReplicationGroups"],
+         "Resource": [_arn(ctx, "rds", "cluster:*"), _arn(ctx, "elasticache", "replicationgroup:*")]},
         # writerAvailabilityZoneIdentifiers: the writer's AZ is an instance attribute (DescribeDBInstances,
         # which AWSFaultInjectionSimulatorRDSAccess grants); read-only, on this account's and region's instances.
         {"Sid": "AuroraWriterZone", "Effect": "Allow", "Action": "rds:DescribeDBInstances",
          "Resource": _arn(ctx, "rds", "db:*")},
         {"Sid": "CacheAzPower", "Effect": "Allow",
-         "Action": ["elasticache:InterruptClusterAzPower", "elasticache:DescribeReplicationGroups"],
-         "Resource": args.cache_arn},
+         "Action": "elasticache:InterruptClusterAzPower", "Resource": args.cache_arn},
         # Every FIS managed policy grants it: FIS resolves targets through the Resource Groups Tagging API.
         {"Sid": "ResolveTargets", "Effect": "Allow", "Action": "tag:GetResources", "Resource": "*"},
         {"Sid": "NetworkDescribe", "Effect": "Allow",

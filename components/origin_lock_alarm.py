@@ -38,7 +38,9 @@ def origin_lock_alarms(*, certificate_arn: pulumi.Input[str], ca_certificate_arn
         description=f"The origin-pull CA {label} in the load balancer's trust bundle has fewer than {warning_days} "
         "days left. When it expires the load balancer refuses every certificate it signed, and pulumi-tls "
         "replaces it (and the client certificate it signed) at the next plan, all in one deploy. Check first: "
-        "run the rotation in docs/origin-lock.md to a new generation and retire this one.",
+        "run the rotation in docs/origin-lock.md to a new generation and retire this one. Act on the first "
+        "firing: in the CA's last hour the monitoring leaf has expired, and a deploy then re-issues it with a "
+        "fresh validity, which clears this alarm while the CA still expires.",
         metrics=(_days(arn),), **_common(warning_days))
         for label, arn in ca_certificate_arns.items()]
     return [client, *cas]

@@ -71,7 +71,8 @@ def alerts_table() -> str:
         limit = d.threshold_text if d.threshold_text == p.threshold_text else f"{d.threshold_text} / {p.threshold_text}"
         condition = (f"{SYMBOLS[d.comparison]} {limit} for {d.datapoints_to_alarm} of {d.evaluation_periods} "
                      f"× {d.period // 60} min")
-        setting = "fixed" if d.threshold_setting == "(fixed)" else f"`thresholds.{d.threshold_setting}`"
+        setting = ("fixed" if d.threshold_setting == "(fixed)" else f"`{d.threshold_setting}`"
+                   if "." in d.threshold_setting else f"`thresholds.{d.threshold_setting}`")
         severity = d.severity + (" (→ service down)" if d.service_down else "")
         lines.append(
             f"| `{_generic(d.key)}` | {d.tier} | {severity} | {_cell(condition)} | {setting} | "

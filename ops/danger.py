@@ -43,6 +43,11 @@ TRAFFIC: dict[str, str] = {
     "service keep forwarding to the old one (docs/releases.md, 'Replacing a target group')",
     "aws:lb/listenerRule:ListenerRule": "a listener rule: requests fall to the listener's default action until "
     "the new one exists, and the ECS service names the old rule (docs/releases.md, 'Replacing a target group')",
+    "cloudflare:index/authenticatedOriginPullsHostnameCertificate:AuthenticatedOriginPullsHostnameCertificate":
+    "the client certificate Cloudflare presents to the origin (docs/origin-lock.md): a new upload activates "
+    "asynchronously, and the associations move to it while it may still be pending, then the old one is deleted",
+    "cloudflare:index/authenticatedOriginPulls:AuthenticatedOriginPulls": "the per-hostname origin-pull "
+    "associations: while they are gone Cloudflare presents no certificate and the verifying origin refuses it",
 }
 """Types that carry user traffic: deleting or replacing one interrupts it."""
 
@@ -127,6 +132,24 @@ def removal(token: str, inputs: dict[str, Any], retained: bool, protected: bool)
     if protected:
         why += " (protected: `pulumi up` will refuse until `protect` is lifted)"
     return True, why
+
+
+REISSUED_UNDER_SAME_CA: dict[str, str] = {"tls:index/locallySignedCert:LocallySignedCert": "caCertPem"}
+"""Certificate types -> the input naming their CA. The origin lock re-issues a certificate only by rotating to a new
+generation (docs/origin-lock.md): a certificate replaced while its CA is kept (ORGANIZATION, CLIENT_USES,
+MONITOR_USES, RSA_BITS or a dns-name format changed in components/origin_pki.py) makes Cloudflare's upload be
+replaced create-before-delete and the associations move to a pending upload in the same deploy."""
+
+
+def reissued_under_same_ca(token: str, dependencies: dict[str, list[str]], replaced: set[str]) -> str | None:
+    """Why replacing a certificate of `token` is dangerous when none of the CAs its `dependencies` name is
+    `replaced` (None: not a CA-signed certificate, or its CA is replaced too: a new generation's start)."""
+    key = REISSUED_UNDER_SAME_CA.get(token)
+    sources = dependencies.get(key, []) if key else []
+    if not sources or any(src in replaced for src in sources):
+        return None
+    return ("re-issue under the same CA: rotate to a new generation instead (docs/origin-lock.md, rotation); "
+            "Cloudflare's upload is replaced and the associations move to it while it may still be pending")
 
 
 HALTED_REPLACEMENT: dict[str, tuple[str, str]] = {

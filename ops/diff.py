@@ -42,7 +42,7 @@ from typing import Any
 from ops.compare import PropertyChange, as_written, compare
 from ops.cost.delta import CostDelta, cost_delta
 from ops.cost.prices import PriceTableError
-from ops.danger import STATEFUL, TRAFFIC, halted_replacement, lost_safeties, removal
+from ops.danger import STATEFUL, TRAFFIC, halted_replacement, lost_safeties, reissued_under_same_ca, removal
 from ops.diff_render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
 from ops.forked import start_ops
 from ops.replacement import direct_replacements, rule_for
@@ -214,11 +214,16 @@ def _knock_on(new: Mapping[str, Any], old: Mapping[str, Any], gone: set[str],
     return found
 
 
-def _hazards(change: ResourceChange, was: Mapping[str, Any], res: Mapping[str, Any]) -> list[str]:
+def _hazards(change: ResourceChange, was: Mapping[str, Any], res: Mapping[str, Any],
+             replaced: set[str]) -> list[str]:
     hazards: list[str] = []
     what = STATEFUL.get(change.type) or TRAFFIC.get(change.type)
     if change.replaced and what:
         hazards.append(f"{change.replacement_reason()}: {what}")
+    reissued = reissued_under_same_ca(change.type, res.get("property_dependencies") or {}, replaced) \
+        if change.replaced else None
+    if reissued:
+        hazards.append(f"{change.replacement_reason()}: {reissued}")
     # the base's inputs: the cluster being replaced is the one RDS must delete (the head may turn it off)
     halted = halted_replacement(change.type, was.get("inputs", {})) if change.replaced else None
     if halted:
@@ -260,9 +265,10 @@ def diff_plans(stack: str, base: Mapping[str, Any] | None, head: Mapping[str, An
             changes[urn] = ResourceChange("change", urn, res["type"], res["name"], res["parent"], props, paths,
                                           protect=bool(res.get("protect")))
     _cascade(new, old, {u: c for u, c in changes.items() if c.replaced}, changes)
+    replaced = {u for u, c in changes.items() if c.replaced}
     for urn, change in changes.items():
         if change.kind == "change":
-            change.hazards = _hazards(change, old[urn], new[urn])
+            change.hazards = _hazards(change, old[urn], new[urn], replaced)
     for urn, res in old.items():
         if urn not in new:
             change = ResourceChange("remove", urn, res["type"], res["name"], res["parent"],

@@ -14,19 +14,30 @@ from functools import cache
 AURORA_POSTGRES_AS_OF = "2026-12-04"
 AURORA_POSTGRES_SOURCE = (
     "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_UpgradeDBInstance.PostgreSQL.UpgradeVersion.html "
-    "and https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Updates.html"
+    "and https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Updates.html; "
+    "17.7, 16.11, 15.15 and 14.20 from aws-cdk's AuroraPostgresEngineVersion (VER_17_7, VER_16_11, VER_15_15, "
+    "VER_14_20; packages/aws-cdk-lib/aws-rds/lib/cluster-engine.ts, changed 2026-10-20)"
 )
 AURORA_POSTGRES_VERSIONS: dict[str, tuple[str, ...]] = {
     "14": ("14.3", "14.4", "14.5", "14.6", "14.7", "14.8", "14.9", "14.10", "14.11", "14.12", "14.13", "14.15",
-           "14.17", "14.18", "14.19"),
-    "15": ("15.2", "15.3", "15.4", "15.5", "15.6", "15.7", "15.8", "15.10", "15.12", "15.13", "15.14"),
-    "16": ("16.1", "16.2", "16.3", "16.4", "16.6", "16.8", "16.9", "16.10"),
-    "17": ("17.4", "17.5", "17.6"),
+           "14.17", "14.18", "14.19", "14.20"),
+    "15": ("15.2", "15.3", "15.4", "15.5", "15.6", "15.7", "15.8", "15.10", "15.12", "15.13", "15.14", "15.15"),
+    "16": ("16.1", "16.2", "16.3", "16.4", "16.6", "16.8", "16.9", "16.10", "16.11"),
+    "17": ("17.4", "17.5", "17.6", "17.7"),
 }
 """Major -> the Aurora PostgreSQL minor versions AWS has released (`<major>.<minor>`), as of
 `AURORA_POSTGRES_AS_OF`, from `AURORA_POSTGRES_SOURCE` (Aurora skips some community minors, e.g. 16.5 and
 16.7). `aws rds describe-db-engine-versions --engine aurora-postgresql --query 'DBEngineVersions[].EngineVersion'`
 lists what a region offers today."""
+
+AURORA_POSTGRES_CHECK = "aws rds describe-db-engine-versions --engine aurora-postgresql"
+"""The command that says whether a version missing from the table exists (add it here if it does)."""
+
+
+def minor_number(version: str) -> int | None:
+    """`15.14` -> 14; None when `version` is not `<major>.<minor>` with a numeric minor."""
+    _, dot, minor = version.partition(".")
+    return int(minor) if dot and minor.isdigit() else None
 
 
 def aurora_postgres_family(version: str) -> str:

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from stacks.aws_facts import (
     AURORA_POSTGRES_AS_OF,
+    AURORA_POSTGRES_CHECK,
     AURORA_POSTGRES_SOURCE,
     AURORA_POSTGRES_VERSIONS,
     az_prefix,
     az_region,
     is_region,
+    minor_number,
     nearest_region,
     regions,
 )
@@ -185,10 +187,16 @@ def engine_version_exists(settings: StackSettings, ctx: Context) -> list[Problem
     known = AURORA_POSTGRES_VERSIONS.get(major, ())
     if version in known:
         return []
+    minor, newest = minor_number(version), max((minor_number(v) or 0 for v in known), default=None)
+    if minor is not None and newest is not None and minor > newest:
+        return [Problem(f"{PROJECT}:database.engine_version", repr(version),
+                        f"newer than {major}.{newest}, the newest {major}.x in stacks/aws_facts.py (as of "
+                        f"{AURORA_POSTGRES_AS_OF}); if AWS has released it, add it to stacks/aws_facts.py after "
+                        f"checking `{AURORA_POSTGRES_CHECK}`")]
     return [Problem(f"{PROJECT}:database.engine_version", repr(version),
                     f"not an Aurora PostgreSQL version ({', '.join(known) or 'majors ' + ', '.join(AURORA_POSTGRES_VERSIONS)}"
                     f"; as of {AURORA_POSTGRES_AS_OF}, from {AURORA_POSTGRES_SOURCE.split()[0]}); a newer release: add "
-                    "it to AURORA_POSTGRES_VERSIONS in stacks/aws_facts.py")]
+                    f"it to AURORA_POSTGRES_VERSIONS in stacks/aws_facts.py after checking `{AURORA_POSTGRES_CHECK}`")]
 
 
 def windows_apart(settings: StackSettings, ctx: Context) -> list[Problem]:

@@ -33,7 +33,11 @@ def refusal(stack: str, changes: dict[str, Any], config: dict[str, Any] | None =
     ("dev", {"network": {"availability_zone_ids": ["usw2-az1", "usw2-az2"]}}, {},
      "usw2-az1 (us-west-2), usw2-az2 (us-west-2) not in aws:region us-east-1"),
     ("dev", {"network": {"availability_zone_ids": ["use1-az1", "zzz9-az2"]}}, {}, "zzz9-az2 (no known region)"),
-    ("dev", {"database": {"engine_version": "15.9"}}, {}, "database.engine_version: got '15.9'; not an Aurora"),
+    ("dev", {"database": {"engine_version": "14.14"}}, {}, "database.engine_version: got '14.14'; not an Aurora"),
+    ("dev", {"database": {"engine_version": "15.16"}}, {},
+     "database.engine_version: got '15.16'; newer than 15.15, the newest 15.x in stacks/aws_facts.py"),
+    ("dev", {"database": {"engine_version": "14.99"}}, {}, "add it to stacks/aws_facts.py after checking "
+     "`aws rds describe-db-engine-versions --engine aurora-postgresql`"),
     ("dev", {"database": {"backup_window": "04:00-05:00", "maintenance_window": "sun:04:30-sun:05:30"}}, {},
      "database.backup_window: got '04:00-05:00'; overlaps database.maintenance_window"),
     ("dev", {"database": {"backup_window": "03:00-03:15"}}, {}, "RDS needs at least 30 minutes"),
@@ -97,6 +101,13 @@ def test_every_az_prefix_names_one_region_and_the_table_is_dated() -> None:
         "us-east-1", "ap-northeast-1", "eu-central-1", "us-gov-west-1")
     assert az_region("use1-bos1-az1") is None  # a Local Zone is not a region AZ
     assert "16.8" in AURORA_POSTGRES_VERSIONS["16"] and "16.7" not in AURORA_POSTGRES_VERSIONS["16"]
+    # the minors AWS released by Oct 2026 (aws-cdk AuroraPostgresEngineVersion VER_17_7 ... VER_14_20)
+    assert {"17.7", "16.11", "15.15", "14.20"} <= {v for vs in AURORA_POSTGRES_VERSIONS.values() for v in vs}
+
+
+def test_a_released_newer_minor_is_accepted_and_the_default_stays_15_14() -> None:
+    assert settings_for(with_changes("dev", {"database": {"engine_version": "15.15"}})).database.engine_version == "15.15"
+    assert settings_for(with_changes("dev")).database.engine_version == "15.14"
 
 
 @pytest.mark.parametrize(("expression", "problem"), [

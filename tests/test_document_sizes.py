@@ -45,8 +45,21 @@ def test_trust_policy_and_task_definition_and_dashboard_limits() -> None:
         {"widgets": [{"type": "metric", "properties": {"metrics": [["A", "B"]] * 500}}] * 6})})
     found = messages(check(role, task, board, policy=POLICY), POLICY)
     assert any("trust policy of" in m for m in found)
-    assert any("task definition t: container definitions of" in m and "65536" in m for m in found)
+    assert any("task definition t: " in m and "of them container definitions" in m and "65536" in m for m in found)
     assert any("dashboard ops: 3000 metrics" in m for m in found)
+
+
+def test_the_task_definitions_other_fields_count_against_64_kib() -> None:
+    """Container definitions just under 64 KiB, plus volumes that take it over: ECS refuses the whole document."""
+    containers = json.dumps([{"name": "app", "environment": [{"name": "V", "value": "x" * (64 * 1024 - 200)}]}])
+    assert len(containers.encode()) < 64 * 1024
+    volumes = [{"name": f"volume-{i:04d}", "hostPath": "/" + "v" * 30} for i in range(200)]
+    over = res("aws:ecs/taskDefinition:TaskDefinition", "t", {"containerDefinitions": containers, "volumes": volumes})
+    found = messages(check(over, policy=POLICY), POLICY)
+    assert len(found) == 1 and "task definition t: " in found[0]
+    alone = res("aws:ecs/taskDefinition:TaskDefinition", "t", {"containerDefinitions": containers,
+                                                               "tags": {"k": "v" * 250}})
+    assert not check(alone, policy=POLICY).findings  # tags are not part of the definition
 
 
 def test_the_planned_stacks_fit_every_document_limit() -> None:

@@ -20,6 +20,7 @@ from ops.alerts_table import PAGE, alerts_table, readme_section
 from ops.plan import Plan, plan_config
 from ops.stackfile import StackConfig
 from stacks import SettingsError
+from stacks.aws_metrics import ELASTICACHE_METRICS, ELASTICACHE_NAMESPACE
 from stacks.monitoring import TIER_DEFAULTS, AlarmThresholds
 from tests.planning import PREFIX, as_secure, container_definitions, one, plan_with, settings_for, with_changes
 
@@ -379,11 +380,39 @@ def test_postgres_alarms_one_replica_lag_per_reader(readers: list[str]) -> None:
     assert connections.expression == "100 * connections / 1000"
 
 
+def per_node_alarms(specs: list[AlarmSpec], members: list[str]) -> dict[str, list[str]]:
+    """Alarm key without its node index -> the node each of its alarms reads (catalogue convention: a per-node
+    key ends with `-<index>`); an alarm without an index must read every node (group-wide)."""
+    found: dict[str, list[str]] = {}
+    for spec in specs:
+        nodes = {str(m.dimensions.get("CacheClusterId")) for m in spec.metrics}
+        base, _, index = spec.key.rpartition("-")
+        if not index.isdigit():
+            assert nodes == set(members), spec.key
+            continue
+        assert nodes == {members[int(index)]}, spec.key
+        found.setdefault(base, []).append(members[int(index)])
+    return found
+
+
+@pytest.mark.parametrize("members", [["floyo-dev-cache-001"], ["c-001", "c-002", "c-003"]])
+def test_every_redis_alarm_reads_a_documented_metric_and_per_node_alarms_cover_each_node(members: list[str]) -> None:
+    """Derived from the catalogue and AWS's documented ElastiCache metrics (stacks/aws_metrics.py): a new
+    cache alarm is one catalogue entry, with no test to edit."""
+    specs = redis_alarms(thresholds("dev"), member_cluster_ids=members)
+    for spec in specs:
+        for metric in spec.metrics:
+            assert metric.namespace == ELASTICACHE_NAMESPACE and metric.name in ELASTICACHE_METRICS, (
+                spec.key, metric.name)
+    per_node = per_node_alarms(specs, members)
+    assert per_node  # the cache has per-node alarms at all
+    for key, nodes in per_node.items():
+        assert nodes == members, key  # once per node, in node order
+
+
 def test_redis_alarms_per_node_hit_rate_and_group_evictions() -> None:
     t = thresholds("dev")
     specs = redis_alarms(t, member_cluster_ids=["floyo-dev-cache-001", "floyo-dev-cache-002"])
-    per_node = {s.metrics[0].name for s in specs if len(s.metrics) == 1}
-    assert per_node == {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "CurrConnections", "ReplicationLag"}
     # per node since a group-wide rate would read 2 metrics per node, over CloudWatch's 10 at 5 replicas
     for index, member in enumerate(["floyo-dev-cache-001", "floyo-dev-cache-002"]):
         hit = next(s for s in specs if s.key == f"redis-hit-rate-low-{index}")
@@ -424,3 +453,7 @@ def test_composite_members_are_the_service_down_alarms() -> None:
 def test_readme_alert_table_is_current() -> None:
     readme = PAGE.read_text()
     assert readme_section(readme) == alerts_table().strip(), "run: python -m ops alerts-table --write"
+    table = alerts_table()
+    # threshold_setting: a thresholds key, a full settings path as written, or "(fixed)"
+    assert "`thresholds.cache_cpu_percent`" in table and "`cdn.origin_lock.expiry_warning_days`" in table
+    assert "thresholds.cdn." not in table and "| fixed |" in table

@@ -3,6 +3,7 @@ plans, the settings refused, the diff's traffic danger and the policies."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -214,6 +215,33 @@ def test_a_changed_client_validity_never_reissues_under_the_same_ca() -> None:
                "origin-lock-client-g2").inputs["validityPeriodHours"] == 400 * 24  # the next generation's
 
 
+def test_a_certificate_reissued_under_its_unchanged_ca_is_a_danger() -> None:
+    """A changed constant in components/origin_pki.py (CLIENT_USES, RSA_BITS...) re-issues a certificate while its
+    CA stays: the Cloudflare upload is replaced and the associations move to a pending one in the same deploy."""
+    base = stack_plan("prod").as_json()
+    head = copy.deepcopy(base)
+    for resource in head["resources"]:
+        if resource["type"] == SIGNED:
+            resource["inputs"]["allowedUses"] = [*resource["inputs"]["allowedUses"], "code_signing"]
+    diff = diff_plans("prod", base, head)
+    certs = [c for c in diff.changes if c.type == SIGNED]
+    assert {c.name for c in certs} == {"origin-lock-client-g1", "origin-lock-ca-g1-monitor"}
+    assert all(c.replaced and "re-issue under the same CA: rotate to a new generation instead" in c.danger_reason()
+               for c in certs)
+    upload = next(c for c in diff.changes if c.type == HOST_CERT)
+    assert upload.replaced and upload.dangerous  # the upload itself is traffic (ops/danger.py TRAFFIC)
+
+
+def test_a_new_ca_reissuing_its_certificates_is_not_the_same_ca_danger() -> None:
+    base = stack_plan("prod").as_json()
+    head = copy.deepcopy(base)
+    for resource in head["resources"]:
+        if resource["type"] == CA:
+            resource["inputs"]["validityPeriodHours"] += 1  # replace-forcing: the CA and what it signed are new
+    certs = [c for c in diff_plans("prod", base, head).changes if c.type == SIGNED]
+    assert certs and all(c.replaced and "same CA" not in c.danger_reason() for c in certs)
+
+
 def test_every_trusted_ca_has_an_expiry_alarm() -> None:
     plan = lock("prod", trusted_cas=["g1", "g2"], client_ca="g1")
     for label in ("g1", "g2"):
@@ -228,6 +256,7 @@ def test_every_trusted_ca_has_an_expiry_alarm() -> None:
         assert (alarm["metricName"], alarm["dimensions"], alarm["threshold"]) == (
             "DaysToExpiry", {"CertificateArn": acm.outputs["arn"]}, 45)
         assert alarm["alarmActions"][0].endswith("-ticket")
+        assert "Act on the first firing" in alarm["alarmDescription"]  # a deploy in the CA's last hour clears it
 
 
 def test_early_renewal_hours_is_no_replacement() -> None:

@@ -79,6 +79,17 @@ def test_role_is_scoped_to_this_stacks_resources(plan: Plan) -> None:
     by_sid = {s["Sid"]: s for s in statements}
     cluster = one(plan, "aws:rds/cluster:Cluster").outputs["arn"]
     assert by_sid["AuroraFailover"]["Resource"] == cluster
+    assert by_sid["CacheAzPower"]["Resource"] == one(plan, "aws:elasticache/replicationGroup:ReplicationGroup").outputs["arn"]
+    # FIS may list the tagged targets: the describes on every cluster and replication group, here only
+    region, account = cluster.split(":")[3:5]
+    resolve = by_sid["ResolveClustersAndCaches"]
+    assert set(resolve["Action"]) == {"rds:DescribeDBClusters", "elasticache:DescribeReplicationGroups"}
+    assert resolve["Resource"] == [f"arn:aws:rds:{region}:{account}:cluster:*",
+                                   f"arn:aws:elasticache:{region}:{account}:replicationgroup:*"]
+    granted = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not {a for a in granted if a.split(":")[1].startswith(("Describe", "List"))
+                and a.split(":")[0] in ("rds", "elasticache")} - {"rds:DescribeDBClusters", "rds:DescribeDBInstances",
+                                                                 "elasticache:DescribeReplicationGroups"}
     assert by_sid["NetworkEditFisAcl"]["Condition"] == {"StringEquals": {"ec2:ResourceTag/managedByFIS": "true"}}
     assert by_sid["EcsListServiceTasks"]["Condition"]["ArnEquals"]["ecs:cluster"].endswith(
         one(plan, "aws:ecs/cluster:Cluster").outputs["name"])

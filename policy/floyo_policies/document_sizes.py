@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
@@ -39,13 +39,31 @@ def _chars(document: Any) -> int | None:
     return len(json.dumps(doc, separators=(",", ":")))
 
 
+def _task_definition_bytes(props: Mapping[str, Any]) -> tuple[int, int]:
+    """(container definitions, whole task definition) in bytes: every field is measured (family, volumes, roles,
+    proxy and placement configuration as JSON), not only the container definitions. Tags are left out: they
+    are stored apart from the definition (RegisterTaskDefinition's `tags` are resource tags)."""
+    containers = props.get("containerDefinitions")
+    size = len(containers.encode()) if isinstance(containers, str) else 0
+    rest = {k: _plain(v) for k, v in props.items() if k not in ("containerDefinitions", "tags", "tagsAll")}
+    return size, size + len(json.dumps(rest, separators=(",", ":"), default=str).encode())
+
+
+def _plain(value: Any) -> Any:
+    """The policy SDK's read-only proxies as plain dicts and lists, for JSON."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _sizes(args: StackValidationArgs, report: ReportViolation) -> None:
     for task in of_type(args.resources, "aws:ecs/taskDefinition:TaskDefinition"):
-        containers = task.props.get("containerDefinitions")
-        size = len(containers.encode()) if isinstance(containers, str) else 0
+        containers, size = _task_definition_bytes(task.props)
         if size > TASK_DEFINITION_MAX_BYTES:
-            report(f"task definition {task.name}: container definitions of {size} bytes; ECS allows "
-                   f"{TASK_DEFINITION_MAX_BYTES} (64 KiB) for the whole task definition", task.urn)
+            report(f"task definition {task.name}: {size} bytes ({containers} of them container definitions); ECS "
+                   f"allows {TASK_DEFINITION_MAX_BYTES} (64 KiB) for the whole task definition", task.urn)
     for policy in of_type(args.resources, "aws:iam/policy:Policy"):
         chars = _chars(policy.props.get("policy"))
         if chars is not None and chars > MANAGED_POLICY_MAX:
