@@ -25,7 +25,8 @@ def _plan(args: argparse.Namespace) -> int:
         from ops.check import check_plan, summary
 
         print(tree(plan))
-        print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or root))))
+        print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or root)),
+                      details=not args.project))
     return 0
 
 

@@ -174,9 +174,11 @@ def check_stack(stack: str, stack_dir: Path | None = None) -> CheckResult:
     return check_plan(plan_config(config), config)
 
 
-def summary(result: CheckResult) -> str:
-    return (f"policy: {len(result.mandatory)} mandatory, {len(result.advisory)} advisory "
-            f"(python -m ops check {result.stack})")
+def summary(result: CheckResult, details: bool = True) -> str:
+    """One line of counts; `details` adds the command that lists them (the app's stacks only: `ops check`
+    reads the app project's stack files)."""
+    counts = f"policy: {len(result.mandatory)} mandatory, {len(result.advisory)} advisory"
+    return f"{counts} (python -m ops check {result.stack})" if details else counts
 
 
 def render(result: CheckResult, markdown: bool = False) -> str:
