@@ -291,3 +291,15 @@ def test_the_diff_shows_the_money_in_text_markdown_and_json() -> None:
     assert "db-reader-3: +$201.48/month" in render_text(diff)
     assert "| `db-reader-4` |" in render_markdown(diff) and "Cost: adds" in render_markdown(diff)
     assert diff.as_json()["cost"]["flagged"] and not diff.dangerous
+
+
+def test_database_insights_advanced_is_priced_per_vcpu_hour() -> None:
+    """Prod runs Database Insights in advanced mode: 3 db.r7g.large (2 vCPU each) x 730 h x $0.0125."""
+    from ops.cost.engine import DATABASE_INSIGHTS_VCPU_HOUR
+
+    prod = next(line for line in _estimate(stack_plan("prod")).lines if line.type == "aws:rds/cluster:Cluster")
+    dev = next(line for line in _estimate(stack_plan("dev")).lines if line.type == "aws:rds/cluster:Cluster")
+    assert "Database Insights advanced: 6 vCPU x 730 h" in prod.basis
+    assert "Database Insights" not in dev.basis  # standard mode is free
+    storage_and_io = 200 * 0.10 + 500 * 0.20  # prod's usage assumptions; plus the $0.40 master secret
+    assert round(prod.monthly_usd - storage_and_io - 0.40, 2) == round(6 * H * DATABASE_INSIGHTS_VCPU_HOUR, 2)

@@ -225,21 +225,46 @@ def _cluster_instance(res: Resource, ctx: Context) -> Priced:
     return hourly * _hours(ctx), f"{_hours(ctx):g} h x {_usd(round(hourly, 6))} ({klass}, {config})"
 
 
+DATABASE_INSIGHTS_VCPU_HOUR = 0.0125
+"""Database Insights in advanced mode, per vCPU-hour of the cluster's provisioned instances (per ACU-hour
+below for Serverless v2): https://aws.amazon.com/cloudwatch/pricing/ ("Database Insights"), 2026-12-04. Not a
+line of AWS's RDS offer file, so it lives here rather than in prices.json."""
+DATABASE_INSIGHTS_ACU_HOUR = 0.003125
+
+
+def _database_insights(res: Resource, ctx: Context) -> tuple[float, str]:
+    """The advanced mode's charge over the cluster's instances, with its basis; (0, "") in standard mode."""
+    if res.get("inputs", {}).get("databaseInsightsMode") != "advanced":
+        return 0.0, ""
+    vcpus, acu_hours = 0.0, 0.0
+    for i in ctx.of_type("aws:rds/clusterInstance:ClusterInstance"):
+        klass = str(i.get("inputs", {}).get("instanceClass", ""))
+        if klass == "db.serverless":
+            acu_hours += _acu_hours(res, ctx)[0]
+        else:
+            vcpus += ctx.prices.vcpu(klass) or 0
+    cost = vcpus * _hours(ctx) * DATABASE_INSIGHTS_VCPU_HOUR + acu_hours * DATABASE_INSIGHTS_ACU_HOUR
+    return cost, (f" + Database Insights advanced: {vcpus:g} vCPU x {_hours(ctx):g} h x "
+                  f"{_usd(DATABASE_INSIGHTS_VCPU_HOUR)}" + (f" + {acu_hours:g} ACU-h x {_usd(DATABASE_INSIGHTS_ACU_HOUR)}"
+                                                            if acu_hours else ""))
+
+
 def _cluster(res: Resource, ctx: Context) -> Priced:
     ins, p, u = res.get("inputs", {}), ctx.prices, ctx.usage
+    insights, insights_basis = _database_insights(res, ctx)
     # manage_master_user_password: RDS keeps the master password in a Secrets Manager secret of its own,
     # billed like any secret (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html)
     secret = p.usd("secret_month") if ins.get("manageMasterUserPassword") else 0.0
     secret_basis = f" + 1 RDS-managed master secret x {_usd(secret)}" if secret else ""
     if _io_optimized(res):
         price = p.usd("aurora_iopt_storage_gb_month")
-        return u.aurora_storage_gb * price + secret, (
+        return u.aurora_storage_gb * price + secret + insights, (
             f"{u.aurora_storage_gb:g} GB x {_usd(price)} (I/O-Optimized, usage: cost.usage.aurora_storage_gb)"
-            + secret_basis)
+            + secret_basis + insights_basis)
     storage, io = p.usd("aurora_storage_gb_month"), p.usd("aurora_io_million")
-    return (u.aurora_storage_gb * storage + u.aurora_io_millions * io + secret,
+    return (u.aurora_storage_gb * storage + u.aurora_io_millions * io + secret + insights,
             f"{u.aurora_storage_gb:g} GB x {_usd(storage)} + {u.aurora_io_millions:g} M I/O x {_usd(io)} "
-            "(usage: cost.usage.aurora_storage_gb, aurora_io_millions)" + secret_basis)
+            "(usage: cost.usage.aurora_storage_gb, aurora_io_millions)" + secret_basis + insights_basis)
 
 
 def _proxy(res: Resource, ctx: Context) -> Priced:
