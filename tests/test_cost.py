@@ -85,7 +85,8 @@ def test_nat_fargate_and_aurora_lines_match_a_hand_calculation() -> None:
     assert _line(prod, "net-nat-0", "natGateway") == pytest.approx(H * 0.045 + 500 / 3 * 0.045)  # 3 gateways share 500 GB
     assert _line(prod, "backend-service") == pytest.approx(3 * H * (1 * 0.04048 + 2 * 0.004445))  # 1 vCPU, 2 GB
     assert _line(prod, "db-writer") == pytest.approx(H * 0.276)
-    assert _line(prod, "db-cluster") == pytest.approx(200 * 0.10 + 500 * 0.20 + 0.40)  # + RDS-managed master secret
+    # + the RDS-managed master secret + Database Insights advanced (3 x db.r7g.large, 2 vCPU each, $0.0125/vCPU-h)
+    assert _line(prod, "db-cluster") == pytest.approx(200 * 0.10 + 500 * 0.20 + 0.40 + 6 * H * 0.0125)
     assert _line(prod, "db-proxy") == pytest.approx(3 * 2 * H * 0.015)  # 3 instances x 2 vCPU
     dev = _estimate(stack_plan("dev"))
     assert _line(dev, "net-nat-0", "natGateway") == pytest.approx(H * 0.045 + 50 * 0.045)
