@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+from tests.token_cursor import TokenCursor
+
 Sample = tuple[float, float]
 """(value, count)."""
 Series = Sequence[Sequence[Sample]]
@@ -148,25 +150,14 @@ def _binary(op: str, left: Expr, right: Expr) -> Expr:
     return lambda env: _arith(op, left(env), right(env))
 
 
-class _Parser:
+class _Parser(TokenCursor):
     """Recursive descent: or > and > comparison > additive > multiplicative > unary > primary."""
 
     LEVELS: tuple[tuple[str, ...], ...] = (("||",), ("&&",), (">", ">=", "<", "<=", "==", "!="), ("+", "-"),
                                            ("*", "/"))
 
     def __init__(self, text: str) -> None:
-        self.tokens = _tokens(text)
-        self.pos = 0
-
-    def peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self, expected: str | None = None) -> str:
-        token = self.peek()
-        if token is None or (expected is not None and token != expected):
-            raise ValueError(f"expected {expected!r}, got {token!r}")
-        self.pos += 1
-        return token
+        super().__init__(_tokens(text))
 
     def parse(self) -> Expr:
         expr = self.level(0)

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.token_cursor import TokenCursor
+
 _TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<num>\d+)|(?P<op>==|!=|\[\*\]|[(){},\[\]])|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))')
 
 
@@ -53,21 +55,10 @@ def _tokens(expression: str) -> list[str]:
     return out
 
 
-class _Parser:
+class _Parser(TokenCursor):
     def __init__(self, expression: str, request: Request) -> None:
-        self.tokens = _tokens(expression)
-        self.pos = 0
+        super().__init__(_tokens(expression))
         self.fields = request.fields()
-
-    def peek(self) -> str | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def take(self, expected: str | None = None) -> str:
-        token = self.peek()
-        if token is None or (expected is not None and token != expected):
-            raise ValueError(f"expected {expected!r}, got {token!r}")
-        self.pos += 1
-        return token
 
     def run(self) -> bool:
         result = self.or_expr()

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from botocore.credentials import Credentials
 
+from tests.doc_examples import load_example
+
 FAKE = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "session-token-example")
 
 
 def _example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "cache_token", Path(__file__).parent.parent / "docs" / "examples" / "cache_token.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example("cache_token")
 
 
 ENV = {"REDIS_AUTH": "iam", "REDIS_USER": "floyo-prod-backend", "REDIS_CACHE_NAME": "floyo-prod",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from types import ModuleType
 
 import psycopg
 import pytest
@@ -21,6 +22,7 @@ from psycopg import errors
 
 from ops.pgsql import Script, create_script, delete_script, ident
 from ops.plan import Plan
+from tests.doc_examples import load_example
 from tests.pg_server import SUPERUSER, Server, running_server
 from tests.planning import plan_with
 
@@ -227,16 +229,8 @@ def test_removal_keeps_data_and_drop_schema_removes_it(
         assert conn.execute("SELECT count(*) FROM acme.notes").fetchone()[0] >= 1  # type: ignore[index]
 
 
-def _example():  # docs/examples/tenant_db.py, the backend contract's code, imported as it is
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(
-        "tenant_db", Path(__file__).parent.parent / "docs" / "examples" / "tenant_db.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _example() -> ModuleType:  # docs/examples/tenant_db.py, the backend contract's code, imported as it is
+    return load_example("tenant_db")
 
 
 def test_backend_contract_example_connects_as_the_tenant(
