@@ -211,7 +211,7 @@ class LoadBalancer(pulumi.ComponentResource):
         )]
         # ECS rewrites the weights during every release: Pulumi must not put them back (unless
         # `backend.deployment.resend_load_balancers` asks for it once). A replaced target group would
-        # leave these rules forwarding to the old one: ops/danger.py flags every target group and rule
+        # leave these rules forwarding to the old one: ops/diff/danger.py flags every target group and rule
         # replacement, and docs/releases.md says what to do.
         owned = args.settings.deployment.ecs_owns_traffic_shift
         shifted = pulumi.ResourceOptions(parent=self, ignore_changes=["actions"] if owned else None)

@@ -213,7 +213,7 @@ class Postgres(pulumi.ComponentResource):
                 parent=self, protect=args.protect, depends_on=[log_group],
                 # AWS fills in three AZs itself; and the master password is RDS's to rotate.
                 ignore_changes=["availabilityZones", "masterPassword"],
-                # cluster_identifier is fixed: a replacement created first would collide on it (ops/danger.py
+                # cluster_identifier is fixed: a replacement created first would collide on it (ops/diff/danger.py
                 # still flags every replacement of the cluster; prod is protected on top)
                 delete_before_replace=True,
             ),

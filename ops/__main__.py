@@ -8,13 +8,13 @@ import os
 import sys
 from pathlib import Path
 
-from ops.render import tree
+from ops.plan.render import tree
 from ops.stackfile import ROOT, StackFileError, UnknownStackError, project_root, read_stack_config
 from stacks.errors import SettingsError
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from ops.plan import plan_stack
+    from ops.plan.planner import plan_stack
 
     root = ROOT / args.project if args.project else ROOT
     plan = plan_stack(args.stack, root=root, stack_dir=args.stack_dir)
@@ -22,7 +22,7 @@ def _plan(args: argparse.Namespace) -> int:
         json.dump(plan.as_json(), sys.stdout, indent=2, sort_keys=False)
         sys.stdout.write("\n")
     else:
-        from ops.check import check_plan, summary
+        from ops.plan.check import check_plan, summary
 
         print(tree(plan))
         print(summary(check_plan(plan, read_stack_config(args.stack, args.stack_dir or root)),
@@ -31,7 +31,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ops.diff import UnknownRevisionError, diff_against, render_markdown, render_text
+    from ops.diff.plans import UnknownRevisionError, diff_against, render_markdown, render_text
 
     try:
         diff = diff_against(args.stack, args.base)
@@ -56,14 +56,14 @@ def _cost(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
-    from ops.promote import promote
+    from ops.release.promote import promote
 
     return promote(args.source, args.target, stack_dir=args.stack_dir, dry_run=args.dry_run,
                    check_deployed=args.check_deployed)
 
 
 def _tenants(args: argparse.Namespace) -> int:
-    from ops.tenants import TenantsError, run
+    from ops.release.tenants import TenantsError, run
 
     try:
         lines = run(args.stack, args.action, args.slug, connection_limit=args.connection_limit,
@@ -77,8 +77,8 @@ def _tenants(args: argparse.Namespace) -> int:
 
 
 def _tunnel(args: argparse.Namespace) -> int:
-    from ops.shell import SubprocessRunner
-    from ops.tunnel import TunnelError, tunnel
+    from ops.deployed.shell import SubprocessRunner
+    from ops.deployed.tunnel import TunnelError, tunnel
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     try:
@@ -90,10 +90,10 @@ def _tunnel(args: argparse.Namespace) -> int:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    from ops.deploy import DeployError, deploy
-    from ops.plan import plan_stack
-    from ops.shell import SubprocessRunner
-    from ops.tunnel import TunnelError
+    from ops.deployed.shell import SubprocessRunner
+    from ops.deployed.tunnel import TunnelError
+    from ops.plan.planner import plan_stack
+    from ops.release.deploy import DeployError, deploy
 
     try:
         return deploy(args.stack, SubprocessRunner(), plan_stack(args.stack, stack_dir=args.stack_dir),
@@ -107,8 +107,8 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _policy_venv(args: argparse.Namespace) -> int:
-    from ops.policy_venv import PolicyVenvError, ensure
-    from ops.shell import SubprocessRunner
+    from ops.deployed.shell import SubprocessRunner
+    from ops.release.policy_venv import PolicyVenvError, ensure
 
     try:
         print(ensure(SubprocessRunner()))
@@ -119,43 +119,43 @@ def _policy_venv(args: argparse.Namespace) -> int:
 
 
 def _lint_workflows(args: argparse.Namespace) -> int:
-    from ops.lint import lint_workflows
+    from ops.ci.lint import lint_workflows
 
     return lint_workflows(args.directory)
 
 def _migrate(args: argparse.Namespace) -> int:
-    from ops.migrate import migrate
+    from ops.release.migrate import migrate
 
     return migrate(args.stack, timeout_seconds=args.timeout)
 
 
 def _canary_gate(args: argparse.Namespace) -> int:
-    from ops.canary_gate import canary_gate
+    from ops.release.canary_gate import canary_gate
 
     return canary_gate(args.stack, runs=args.runs, timeout_seconds=args.timeout)
 
 
 def _drill(args: argparse.Namespace) -> int:
-    from ops.drill import drill
+    from ops.deployed.drill import drill
 
     return drill(args.stack, args.experiment, allow_prod=args.allow_prod, dry_run=args.dry_run,
                  report_path=args.report, stack_dir=args.stack_dir)
 
 
 def _readers(args: argparse.Namespace) -> int:
-    from ops.readers import readers
+    from ops.deployed.readers import readers
 
     return readers(args.stack, args.action, dry_run=args.dry_run, stack_dir=args.stack_dir)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ops.check import main_check
+    from ops.plan.check import main_check
 
     return main_check(args.stack, args.json, args.format, args.stack_dir)
 
 
 def _alerts_table(args: argparse.Namespace) -> int:
-    from ops.alerts_table import alerts_table, write_readme
+    from ops.docs.alerts_table import alerts_table, write_readme
 
     if args.write:
         write_readme()
@@ -165,14 +165,14 @@ def _alerts_table(args: argparse.Namespace) -> int:
 
 
 def _slo(args: argparse.Namespace) -> int:
-    from ops.slo import main_slo
+    from ops.docs.slo import main_slo
 
     return main_slo(args.stack, args.stack_dir)
 
 
 def _architecture(args: argparse.Namespace) -> int:
-    from ops.architecture import mermaid, write
-    from ops.plan import plan_stack
+    from ops.docs.architecture import mermaid, write
+    from ops.plan.planner import plan_stack
 
     plan = plan_stack(args.stack).as_json()
     if args.write:
@@ -186,11 +186,11 @@ def _architecture(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["stacks"]:
-        from ops.stacks import main as stacks_main
+        from ops.ci.stacks import main as stacks_main
 
         return stacks_main(argv[1:])
     if argv[:1] == ["bootstrap"]:
-        from ops.bootstrap import main as bootstrap_main
+        from ops.ci.bootstrap import main as bootstrap_main
 
         return bootstrap_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="read Pulumi.<stack>.yaml from this directory (default: the project)")
     plan.set_defaults(run=_plan)
 
-    from ops.diff_render import DEFAULT_MAX_CHARS
+    from ops.diff.render import DEFAULT_MAX_CHARS
 
     diff = commands.add_parser("diff", help="offline diff of a stack between a git revision and the working tree")
     diff.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
@@ -270,9 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     deploy.add_argument("--stack-dir", type=Path, default=None, help="read Pulumi.<stack>.yaml from this directory")
     deploy.set_defaults(run=_deploy)
 
-    # listed for --help; `main` hands `bootstrap ...` to ops.bootstrap before parsing (its own options)
+    # listed for --help; `main` hands `bootstrap ...` to ops.ci.bootstrap before parsing (its own options)
     commands.add_parser("bootstrap", help="print the one-time CLI sequence: GitHub OIDC provider, roles, variables")
-    # listed for --help; `main` hands `stacks ...` to ops.stacks before parsing (its own options)
+    # listed for --help; `main` hands `stacks ...` to ops.ci.stacks before parsing (its own options)
     commands.add_parser("stacks", help="the stacks (from Pulumi.*.yaml), dev first: the workflows' matrices")
 
     venv = commands.add_parser(

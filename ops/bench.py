@@ -59,7 +59,7 @@ def _child_plan(stack: str, tenants: int | None, preload: list[str]) -> dict[str
     for module in preload:
         hasattr(importlib.import_module(module), "_touch")  # any attribute access executes a lazy module
     submodules = time.perf_counter()
-    from ops.plan import plan_config
+    from ops.plan.planner import plan_config
     from ops.stackfile import read_stack_config
 
     plan = plan_config(read_stack_config(stack) if tenants is None else _tenant_config(stack, tenants))
@@ -75,7 +75,7 @@ def _child_floor(count: int, region: str, typed: bool = False) -> dict[str, Any]
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    from ops.plan import Plan, mock_runtime
+    from ops.plan.planner import Plan, mock_runtime
 
     plan = Plan("floyo-infra", "floor")
     def program() -> None:
@@ -106,8 +106,8 @@ def _tenant_config(stack: str, tenants: int) -> Any:
 
 def _child_tenant_diff(stack: str, tenants: int) -> dict[str, Any]:
     """Plan N and N+1 tenants in one process, then time only the comparison and its rendering."""
-    from ops.diff import diff_plans, render_text
-    from ops.plan import plan_config
+    from ops.diff.plans import diff_plans, render_text
+    from ops.plan.planner import plan_config
 
     base = plan_config(_tenant_config(stack, tenants)).as_json()
     head = plan_config(_tenant_config(stack, tenants + 1)).as_json()
@@ -167,7 +167,7 @@ def _print_suite(label: str, suite: dict[str, Any]) -> None:
 
 def _baseline_suite(rev: str) -> dict[str, Any]:
     """The suite at git revision `rev`, in a temporary worktree (same interpreter and node tools)."""
-    from ops.diff import worktree_at
+    from ops.diff.plans import worktree_at
     from ops.stackfile import ROOT
 
     with worktree_at(rev) as tree:

@@ -4,7 +4,7 @@ import tempfile
 
 import pytest
 
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from tests.planning import CACHE_ENV, stack_plan
 
 STACKS = ["dev", "prod"]

@@ -1,4 +1,4 @@
-"""A scripted stand-in for `ops.shell.SubprocessRunner`: records every command, answers from a script."""
+"""A scripted stand-in for `ops.deployed.shell.SubprocessRunner`: records every command, answers from a script."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ops.shell import Completed
+from ops.deployed.shell import Completed
 
 TOOLS = ("pulumi", "aws", "session-manager-plugin")
 

@@ -6,7 +6,7 @@ working directory and environment, and the `ops` code found in `cwd` (a scratch 
 copy, say). What it skips is the seconds a new interpreter spends importing the Pulumi SDKs: each
 child is forked from a server process (multiprocessing's forkserver, one per test worker) that
 imported the SDKs once and never runs a program itself, and it runs the command through the same
-`ops.forked.become_ops_in` that `ops diff` uses for its base revision.
+`ops.diff.forked.become_ops_in` that `ops diff` uses for its base revision.
 
 tests/test_cli.py keeps one run through a real `python -m ops` interpreter, so the entry point
 itself stays covered.
@@ -24,7 +24,7 @@ from functools import cache
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
-from ops.forked import become_ops_in
+from ops.diff.forked import become_ops_in
 from ops.stackfile import ROOT
 
 _server_failed: list[str] = []

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ops.plan import Plan, PlannedResource, plan_config, project_name
+from ops.plan.planner import Plan, PlannedResource, plan_config, project_name
 from ops.stackfile import ROOT, StackConfig, read_stack_config
 from stacks import StackSettings, load_settings
 from stacks.profiles import deep_merge

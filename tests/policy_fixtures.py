@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ops.check import CheckResult, run_policies
-from ops.plan import Plan, PlannedResource
+from ops.plan.check import CheckResult, run_policies
+from ops.plan.planner import Plan, PlannedResource
 from policy.floyo_policies import POLICIES, PackConfig, config_override
 
 ACCOUNT = "123456789012"

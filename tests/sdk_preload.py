@@ -22,7 +22,7 @@ def warm_up() -> bool:
     interpreters instead."""
     import asyncio
 
-    from ops.plan import plan_config
+    from ops.plan.planner import plan_config
     from ops.stackfile import read_stack_config
 
     try:
@@ -42,4 +42,4 @@ for _name in OTHER_COMMANDS:
 WARM = warm_up()
 if not WARM:  # a fork would copy a process whose other threads are gone: refuse to serve it
     raise RuntimeError(f"the fork server still runs {threading.active_count()} threads after its warm-up plan")
-# the warm-up was this process's first plan: it froze the heap (ops.plan.mock_runtime), children inherit that
+# the warm-up was this process's first plan: it froze the heap (ops.plan.planner.mock_runtime), children inherit that

@@ -12,8 +12,8 @@ from components.account_alerts import IAM_POLICY_CHANGES
 from components.alerting import PUBLISHERS
 from components.guardduty_agent import AGENT_REPOSITORY
 from components.log_data_protection import PERSONAL_DATA
-from ops.mocks import ACCOUNT_ID, FloyoMocks, baseline_outputs
-from ops.plan import Plan, plan_config
+from ops.plan.mocks import ACCOUNT_ID, FloyoMocks, baseline_outputs
+from ops.plan.planner import Plan, plan_config
 from stacks.account import aurora_backup_tag, baseline_stack_reference
 from stacks.errors import SettingsError
 from tests.planning import one, settings_for, with_changes

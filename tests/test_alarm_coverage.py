@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ops.plan import Plan, PlannedResource
+from ops.plan.planner import Plan, PlannedResource
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 

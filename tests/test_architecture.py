@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ops.architecture import TARGETS, block, committed, mermaid
+from ops.docs.architecture import TARGETS, block, committed, mermaid
 from ops.stackfile import ROOT
 from tests.planning import stack_plan
 

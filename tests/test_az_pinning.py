@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from ops.mocks import FloyoMocks
-from ops.plan import Plan, plan_config
+from ops.plan.mocks import FloyoMocks
+from ops.plan.planner import Plan, plan_config
 from tests.planning import settings_for, with_changes
 
 AZ_LOOKUP = "aws:index/getAvailabilityZones:getAvailabilityZones"

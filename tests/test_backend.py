@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ops.plan import Plan, PlannedResource
+from ops.plan.planner import Plan, PlannedResource
 from tests.planning import planned, stack_plan, with_changes
 from tests.test_baseline import BASELINE, STACK, _plan
 

@@ -13,8 +13,8 @@ from components.backups import REPORTS_PREFIX
 from components.config_recorder import CONFORMANCE_RULES
 from components.threat_detection import DISABLED_CONTROLS, GUARDDUTY_FEATURES, STANDARDS
 from ops.__main__ import main
-from ops.mocks import ACCOUNT_ID, baseline_outputs
-from ops.plan import Plan, PlannedResource
+from ops.plan.mocks import ACCOUNT_ID, baseline_outputs
+from ops.plan.planner import Plan, PlannedResource
 from ops.stackfile import ROOT, StackConfig
 from stacks.account import AURORA_BACKUP_TAG
 from stacks.baseline import BASELINE_PROJECT, load_baseline_settings

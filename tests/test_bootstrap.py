@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from components.drift_access import drift_role_name
-from ops import main_ruleset
-from ops.bootstrap import roles, script
-from ops.environments import ENVIRONMENTS
+from ops.ci import main_ruleset
+from ops.ci.bootstrap import roles, script
+from ops.ci.environments import ENVIRONMENTS
 from ops.stackfile import ROOT
 from tests.planning import one, stack_plan
 from tests.test_workflows import workflows

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from stacks.errors import SettingsError
 from tests.planning import container_definitions, one, plan_with, settings_for, stack_plan, with_changes
 from tests.test_tenants import execution_reads, secret_env
@@ -133,8 +133,8 @@ def test_policy_pack_refuses_connect_on_star(plan: Plan) -> None:
 
 
 def test_user_and_group_replacement_and_danger_entries() -> None:
-    from ops.danger import removal
-    from ops.replacement import direct_replacements
+    from ops.diff.danger import removal
+    from ops.diff.replacement import direct_replacements
 
     user, group = USER, USER_GROUP
     assert direct_replacements(user, {"userId": "a"}, {"userId": "b"}, ["userId"]) == ["userId"]
@@ -150,7 +150,7 @@ def test_user_and_group_replacement_and_danger_entries() -> None:
 def test_migration_deploy_2_changes_only_the_default_user_and_drops_the_old_token(stack: str) -> None:
     """Deploy 1 (`legacy_auth_token`) -> deploy 2: `default` is disabled in place, the token's RandomPassword goes;
     the cache, its users and group are neither replaced nor deleted."""
-    from ops.diff import diff_plans
+    from ops.diff.plans import diff_plans
 
     legacy, final = plan_with(stack, {"cache": {"legacy_auth_token": True}}), plan_with(stack, {})
     diff = diff_plans(stack, legacy.as_json(), final.as_json())

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ops.check import run_policies
 from ops.cost import estimate_plan
 from ops.cost.coverage import FREE, USAGE_ONLY
 from ops.cost.delta import compare_estimates, markdown_lines, text_lines
 from ops.cost.engine import PRICERS, SPECIAL, Estimate
 from ops.cost.prices import STALE_AFTER_DAYS, TABLE, PriceTableError, prices_for, table_date
-from ops.plan import Plan
+from ops.plan.check import run_policies
+from ops.plan.planner import Plan
 from ops.stackfile import ROOT
 from policy.floyo_policies.budget import budget_covers_estimate, budget_gate
 from stacks.budget import committed_estimate
@@ -188,7 +188,7 @@ def test_budget_policy_passes_the_default_and_reports_a_budget_below_the_estimat
 def _gate(level: str, plan: Plan, directory: Path) -> list[str]:
     from pulumi_policy import StackValidationArgs
 
-    from ops.check import stack_resources
+    from ops.plan.check import stack_resources
 
     found: list[str] = []
     budget_gate(level, directory)(StackValidationArgs(stack_resources(plan), {}),
@@ -272,7 +272,7 @@ def test_a_stack_without_a_committed_estimate_gets_the_fallback_and_the_policy_s
     assert monthly_budget("dev", settings) == round(committed_estimate("dev").total_monthly_usd * 1.3, 2)  # type: ignore[union-attr]
     from pulumi_policy import StackValidationArgs
 
-    from ops.check import stack_resources
+    from ops.plan.check import stack_resources
 
     found: list[str] = []
     budget_gate("advisory", tmp_path)(StackValidationArgs(stack_resources(stack_plan("dev")), {}),
@@ -282,8 +282,8 @@ def test_a_stack_without_a_committed_estimate_gets_the_fallback_and_the_policy_s
 
 def test_the_diff_shows_the_money_in_text_markdown_and_json() -> None:
     from ops.cost.delta import cost_delta
-    from ops.diff import diff_plans
-    from ops.diff_render import render_markdown, render_text
+    from ops.diff.plans import diff_plans
+    from ops.diff.render import render_markdown, render_text
 
     base = stack_plan("prod").as_json()
     head = plan_with("prod", {"database": {"reader_count": 4}}).as_json()

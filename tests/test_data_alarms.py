@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.alarm_catalogue import redis_alarms
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from stacks.monitoring import TIER_DEFAULTS, AlarmThresholds
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from tests.planning import container_definitions, one, settings_for, with_changes
 
 ROLE = "postgresql:index/role:Role"
@@ -102,7 +102,7 @@ def test_login_secrets_encrypted_and_recoverable(plan: Plan) -> None:
 
 
 def test_no_secret_value_in_plan_or_outputs(plan: Plan) -> None:
-    from ops.mocks import FloyoMocks
+    from ops.plan.mocks import FloyoMocks
 
     text = json.dumps(plan.as_json())
     # What the mocks answered for generated passwords and the master secret: none may leak.

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 import pytest
 
-import ops.plan
-from ops.mocks import FloyoMocks
-from ops.plan import Plan, PlannedResource
+import ops.plan.planner
+from ops.plan.mocks import FloyoMocks
+from ops.plan.planner import Plan, PlannedResource
 from tests.planning import one, plan_with, settings_for, with_changes
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -131,13 +131,13 @@ class RecordingMocks(FloyoMocks):
 
 @pytest.mark.parametrize("skip", [False, True])
 def test_previews_may_leave_the_master_secret_unread(monkeypatch: pytest.MonkeyPatch, skip: bool) -> None:
-    monkeypatch.setattr(ops.plan, "FloyoMocks", RecordingMocks)
+    monkeypatch.setattr(ops.plan.planner, "FloyoMocks", RecordingMocks)
     RecordingMocks.calls = []
     if skip:
         monkeypatch.setenv("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS", "1")
     else:
         monkeypatch.delenv("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS", raising=False)
-    plan = ops.plan.plan_config(with_changes("dev"))  # planned now, not from the test run's plan cache
+    plan = ops.plan.planner.plan_config(with_changes("dev"))  # planned now, not from the test run's plan cache
     read = "aws:secretsmanager/getSecretVersion:getSecretVersion" in RecordingMocks.calls
     assert read is not skip
     for provider in plan.of_type(PROVIDER):  # still secret, and the preview still plans every object

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.diff import GITHUB_COMMENT_LIMIT, MARKER, compare, diff_plans, render_markdown, render_text
+from ops.diff.plans import GITHUB_COMMENT_LIMIT, MARKER, compare, diff_plans, render_markdown, render_text
 from ops.stackfile import ROOT
 from tests.ops_cli import run_ops
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from ops.compare import as_written
-from ops.diff import Diff, ResourceChange, diff_plans, render_text
+from ops.diff.compare import as_written
+from ops.diff.plans import Diff, ResourceChange, diff_plans, render_text
 from tests.planning import plan_with, stack_plan
 
 NEW_CIDR = "10.42.0.0/16"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ops.config_reference import PAGE, page, reference
+from ops.docs.config_reference import PAGE, page, reference
 from ops.stackfile import ROOT
 
 
 def test_config_reference_is_current() -> None:
-    assert PAGE.read_text() == page(), "run: python -m ops.config_reference --write"
+    assert PAGE.read_text() == page(), "run: python -m ops.docs.config_reference --write"
 
 
 def test_list_defaults_are_their_values() -> None:

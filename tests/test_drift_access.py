@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.drift_access import drift_statements
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from tests.planning import one, plan_with, stack_plan
 
 SECRET = "aws:secretsmanager/secret:Secret"

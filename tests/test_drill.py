@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ops.drill import Clock, DrillClients, DrillError, render, run_drill
+from ops.deployed.drill import Clock, DrillClients, DrillError, render, run_drill
 
 STACK = "dev"
 TEMPLATE = "EXT123abc"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ops.mocks import CLOUDFLARE_IPV4
-from ops.plan import Plan
+from ops.plan.mocks import CLOUDFLARE_IPV4
+from ops.plan.planner import Plan
 from ops.stackfile import read_stack_config
 from stacks import SettingsError
 from stacks.cdn import CdnSettings

@@ -1,4 +1,4 @@
-"""The GitHub environments (ops/environments.py): every token reaches what its jobs' programs read, the
+"""The GitHub environments (ops/ci/environments.py): every token reaches what its jobs' programs read, the
 bootstrap creates each environment with its protection, and the docs say what the table says."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ import json
 import re
 import shlex
 
-from ops import main_ruleset
-from ops.bootstrap import script
-from ops.environments import APP_PROJECT, ENVIRONMENTS, describe, environment, may
+from ops.ci import main_ruleset
+from ops.ci.bootstrap import script
+from ops.ci.environments import APP_PROJECT, ENVIRONMENTS, describe, environment, may
+from ops.ci.stacks import baseline_entries, matrices
 from ops.stackfile import ROOT
-from ops.stacks import baseline_entries, matrices
 from stacks.account import BASELINE_PROJECT
 from tests.planning import stack_plan
 

@@ -7,9 +7,9 @@ itself (the provider's ForceNew inputs: policy/floyo_policies/replacement.py lis
 
 from __future__ import annotations
 
-from ops.compare import as_written
-from ops.diff import diff_plans
-from ops.plan import Plan
+from ops.diff.compare import as_written
+from ops.diff.plans import diff_plans
+from ops.plan.planner import Plan
 from policy.floyo_policies.replacement import FIXED_NAMES
 from tests.planning import plan_with, stack_plan
 

@@ -1,4 +1,4 @@
-"""`ops.forked`: `python -m ops` run as a forked child behaves as a fresh interpreter would.
+"""`ops.diff.forked`: `python -m ops` run as a forked child behaves as a fresh interpreter would.
 
 A scratch project holds its own tiny `ops` package, so the checks need no plan: the child must run
 *that* package (not the repository's, which the parent has imported), in that directory, with the
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.forked import _installed_prefixes, _project_module, can_fork
+from ops.diff.forked import _installed_prefixes, _project_module, can_fork
 from tests.ops_cli import run_ops
 
 FAKE_MAIN = '''
@@ -68,9 +68,9 @@ def test_only_the_projects_own_modules_are_dropped() -> None:
     installed = _installed_prefixes()
     import pulumi
 
-    import ops.plan
+    import ops.plan.planner
 
-    assert _project_module(ops.plan, installed)
+    assert _project_module(ops.plan.planner, installed)
     assert not _project_module(pulumi, installed) and not _project_module(os, installed)
     assert not _project_module(sys, installed)  # built in: no file at all
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.plan import plan_config
+from ops.plan.planner import plan_config
 from ops.stackfile import ROOT, StackConfig, read_stack_config
 from stacks import SettingsError, load_settings
 from stacks.identity import DERIVED_NAMES, MAX_STACK_NAME

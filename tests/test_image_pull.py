@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ops.plan import Plan, plan_config
+from ops.plan.planner import Plan, plan_config
 from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
 
 OTHER_IMAGE = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/api@sha256:" + "c" * 64

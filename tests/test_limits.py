@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from components.alarm_catalogue import MAX_ALARM_METRICS, AlarmSpec, Metric, redis_alarms
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from stacks import SettingsError
 from stacks.cdn import CdnSettings
 from stacks.cdn_plans import PLAN_LIMITS, PLANS

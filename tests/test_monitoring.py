@@ -16,8 +16,8 @@ from components.alarm_catalogue import (
     redis_alarms,
     service_down,
 )
-from ops.alerts_table import PAGE, alerts_table, readme_section
-from ops.plan import Plan, plan_config
+from ops.docs.alerts_table import PAGE, alerts_table, readme_section
+from ops.plan.planner import Plan, plan_config
 from ops.stackfile import StackConfig
 from stacks import SettingsError
 from stacks.aws_metrics import ELASTICACHE_METRICS, ELASTICACHE_NAMESPACE

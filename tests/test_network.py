@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from tests.planning import one, plan_with
 
 SUBNET = "aws:ec2/subnet:Subnet"

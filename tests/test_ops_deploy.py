@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-import ops.deploy
-from ops.deploy import (
+import ops.release.deploy
+from ops.plan.planner import Plan, PlannedResource
+from ops.release.deploy import (
     DeployError,
     database_object_urns,
     dependents,
@@ -17,7 +18,6 @@ from ops.deploy import (
     service_urns,
     verify_rollout,
 )
-from ops.plan import Plan, PlannedResource
 from tests.fake_runner import FakeRunner
 from tests.planning import stack_plan
 
@@ -156,7 +156,7 @@ def test_phases_leave_room_for_migrations_before_the_service(dev: Plan, monkeypa
     assert phases[1].argv == MIGRATE and phases[3].argv == GATE
     assert excluded(phases[0].argv) == service_urns(dev) and all(p.tunnel for p in phases[:3])
     # without a hook (no migrate task declared), no phase excludes the service
-    monkeypatch.setattr(ops.deploy, "before_service_phases", lambda stack, plan: [])
+    monkeypatch.setattr(ops.release.deploy, "before_service_phases", lambda stack, plan: [])
     assert [p.name for p in deploy_phases("dev", dev, bootstrap=False)] == ["policy-venv", "up", "canary-gate"]
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ops.__main__ import main
+from ops.release.tenants import StackFile
 from ops.stackfile import ROOT, read_stack_config
-from ops.tenants import StackFile
 from tests.planning import settings_for
 
 
@@ -131,8 +131,8 @@ def test_list_shows_each_tenants_effective_settings(stack_dir: Path, capsys: pyt
 
 
 def test_a_large_diff_is_summarized_dangerous_first() -> None:
-    from ops.diff import diff_plans
-    from ops.tenants import render
+    from ops.diff.plans import diff_plans
+    from ops.release.tenants import render
 
     def plan(slugs: list[str]) -> dict:
         resources = []

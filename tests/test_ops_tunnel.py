@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from ops.deployed.tunnel import TunnelError, tunnel
 from ops.stackfile import ROOT
-from ops.tunnel import TunnelError, tunnel
 from tests.fake_runner import FakeRunner
 
 INSTANCE = "i-0123456789abcdef0"
@@ -111,7 +111,7 @@ def test_host_found_by_tags_when_the_output_is_missing() -> None:
         def run(self, argv, capture=True):
             if tuple(argv[:3]) == ("aws", "ec2", "describe-instances"):
                 self.log.append(("run", tuple(argv)))
-                from ops.shell import Completed
+                from ops.deployed.shell import Completed
                 return Completed(0, INSTANCE + "\n")
             return super().run(argv, capture)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from tests.planning import container_definitions, one
 
 

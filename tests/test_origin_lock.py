@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from ops.danger import SAFETY
-from ops.diff import diff_plans
-from ops.plan import Plan, PlannedResource
-from ops.replacement import direct_replacements
+from ops.diff.danger import SAFETY
+from ops.diff.plans import diff_plans
+from ops.diff.replacement import direct_replacements
+from ops.plan.planner import Plan, PlannedResource
 from stacks import SettingsError
 from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
 from tests.policy_fixtures import check, messages, res
@@ -229,7 +229,7 @@ def test_a_certificate_reissued_under_its_unchanged_ca_is_a_danger() -> None:
     assert all(c.replaced and "re-issue under the same CA: rotate to a new generation instead" in c.danger_reason()
                for c in certs)
     upload = next(c for c in diff.changes if c.type == HOST_CERT)
-    assert upload.replaced and upload.dangerous  # the upload itself is traffic (ops/danger.py TRAFFIC)
+    assert upload.replaced and upload.dangerous  # the upload itself is traffic (ops/diff/danger.py TRAFFIC)
 
 
 def test_a_new_ca_reissuing_its_certificates_is_not_the_same_ca_danger() -> None:

@@ -1,4 +1,4 @@
-"""The offline plan's runtime switches (`ops.plan.mock_runtime`): the garbage collector is restored
+"""The offline plan's runtime switches (`ops.plan.planner.mock_runtime`): the garbage collector is restored
 after every plan, and only a process's first plan freezes objects (no plan after it grows the
 permanent generation, which is never collected)."""
 
@@ -8,7 +8,7 @@ import gc
 
 import pytest
 
-from ops.plan import plan_stack
+from ops.plan.planner import plan_stack
 from ops.stackfile import ROOT
 
 BASELINE = ROOT / "baseline"
@@ -24,7 +24,7 @@ def test_later_plans_freeze_nothing_and_the_collector_comes_back() -> None:
 
 
 def test_a_failing_plan_restores_the_collector(tmp_path: pytest.TempPathFactory) -> None:
-    from ops.plan import Plan, mock_runtime
+    from ops.plan.planner import Plan, mock_runtime
 
     with pytest.raises(RuntimeError, match="boom"), mock_runtime("dev", "us-east-1", Plan("floyo-infra", "dev")):
         assert not gc.isenabled()

@@ -12,9 +12,9 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.proxy import UnknownValueError
 
 from ops import __main__ as cli
-from ops import check as check_module
-from ops.check import CheckResult, Finding, live_lookup_values, render, resource_args, run_policies, stack_resources
-from ops.plan import UNKNOWN, Lookup, Plan
+from ops.plan import check as check_module
+from ops.plan.check import CheckResult, Finding, live_lookup_values, render, resource_args, run_policies, stack_resources
+from ops.plan.planner import UNKNOWN, Lookup, Plan
 from tests.planning import one, stack_plan
 from tests.policy_fixtures import res
 
@@ -85,7 +85,7 @@ def test_ops_check_exit_codes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Ca
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_committed_stacks_have_no_mandatory_violation(stack: str) -> None:
-    from ops.check import check_plan
+    from ops.plan.check import check_plan
     from ops.stackfile import read_stack_config
 
     result = check_plan(stack_plan(stack), read_stack_config(stack))
@@ -113,7 +113,7 @@ def _mandatory(plan: Plan, policy: str) -> list[Finding]:
     (an open defect recorded as an exception must still be caught once its fix lands and regresses)."""
     from dataclasses import replace
 
-    from ops.check import check_plan
+    from ops.plan.check import check_plan
     from ops.stackfile import read_stack_config
     from policy.floyo_policies import config_override, pack_config
 

@@ -3,7 +3,7 @@ message and passes its passing one; the real plans pass, and the former gateway 
 
 from __future__ import annotations
 
-from ops.check import run_policies
+from ops.plan.check import run_policies
 from policy.floyo_policies import POLICIES, config_override
 from tests.planning import plan_with
 from tests.policy_fixtures import FIXTURE_CONFIG, check, messages, policy_doc, res

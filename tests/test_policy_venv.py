@@ -1,4 +1,4 @@
-"""The policy pack's virtualenv: the name Pulumi runs is the one every path creates (ops/policy_venv.py)."""
+"""The policy pack's virtualenv: the name Pulumi runs is the one every path creates (ops/release/policy_venv.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ops.deploy import deploy_phases
-from ops.plan import Plan
-from ops.policy_venv import POLICY_DIR, PolicyVenvError, ensure, install_commands, virtualenv_dir
-from ops.shell import SubprocessRunner
+from ops.deployed.shell import SubprocessRunner
+from ops.plan.planner import Plan
+from ops.release.deploy import deploy_phases
+from ops.release.policy_venv import POLICY_DIR, PolicyVenvError, ensure, install_commands, virtualenv_dir
 from ops.stackfile import ROOT
 from tests.fake_runner import FakeRunner
 from tests.planning import stack_plan

@@ -1,4 +1,4 @@
-"""The guard on dev's deploy role (ops/prod_guard.py): it denies prod's and the baseline's resources, not dev's."""
+"""The guard on dev's deploy role (ops/ci/prod_guard.py): it denies prod's and the baseline's resources, not dev's."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from ops.bootstrap import roles
-from ops.prod_guard import guard
+from ops.ci.bootstrap import roles
+from ops.ci.prod_guard import guard
+from ops.ci.stacks import FIRST
 from ops.stackfile import ROOT
-from ops.stacks import FIRST
 from tests.planning import planned, stack_plan
 from tests.test_baseline import config_with
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from ops.plan import Plan
-from ops.promote import release_keys
+from ops.plan.planner import Plan
+from ops.release.promote import release_keys
 from ops.stackfile import ROOT
 from tests.ops_cli import run_ops
 
@@ -98,7 +98,7 @@ def test_prod_diff_after_promotion_is_the_release_and_nothing_else(stacks: Path)
     assert all(c.split(":")[0] in ("~ app_version", "~ backend_image") for c in rest_changed), changed
     for task, container in (("backend-task", "backend"), ("backend-migrate", "migrate")):
         flag, _, rest = out.split(f"TaskDefinition  {task}", 1)[1].partition("\n")
-        # a task definition cannot be updated in place: the release registers a new revision (ops/replacement.py)
+        # a task definition cannot be updated in place: the release registers a new revision (ops/diff/replacement.py)
         assert "replaced (delete + create) because `containerDefinitions` changed" in flag
         lines = [line.strip() for line in rest.split("outputs:")[0].splitlines()]
         props = [p for p in lines[:next((i for i, p in enumerate(lines) if p.startswith("~ ")), len(lines))] if p]
@@ -172,7 +172,7 @@ def test_check_deployed_without_the_cli_says_so(stacks: Path, tmp_path: Path) ->
 
 
 def test_the_program_exports_what_check_deployed_compares(plan: Plan) -> None:
-    from ops.promote import DEPLOYED_OUTPUTS, _get
+    from ops.release.promote import DEPLOYED_OUTPUTS, _get
 
     config = load(ROOT / f"Pulumi.{plan.stack}.yaml")
     for output, path in DEPLOYED_OUTPUTS.items():

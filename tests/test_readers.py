@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ops.readers import DIMENSION, ReadersError, autoscaled_readers, scale_in
+from ops.deployed.readers import DIMENSION, ReadersError, autoscaled_readers, scale_in
 
 CLUSTER = "floyo-prod"
 AUTO = "application-autoscaling-0b1c2d3e"

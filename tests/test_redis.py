@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from tests.planning import one, plan_with, settings_for, with_changes
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"

@@ -10,9 +10,9 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from ops.canary_gate import wait_for_canary
-from ops.migrate import MigrateTarget, log_stream, run_migration
-from ops.stack_outputs import ReleaseError
+from ops.deployed.stack_outputs import ReleaseError
+from ops.release.canary_gate import wait_for_canary
+from ops.release.migrate import MigrateTarget, log_stream, run_migration
 
 TASK = "arn:aws:ecs:us-east-1:123456789012:task/floyo-dev-cluster/0123456789abcdef0123456789abcdef"
 TARGET = MigrateTarget(

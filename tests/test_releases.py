@@ -13,7 +13,7 @@ import pytest
 from components.alarm_catalogue import ROLLBACK_ALARM_KEYS
 from components.database_objects import MIGRATOR
 from components.synthetic_check import SCRIPT, ZIP_ENTRY, package, schedule_expression
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from stacks import SettingsError
 from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
 

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from ops.plan import Plan
-from ops.replacement import REPLACEMENT, direct_replacements, missing
+from ops.diff.replacement import REPLACEMENT, direct_replacements, missing
+from ops.plan.planner import Plan
 
 SDK = {"aws": "pulumi_aws", "cloudflare": "pulumi_cloudflare", "postgresql": "pulumi_postgresql", "random": "pulumi_random"}
 
@@ -17,7 +17,7 @@ SDK = {"aws": "pulumi_aws", "cloudflare": "pulumi_cloudflare", "postgresql": "pu
 def test_every_declared_type_has_a_replacement_entry(plan: Plan) -> None:
     declared = {r.type for r in plan.resources if r.custom}
     gaps = missing(declared)
-    assert not gaps, ("no entry in ops/replacement.py REPLACEMENT for: " + ", ".join(gaps)
+    assert not gaps, ("no entry in ops/diff/replacement.py REPLACEMENT for: " + ", ".join(gaps)
                       + ' (add `"<type>": forces(...)`, `every_input(...)` or `none(...)` with its source)')
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.fault_injection import MAX_STOP_CONDITIONS
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from stacks import SettingsError
 from stacks.resilience import EXPERIMENTS
 from tests.planning import one, plan_with, settings_for, stack_plan, with_changes

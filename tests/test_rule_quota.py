@@ -14,7 +14,7 @@ from collections import defaultdict
 import pytest
 
 from components.security_groups import RULES_PER_DIRECTION
-from ops.plan import Plan
+from ops.plan.planner import Plan
 from tests.planning import one, plan_with, settings_for, with_changes
 
 GROUP_TYPES = ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")

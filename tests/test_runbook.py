@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
+from ops.ci.stacks import baseline_entries, matrices
 from ops.stackfile import ROOT
-from ops.stacks import baseline_entries, matrices
 from tests.planning import stack_plan
 
 RUNBOOK = ROOT / "docs" / "first-deploy.md"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 
-from ops.mocks import ACCOUNT_ID
-from ops.plan import Plan
+from ops.plan.mocks import ACCOUNT_ID
+from ops.plan.planner import Plan
 
 STATEFUL = {
     "aws:kms/key:Key",

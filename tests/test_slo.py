@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from components.slo import burn_alerts
-from ops.plan import Plan
-from ops.slo import minutes_to_notify, slo_table
+from ops.docs.slo import minutes_to_notify, slo_table
+from ops.plan.planner import Plan
 from ops.stackfile import ROOT
 from stacks import SettingsError
 from stacks.slo import SloSettings

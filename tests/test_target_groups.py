@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from ops.danger import removal
-from ops.plan import Plan
+from ops.diff.danger import removal
+from ops.plan.planner import Plan
 from tests.planning import plan_with, stack_plan
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -8,8 +8,8 @@ from functools import cache
 
 import pytest
 
-from ops.diff import diff_plans
-from ops.plan import Plan, PlannedResource
+from ops.diff.plans import diff_plans
+from ops.plan.planner import Plan, PlannedResource
 from stacks import SettingsError
 from stacks.tenants import backend_document
 from tests.planning import container_definitions, one, plan_with, settings_for, with_changes

@@ -1,6 +1,6 @@
 """Tenant isolation on a real PostgreSQL server, logging in as every login the plan declares.
 
-The roles, grants and schemas are created by running the SQL rendered (`ops.pgsql`) from the offline plan of
+The roles, grants and schemas are created by running the SQL rendered (`ops.plan.pgsql`) from the offline plan of
 the dev stack: exactly what the program declares, no second copy. RDS's `rds_iam` role is created first as a
 plain NOLOGIN role (on Aurora it exists), and each login gets a password that stands in for its IAM token
 (on Aurora a member of `rds_iam` can log in with a token only). Then the test connects as each login and
@@ -20,8 +20,8 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ops.pgsql import Script, create_script, delete_script, ident
-from ops.plan import Plan
+from ops.plan.pgsql import Script, create_script, delete_script, ident
+from ops.plan.planner import Plan
 from tests.doc_examples import load_example
 from tests.pg_server import SUPERUSER, Server, running_server
 from tests.planning import plan_with

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ops.deploy import database_object_urns, service_urns
-from ops.plan import Plan
-from ops.urns import ROOT_STACK_TYPE, engine_urn, qualified_type
+from ops.plan.planner import Plan
+from ops.plan.urns import ROOT_STACK_TYPE, engine_urn, qualified_type
+from ops.release.deploy import database_object_urns, service_urns
 
 STACK_URN = "urn:pulumi:dev::floyo-infra::pulumi:pulumi:Stack::floyo-infra-dev"
 

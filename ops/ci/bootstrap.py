@@ -1,10 +1,10 @@
 """`python -m ops bootstrap --repo ORG/REPO --account ID`: print the one-time AWS CLI and GitHub CLI sequence that
 creates what the workflows assume before their first run (docs/first-deploy.md, step 3).
 
-First the ruleset that protects `main` (ops/main_ruleset.py: reviewed pull requests only, no force push, no
+First the ruleset that protects `main` (ops/ci/main_ruleset.py: reviewed pull requests only, no force push, no
 deletion), then the GitHub environments (`gh api -X PUT repos/ORG/REPO/environments/<env>`: `gh variable set --env` does not
 create a missing one, cli/cli pkg/cmd/variable/set/http.go only POSTs to its variables endpoint, and gh has no
-command that creates environments, cli/cli#5149), each with the protection ops/environments.py gives: `main`-only
+command that creates environments, cli/cli#5149), each with the protection ops/ci/environments.py gives: `main`-only
 deployment branches, and required reviewers with prevent-self-review where the table asks for them and
 `--reviewer-team` names a team. Then per AWS account: GitHub's OIDC provider. Per app stack and per baseline stack (from the
 stack files, as `python -m ops stacks` lists them): a deploy, a preview and a drift role, each trusting exactly the
@@ -18,7 +18,7 @@ Permissions (what each job does, docs/ci.md):
 * deploy: `AdministratorAccess`. A first `pulumi up` creates IAM roles, KMS keys, VPCs, databases, ... across
   some 30 services; a narrower policy has not been written and tested against a real deploy (open gap).
   The first stack's deploy role (dev: every merge, no reviewer) also gets the Deny-only guard
-  `floyo-prod-guard` (ops/prod_guard.py): nothing on prod's or the baseline's resources;
+  `floyo-prod-guard` (ops/ci/prod_guard.py): nothing on prod's or the baseline's resources;
 * preview: `ReadOnlyAccess` and an explicit deny on reading any secret, parameter, object or session;
 * drift: `ReadOnlyAccess` and the SSM tunnel to the stack's access host only; the secrets the refresh reads
   are granted by the stack itself (components/drift_access.py: inline policy `floyo-<stack>-drift-reads`, which
@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.drift_access import drift_role_name
-from ops import main_ruleset
-from ops.environments import ENVIRONMENTS, Environment
-from ops.prod_guard import guard, guarded_roles
-from ops.stacks import baseline_entries, matrices
+from ops.ci import main_ruleset
+from ops.ci.environments import ENVIRONMENTS, Environment
+from ops.ci.prod_guard import guard, guarded_roles
+from ops.ci.stacks import baseline_entries, matrices
 from stacks.db_access import ROLE_TAG
 
 OIDC_HOST = "token.actions.githubusercontent.com"

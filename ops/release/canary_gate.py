@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from ops.stack_outputs import ReleaseError, stack_outputs
+from ops.deployed.stack_outputs import ReleaseError, stack_outputs
 from ops.stackfile import read_stack_config
 
 DEFAULT_RUNS = 2

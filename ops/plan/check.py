@@ -29,7 +29,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from ops.plan import UNKNOWN, Plan, PlannedResource, plan_config
+from ops.plan.planner import UNKNOWN, Plan, PlannedResource, plan_config
 from ops.stackfile import ROOT, StackConfig, load_stack
 from policy.floyo_policies import POLICIES
 from policy.floyo_policies.replacement import LIVE_VALUES_KEY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ops.plan import Plan, PlannedResource
+from ops.plan.planner import Plan, PlannedResource
 
 
 def tree(plan: Plan) -> str:

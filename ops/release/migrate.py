@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from components.backend import MIGRATE_CONTAINER
-from ops.stack_outputs import ReleaseError, stack_outputs
+from ops.deployed.stack_outputs import ReleaseError, stack_outputs
 from ops.stackfile import read_stack_config
 
 REQUIRED_OUTPUTS = ("ecs_cluster_name", "migrate_task_definition_arn", "private_subnet_ids",

@@ -74,7 +74,7 @@ def readers(stack: str, action: str, *, dry_run: bool, stack_dir: Path | None = 
     """The command: the cluster from the stack's outputs, boto3 in the stack's region."""
     import boto3
 
-    from ops.stack_outputs import ReleaseError, stack_outputs
+    from ops.deployed.stack_outputs import ReleaseError, stack_outputs
     from ops.stackfile import ROOT, read_stack_config
 
     region = read_stack_config(stack, stack_dir or ROOT).region

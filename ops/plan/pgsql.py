@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ops.plan import SECRET, Plan, PlannedResource
+from ops.plan.planner import SECRET, Plan, PlannedResource
 
 PREFIX = "postgresql:index/"
 OBJECTS = {"table": "ALL TABLES IN SCHEMA", "sequence": "ALL SEQUENCES IN SCHEMA", "function": "ALL FUNCTIONS IN SCHEMA"}
@@ -129,7 +129,7 @@ def create_script(plan: Plan, passwords: Mapping[str, str] | None = None, locale
             schema = f" SCHEMA {ident(i['schema'])}" if i.get("schema") else ""
             script.app.append(f"CREATE EXTENSION IF NOT EXISTS {ident(i['name'])}{schema}")
         else:
-            raise ValueError(f"no SQL rendering for {r.type} ({r.name}); add it to ops/pgsql.py")
+            raise ValueError(f"no SQL rendering for {r.type} ({r.name}); add it to ops/plan/pgsql.py")
     return script
 
 

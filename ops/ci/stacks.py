@@ -11,7 +11,7 @@ of its own name: GitHub creates a missing environment without protection and wit
 variables, so a stack whose environment was not set up fails at `configure-aws-credentials`
 (no role ARN) instead of deploying unreviewed.
 
-Standard library only: the workflows call `python3 -m ops.stacks` on the runner's own Python
+Standard library only: the workflows call `python3 -m ops.ci.stacks` on the runner's own Python
 before anything is installed.
 """
 
@@ -23,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 """The Pulumi project directory (holds Pulumi.yaml and the stack files)."""
 
 FIRST = "dev"

@@ -14,7 +14,7 @@ Protection (GitHub REST "Create or update an environment",
 * `main_only`: `deployment_branch_policy` with custom branch policies and one policy, branch `main`. A job
   whose ref is anything else (a pull request's merge ref, a pushed branch) cannot enter the environment,
   whatever its workflow file says. That keeps code out only because `main` is protected: the bootstrap's
-  ruleset (ops/main_ruleset.py) admits reviewed pull requests only.
+  ruleset (ops/ci/main_ruleset.py) admits reviewed pull requests only.
 * `reviewers`: required reviewers (ids given to the bootstrap), with `prevent_self_review`. GitHub offers
   required reviewers on Free, Pro and Team only for public repositories; a private repository needs
   Enterprise. Secrecy does not rest on them alone, but `main_only` is not enough for `preview`: any write

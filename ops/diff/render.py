@@ -1,15 +1,15 @@
-"""Render an offline diff (`ops/diff.py`) for a terminal or as a pull-request comment."""
+"""Render an offline diff (`ops/diff/plans.py`) for a terminal or as a pull-request comment."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
 
-from ops.compare import as_written
-from ops.diff_graph import cascade_graph
+from ops.diff.compare import as_written
+from ops.diff.graph import cascade_graph
 
 if TYPE_CHECKING:
-    from ops.diff import Diff, ResourceChange
+    from ops.diff.plans import Diff, ResourceChange
 
 MARKER = "<!-- floyo-diff:{stack} -->"
 """First line of the markdown body: the PR workflow finds a stack's comment by this exact line."""
@@ -219,7 +219,7 @@ def render_markdown(diff: Diff, max_chars: int = DEFAULT_MAX_CHARS, command: str
                        [f"~ {p.path}: {_value(p.before)} -> {_value(p.after)}" for p in diff.outputs]))
     rendered = [_block(summary, lines) for summary, lines in blocks]
     footer_text = ("<sub>Replacement is inferred from a table of replace-forcing inputs per type "
-                   "(`ops/replacement.py`); `pulumi preview --diff` is the authority."
+                   "(`ops/diff/replacement.py`); `pulumi preview --diff` is the authority."
                    + (f" Full diff: `{command}`." if command else "") + "</sub>")
 
     def cut_note(shown: int, partial: bool) -> str:

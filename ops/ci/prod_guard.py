@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ops.stacks import BASELINE_DIR, FIRST, baseline_entries, matrices
+from ops.ci.stacks import BASELINE_DIR, FIRST, baseline_entries, matrices
 
 OIDC_PROVIDER = "token.actions.githubusercontent.com"
 ACCOUNT_PREFIX = "floyo-account"

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Ran(Protocol):
-    """What a finished command left: `subprocess.CompletedProcess` or `ops.shell.Completed`."""
+    """What a finished command left: `subprocess.CompletedProcess` or `ops.deployed.shell.Completed`."""
 
     @property
     def returncode(self) -> int: ...

@@ -4,7 +4,7 @@ Each command edits the file in place with ruamel.yaml's round-trip mode, so comm
 indentation stay as they were and only the tenant's lines change. The new file is validated with
 the same settings code `pulumi up` runs (`stacks.load_settings`) before anything is written, and the
 offline diff it causes is printed: the stack is planned before and after, in-process, with the mock
-runtime (`ops.plan.plan_config`) and compared with `ops.diff.diff_plans` (about two plans' time;
+runtime (`ops.plan.planner.plan_config`) and compared with `ops.diff.plans.diff_plans` (about two plans' time;
 `--no-diff` skips it). A large diff is summarized per resource type.
 
 Exit codes: 0 done, 2 bad input (unknown stack or slug, duplicate, invalid value), nothing written.
@@ -29,7 +29,7 @@ from stacks.base import PROJECT
 from stacks.errors import SettingsError
 
 if TYPE_CHECKING:
-    from ops.diff import Diff
+    from ops.diff.plans import Diff
 
 KEY = f"{PROJECT}:tenants"
 DETAIL_LIMIT = 30
@@ -113,7 +113,7 @@ def _validate(file: StackFile, text: str) -> StackConfig:
 
 def render(diff: Diff) -> str:
     """The diff in full when it is short; else one line per (kind, type) with its count, dangerous first."""
-    from ops.diff import render_text
+    from ops.diff.plans import render_text
 
     if len(diff.changes) <= DETAIL_LIMIT:
         return render_text(diff).replace("working tree", "after this change", 1)
@@ -127,8 +127,8 @@ def render(diff: Diff) -> str:
 
 
 def _diff(before: StackConfig, after: StackConfig) -> str:
-    from ops.diff import diff_plans
-    from ops.plan import plan_config
+    from ops.diff.plans import diff_plans
+    from ops.plan.planner import plan_config
 
     return render(diff_plans(before.stack, plan_config(before).as_json(), plan_config(after).as_json(),
                              base_label="before"))

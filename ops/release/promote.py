@@ -9,7 +9,7 @@ target's own value. A key the source does not set is removed from the target, so
 end up with the same effective value. Every other key is environment-specific and is never
 touched.
 
-The target file is edited in place as text (`ops/yaml_edit.py`): only the promoted lines
+The target file is edited in place as text (`ops/release/yaml_edit.py`): only the promoted lines
 change; comments, key order, quoting and indentation stay as they were.
 
 It prints the config change and the offline diff of the target stack it causes. When the
@@ -37,9 +37,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ops.stack_outputs import ReleaseError, stack_outputs
+from ops.deployed.stack_outputs import ReleaseError, stack_outputs
+from ops.release.yaml_edit import YamlEditError, YamlText
 from ops.stackfile import ROOT, StackFileError, UnknownStackError, load_stack, read_document_config, read_stack_config
-from ops.yaml_edit import YamlEditError, YamlText
 from stacks.base import PROJECT
 from stacks.errors import SettingsError
 from stacks.settings import is_map_key, release_keys
@@ -249,8 +249,8 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
 
 
 def _offline_diff(stack: str, stack_dir: Path, new_text: str) -> Iterator[str]:
-    from ops.diff import diff_plans, render_text
-    from ops.plan import plan_config
+    from ops.diff.plans import diff_plans, render_text
+    from ops.plan.planner import plan_config
 
     before = plan_config(read_stack_config(stack, stack_dir)).as_json()
     with tempfile.TemporaryDirectory(prefix="floyo-promote-") as tmp:

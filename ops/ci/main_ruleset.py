@@ -1,6 +1,6 @@
 """The repository ruleset that protects `main`, created by `python -m ops bootstrap` (docs/first-deploy.md, step 3).
 
-Every GitHub environment holding a token admits `main` only (ops/environments.py), which keeps code out only if
+Every GitHub environment holding a token admits `main` only (ops/ci/environments.py), which keeps code out only if
 `main` itself does: without this ruleset anyone with write access could push to `main` (or merge an unreviewed
 pull request) and run that code with the deploy tokens. The ruleset requires a pull request with one approval
 that the last pusher did not give (`require_last_push_approval`: "the most recent reviewable push must be approved

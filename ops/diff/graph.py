@@ -16,10 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ops.danger import STATEFUL, TRAFFIC
+from ops.diff.danger import STATEFUL, TRAFFIC
 
 if TYPE_CHECKING:
-    from ops.diff import Diff, ResourceChange
+    from ops.diff.plans import Diff, ResourceChange
 
 KEEP_FIRST = {*STATEFUL, *TRAFFIC, "aws:ecs/service:Service"}
 """Types kept in a cut picture before others: they hold data or carry users' requests."""

