@@ -31,7 +31,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from ops.diff.plans import UnknownRevisionError, diff_against, render_markdown, render_text
+    from ops.diff.plans import UnknownRevisionError, diff_against
+    from ops.diff.render import render_markdown, render_text
 
     try:
         diff = diff_against(args.stack, args.base)

@@ -106,7 +106,8 @@ def _tenant_config(stack: str, tenants: int) -> Any:
 
 def _child_tenant_diff(stack: str, tenants: int) -> dict[str, Any]:
     """Plan N and N+1 tenants in one process, then time only the comparison and its rendering."""
-    from ops.diff.plans import diff_plans, render_text
+    from ops.diff.plans import diff_plans
+    from ops.diff.render import render_text
     from ops.plan.planner import plan_config
 
     base = plan_config(_tenant_config(stack, tenants)).as_json()

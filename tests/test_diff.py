@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ops.diff.plans import GITHUB_COMMENT_LIMIT, MARKER, compare, diff_plans, render_markdown, render_text
+from ops.diff.compare import compare
+from ops.diff.plans import diff_plans
+from ops.diff.render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
 from ops.stackfile import ROOT
 from tests.ops_cli import run_ops
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import cache
 
 from ops.diff.compare import as_written
-from ops.diff.plans import Diff, ResourceChange, diff_plans, render_text
+from ops.diff.model import Diff, ResourceChange
+from ops.diff.plans import diff_plans
+from ops.diff.render import render_text
 from tests.planning import plan_with, stack_plan
 
 NEW_CIDR = "10.42.0.0/16"

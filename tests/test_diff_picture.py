@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from ops.diff.graph import cascade_graph
-from ops.diff.plans import diff_plans, render_markdown, render_text
+from ops.diff.plans import diff_plans
+from ops.diff.render import render_markdown, render_text
 from tests.test_diff_cascade import cidr_diff
 
 LB = "aws:lb/loadBalancer:LoadBalancer"

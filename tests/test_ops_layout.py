@@ -1,5 +1,6 @@
 """ops/ is grouped by job, and ops/README.md is its map: every module is on it, in its group, and a group
-imports only the groups above it in the map (`ops/__main__.py`, the CLI, imports them all)."""
+imports only the groups above it in the map (`ops/__main__.py`, the CLI, imports them all). No module of
+ops/ imports itself back through others, even under `if TYPE_CHECKING:` or inside a function."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from pathlib import Path
 
 from ops.stackfile import ROOT
-from tests.import_graph import FUNCTION, MODULE, TYPE_CHECKING, Edge, edges, modules
+from tests.import_graph import FUNCTION, MODULE, TYPE_CHECKING, Edge, circles, edges, modules
 
 MAP = ROOT / "ops" / "README.md"
 ROW = re.compile(r"^\| \[`(?P<group>[\w./]+)`\]\([\w./]+\) \|[^|]+\| (?P<modules>[^|]+) \|$")
@@ -80,3 +81,17 @@ def test_the_reader_finds_imports_at_every_level(tmp_path: Path) -> None:
     found = {(e.target, e.kind) for e in edges(tmp_path, "pkg") if e.source == "pkg.a"}
     assert found == {("pkg.c", MODULE), ("pkg.sub.e", MODULE), ("pkg.d", TYPE_CHECKING), ("pkg.d", FUNCTION),
                      ("pkg.sub.e", FUNCTION)}
+
+
+def test_no_module_of_ops_imports_itself_back() -> None:
+    graph = edges(ROOT, "ops")
+    assert any(e.source == "ops.diff.render" and e.target == "ops.diff.model" for e in graph), "edges are read"
+    assert circles(graph) == []
+
+
+def test_a_circle_is_found_whatever_closes_it() -> None:
+    loop = [Edge("ops.diff.plans", "ops.diff.render", MODULE, 1), Edge("ops.diff.render", "ops.diff.graph", MODULE, 1)]
+    assert circles(loop) == []
+    for kind in (MODULE, TYPE_CHECKING, FUNCTION):
+        assert circles([*loop, Edge("ops.diff.graph", "ops.diff.plans", kind, 9)]) == [
+            ["ops.diff.graph", "ops.diff.plans", "ops.diff.render"]]

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from ops.ci.lint import LintSetupError, lint, node_executable
 from ops.ci.stacks import FIRST, StackListError, matrices
-from ops.diff.plans import MARKER
+from ops.diff.render import MARKER
 from ops.stackfile import ROOT
 
 GITHUB = ROOT / ".github"

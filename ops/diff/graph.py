@@ -14,12 +14,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ops.diff.danger import STATEFUL, TRAFFIC
-
-if TYPE_CHECKING:
-    from ops.diff.plans import Diff, ResourceChange
+from ops.diff.model import Diff, ResourceChange
 
 KEEP_FIRST = {*STATEFUL, *TRAFFIC, "aws:ecs/service:Service"}
 """Types kept in a cut picture before others: they hold data or carry users' requests."""

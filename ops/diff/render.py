@@ -1,15 +1,13 @@
-"""Render an offline diff (`ops/diff/plans.py`) for a terminal or as a pull-request comment."""
+"""Render an offline diff (`ops/diff/model.py`, computed by `ops/diff/plans.py`) for a terminal or as a pull-request comment."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ops.diff.compare import as_written
 from ops.diff.graph import cascade_graph
-
-if TYPE_CHECKING:
-    from ops.diff.plans import Diff, ResourceChange
+from ops.diff.model import Diff, ResourceChange, short_urn
 
 MARKER = "<!-- floyo-diff:{stack} -->"
 """First line of the markdown body: the PR workflow finds a stack's comment by this exact line."""
@@ -141,13 +139,8 @@ def _knock_on_lines(diff: Diff) -> list[str]:
     for change in diff.knock_on.values():
         reads = change.reads_replaced
         assert reads is not None
-        lines.append(f"  ~ {change.type}  {change.name}  [`{reads.input}` reads {_short(reads.source)}]")
+        lines.append(f"  ~ {change.type}  {change.name}  [`{reads.input}` reads {short_urn(reads.source)}]")
     return lines
-
-
-def _short(urn: str) -> str:
-    head, _, name = urn.rpartition("::")
-    return f"{head.rpartition('$')[2].rpartition('::')[2]} {name}"
 
 
 def _fence(lines: list[str]) -> str:

@@ -249,7 +249,8 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
 
 
 def _offline_diff(stack: str, stack_dir: Path, new_text: str) -> Iterator[str]:
-    from ops.diff.plans import diff_plans, render_text
+    from ops.diff.plans import diff_plans
+    from ops.diff.render import render_text
     from ops.plan.planner import plan_config
 
     before = plan_config(read_stack_config(stack, stack_dir)).as_json()

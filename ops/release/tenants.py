@@ -29,7 +29,7 @@ from stacks.base import PROJECT
 from stacks.errors import SettingsError
 
 if TYPE_CHECKING:
-    from ops.diff.plans import Diff
+    from ops.diff.model import Diff
 
 KEY = f"{PROJECT}:tenants"
 DETAIL_LIMIT = 30
@@ -113,7 +113,7 @@ def _validate(file: StackFile, text: str) -> StackConfig:
 
 def render(diff: Diff) -> str:
     """The diff in full when it is short; else one line per (kind, type) with its count, dangerous first."""
-    from ops.diff.plans import render_text
+    from ops.diff.render import render_text
 
     if len(diff.changes) <= DETAIL_LIMIT:
         return render_text(diff).replace("working tree", "after this change", 1)
