@@ -8,7 +8,7 @@ how missing data counts (chosen per alarm, with the reason), who hears about it
 The same specs drive the CloudWatch alarms (`components/alarms.py`), the dashboard
 (`components/dashboard.py`) and the README's alert table (`python -m ops alerts-table`).
 The functions below take plain identifiers (names, ids, ARN suffixes) so each tier
-is wired with one call in `__main__.py`.
+is wired with one call in `components/tiers/observability.py` (`alarm_specs`).
 """
 
 from __future__ import annotations
