@@ -49,5 +49,5 @@ edge = Edge("edge", EdgeArgs(
 watch = observability(settings, ctx, base, data, backend, monthly_budget_usd)
 drills(settings, ctx, base, data, backend, watch)
 
-drift_reads.declare(pulumi.get_stack())  # after the last resource: what `refresh --run-program` reads
+drift_reads.declare(pulumi.get_stack())  # after the last resource: what `refresh --run-program` reads (drift_access.py)
 export_outputs(settings, base, data, backend, edge, watch)
