@@ -8,7 +8,7 @@ how missing data counts (chosen per alarm, with the reason), who hears about it
 The same specs drive the CloudWatch alarms (`components/alarms.py`), the dashboard
 (`components/dashboard.py`) and the README's alert table (`python -m ops alerts-table`).
 The functions below take plain identifiers (names, ids, ARN suffixes) so each tier
-is wired with one call in `__main__.py`.
+is wired with one call in `components/tiers/observability.py` (`alarm_specs`).
 """
 
 from __future__ import annotations
@@ -115,6 +115,9 @@ class AlarmSpec:
     """Y-axis label of the dashboard graph."""
     service_down: bool = False
     """Member of the composite "service down" alarm, which pages once for all of them."""
+    stops_drills: bool = False
+    """A fault-injection drill stops on it before any other alarm (components/resilience.py, `stop_alarm_keys`):
+    the most direct sign that a drill hurts users. Default false."""
     region: str | None = None
     """Region the metric lives in when it is not the stack's (Route 53 health checks: us-east-1)."""
     dashboard_inputs: bool = False
@@ -229,7 +232,7 @@ def backend_alarms(
     quiet = "notBreaching"
     return [
         AlarmSpec(
-            key="backend-lb-5xx-rate", tier="backend", signal="errors", severity="ticket",
+            key="backend-lb-5xx-rate", tier="backend", signal="errors", severity="ticket", stops_drills=True,
             # not in service-down: the availability SLO's fastest burn alert pages instead (docs/slo.md)
             title="Load balancer 5xx rate high",
             description="The load balancer itself answers 5xx (502/503/504): no healthy target, targets "
@@ -245,7 +248,7 @@ def backend_alarms(
             missing_data_reason="no requests is not an error rate; a dead edge is caught by the health check",
         ),
         AlarmSpec(
-            key="backend-target-5xx-rate", tier="backend", signal="errors", severity="ticket",
+            key="backend-target-5xx-rate", tier="backend", signal="errors", severity="ticket", stops_drills=True,
             # not in service-down: the availability SLO's fastest burn alert pages instead (docs/slo.md)
             title="Backend 5xx rate high",
             description="The application answers 5xx to a share of requests. Check first: Sentry for the "

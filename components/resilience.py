@@ -21,14 +21,15 @@ the component a drill breaks on purpose: a failover *should* raise the database'
 
 
 def stop_alarm_keys(specs: Sequence[AlarmSpec], stack_region: str) -> list[str]:
-    """The user-facing alarms in the stack's region a drill stops on, at most `MAX_STOP_CONDITIONS`: the 5xx
-    rates first (the most direct sign a drill hurts users; since the SLO burn alerts joined the service-down
-    composite they are tickets, but a drill must stop on them within minutes), then members of the
-    service-down composite, then page-severity alarms. Metric alarms only: the SLO burn alerts are composites.
-    (The Route 53 health-check alarm lives in us-east-1, which an experiment in another region cannot read.)"""
+    """The user-facing alarms in the stack's region a drill stops on, at most `MAX_STOP_CONDITIONS`: those the
+    catalogue marks `stops_drills` first (the 5xx rates: the most direct sign a drill hurts users; since the SLO
+    burn alerts joined the service-down composite they are tickets, but a drill must stop on them within
+    minutes), then members of the service-down composite, then page-severity alarms. Metric alarms only: the SLO
+    burn alerts are composites. (The Route 53 health-check alarm lives in us-east-1, which an experiment in
+    another region cannot read.)"""
     local = [s for s in specs if s.tier in STOP_TIERS and s.region in (None, stack_region)]
-    errors = [s for s in local if s.key.endswith("5xx-rate")]
-    ranked = errors + [s for s in local if s.service_down] + [s for s in local if s.severity == "page"]
+    first = [s for s in local if s.stops_drills]
+    ranked = first + [s for s in local if s.service_down] + [s for s in local if s.severity == "page"]
     return list(dict.fromkeys(s.key for s in ranked))[:MAX_STOP_CONDITIONS]
 
 

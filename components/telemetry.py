@@ -1,7 +1,7 @@
 """Tracing and error tracking for the backend: the ADOT collector sidecar and the Sentry DSN.
 
-This component declares what the backend task needs; `__main__.py` hands it over through
-`backend_sidecars`, `backend_env`, `backend_secrets` and `backend_statements`.
+This component declares what the backend task needs; `tracing()` (components/tiers/service.py) hands it
+over as the `BackendNeeds` of its tier: sidecar, environment, secrets and task-role statements.
 """
 
 from __future__ import annotations

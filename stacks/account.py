@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from stacks.base import Section
+from stacks.base import BASELINE_PROJECT, Section
 
 AURORA_BACKUP_TAG_KEY = "floyo-backup"
 
@@ -32,7 +32,6 @@ AURORA_BACKUP_TAG = aurora_backup_tag("prod")
 
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SHORT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-BASELINE_PROJECT = "floyo-baseline"
 
 
 def baseline_stack_reference(baseline_stack: str, organization: str) -> str:

@@ -24,6 +24,9 @@ Tier = Literal["dev", "prod"]
 PROJECT = "floyo-infra"
 """The Pulumi project name; also the config namespace of every setting."""
 
+BASELINE_PROJECT = "floyo-baseline"
+"""The account baseline's Pulumi project name (`baseline/`); also its config namespace."""
+
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
     2192, 2557, 2922, 3288, 3653,

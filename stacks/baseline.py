@@ -17,12 +17,11 @@ from pydantic import Field, ValidationError, field_validator
 
 from stacks.aws_cron import cron_problem
 from stacks.aws_facts import botocore_version, is_region, region_summary, regions
-from stacks.base import Section, Tier, check_retention, prod_keeps_audit_logs, prod_refuses
+from stacks.base import BASELINE_PROJECT, Section, Tier, check_retention, prod_keeps_audit_logs, prod_refuses
+from stacks.consistency import config_problems
 from stacks.errors import Problem, SettingsError
-
-BASELINE_PROJECT = "floyo-baseline"
-"""The baseline's Pulumi project name; also its config namespace."""
-
+from stacks.loader import parse_value, problems_of
+from stacks.profiles import deep_merge
 
 
 class RepositorySettings(Section):
@@ -242,10 +241,6 @@ def load_baseline_settings(stack: str, config: Mapping[str, Any], secret_keys: C
     The same config-level checks as the app's (stacks/consistency.py): namespaces, flat keys, the region, the
     stack tag (`baseline-<stack>`). The baseline has no secret settings, so a `secure:` value of its own
     namespace (`secure_paths`) is refused: it would land in plain text."""
-    from stacks.consistency import config_problems
-    from stacks.loader import parse_value, problems_of
-    from stacks.profiles import deep_merge
-
     prefix = BASELINE_PROJECT + ":"
     raw = {k[len(prefix):]: parse_value(v) for k, v in config.items()
            if k.startswith(prefix) and not re.search(r"[.\[]", k[len(prefix):])}  # flat keys: config_problems

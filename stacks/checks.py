@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from stacks.base import PROJECT
-from stacks.cdn_plans import cdn_plan
+from stacks.cdn_plan_checks import cdn_plan
 from stacks.errors import Problem
 from stacks.program_env import is_reserved, reserved_summary
-from stacks.resilience import reader_capacity
-from stacks.tenants import tenant_limits
+from stacks.reader_capacity import reader_capacity
+from stacks.tenant_limits import tenant_limits
 
 if TYPE_CHECKING:
     from stacks.settings import StackSettings
@@ -38,7 +38,7 @@ def database_capacity(settings: StackSettings) -> list[Problem]:
     ceiling = db.proxy_ceiling
     problems: list[Problem] = []
     demand = backend.max_tasks * backend.db_pool_size
-    # The tenants' logins share the writer's proxy ceiling (checked in stacks.tenants.tenant_limits).
+    # The tenants' logins share the writer's proxy ceiling (checked in stacks.tenant_limits).
     gateway = settings.tenant_defaults.tenant_connections if settings.tenants else 0
     if demand > ceiling:
         fit = max((ceiling - gateway) // backend.max_tasks, 0)

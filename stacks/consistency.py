@@ -28,8 +28,7 @@ from stacks.aws_facts import (
     nearest_region,
     regions,
 )
-from stacks.base import PROJECT
-from stacks.baseline import BASELINE_PROJECT
+from stacks.base import BASELINE_PROJECT, PROJECT
 from stacks.errors import Problem
 from stacks.identity import PROD_NAME
 from stacks.windows import daily, overlap, weekly

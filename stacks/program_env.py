@@ -1,6 +1,6 @@
 """The environment variable names the program itself gives the backend container.
 
-This is the one list: `__main__.py` hands the backend only names from it (`claim` raises
+This is the one list: the tiers hand the backend only names from it (`__main__.py`'s `claim` raises
 otherwise, so the list cannot fall behind the program), and the settings refuse these names
 in `backend.environment` and `backend.secrets`, where they would be silently overridden or
 duplicated in the task definition.

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from components.alarm_catalogue import (
+    AlarmSpec,
+    backend_alarms,
+    edge_alarms,
+    postgres_alarms,
+    redis_alarms,
+    synthetics_alarms,
+)
 from components.fault_injection import MAX_STOP_CONDITIONS
+from components.origin_lock_alarm import origin_lock_alarms
+from components.resilience import stop_alarm_keys
 from ops.plan.planner import Plan
 from stacks import SettingsError
 from stacks.resilience import EXPERIMENTS
@@ -29,20 +40,50 @@ def _templates(plan: Plan) -> dict[str, dict[str, Any]]:
     return {r.inputs["tags"]["floyo:experiment"]: r.inputs for r in plan.of_type(TEMPLATE)}
 
 
+def _catalogue(stack: str) -> list[AlarmSpec]:
+    """Every metric alarm kind of the catalogue, with the stack's thresholds and placeholder identifiers."""
+    thresholds = settings_for(with_changes(stack)).monitoring.thresholds
+    return [
+        *edge_alarms(health_check_id="<check>", url="https://<host>/health"),
+        *origin_lock_alarms(certificate_arn="<certificate>", ca_certificate_arns={"g1": "<ca>"}, warning_days=45),
+        *synthetics_alarms(canary_name="<canary>", interval_minutes=5, url="https://<host>"),
+        *backend_alarms(thresholds, load_balancer="<lb>", target_group="<tg>", cluster_name="<cluster>",
+                        service_name="<service>"),
+        *postgres_alarms(thresholds, cluster_id="<cluster>", instance_ids=["<instance>"], reader_ids=["<reader>"],
+                         max_connections=1000, proxy_name="<proxy>"),
+        *redis_alarms(thresholds, member_cluster_ids=["<node>"]),
+    ]
+
+
 def test_every_experiment_stops_on_paging_alarms_of_this_stack(plan: Plan, stack: str) -> None:
     templates = _templates(plan)
     multi_az = settings_for(with_changes(stack)).cache.replicas >= 1
     assert sorted(templates) == sorted(e for e in EXPERIMENTS if multi_az or e != "cache-az-power")
     alarm_arns = {r.outputs.get("arn") for r in plan.of_type(ALARM)}
+    first = [s.key for s in _catalogue(stack) if s.stops_drills]
+    assert first  # the catalogue marks the alarms every drill stops on first
     for key, t in templates.items():
         conditions = t["stopConditions"]
         assert 1 <= len(conditions) <= MAX_STOP_CONDITIONS, key
         assert all(c["source"] == "aws:cloudwatch:alarm" and c["value"] in alarm_arns for c in conditions), key
         names = [c["value"].rsplit(":", 1)[1] for c in conditions]
-        assert f"floyo-{stack}-backend-lb-5xx-rate" in names and f"floyo-{stack}-backend-target-5xx-rate" in names
+        assert names[:len(first)] == [f"floyo-{stack}-{k}" for k in first], key  # the catalogue's `stops_drills`
         assert t["tags"]["floyo:stack"] == stack
         mode = t["experimentOptions"]["emptyTargetResolutionMode"]
         assert mode == ("skip" if key == "az-network-disruption" else "fail"), key
+
+
+def test_drills_stop_first_on_what_the_catalogue_marks_not_on_a_key_pattern() -> None:
+    specs = _catalogue("dev")
+    first = len([s for s in specs if s.stops_drills])
+    marked = next(s for s in specs if s.stops_drills)
+    unmarked = next(s for s in specs if not s.stops_drills and s.tier == "backend" and not s.service_down
+                    and s.severity != "page")
+    assert marked.key in stop_alarm_keys(specs, "us-east-1")[:first]
+    assert unmarked.key not in stop_alarm_keys(specs, "us-east-1")
+    swapped = [replace(s, stops_drills=not s.stops_drills) if s in (marked, unmarked) else s for s in specs]
+    assert unmarked.key in stop_alarm_keys(swapped, "us-east-1")[:first]
+    assert marked.key not in stop_alarm_keys(swapped, "us-east-1")
 
 
 def test_prod_has_the_drills_the_issue_asks_for() -> None:
