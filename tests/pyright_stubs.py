@@ -106,8 +106,10 @@ def _rewrite(init: Path, body: list[ast.stmt]) -> list[ast.stmt]:
             # `from .x import ...` in an `__init__` also makes the submodule `x` an attribute of the package.
             statement = ast.ImportFrom(statement.module, [ast.alias(name, name) for name in names], statement.level)
         elif isinstance(statement, ast.If):
-            statement.body = _rewrite(init, statement.body)
+            statement.body = _rewrite(init, statement.body) or [ast.Pass()]
             statement.orelse = _rewrite(init, statement.orelse)
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            pass  # a docstring
         elif not isinstance(statement, ast.Import | ast.ImportFrom | ast.Assign | ast.AnnAssign):
             raise StubError(f"{init}:{statement.lineno}: unexpected {type(statement).__name__} in a package __init__")
         out.append(statement)

@@ -164,7 +164,8 @@ def test_each_stub_binds_the_names_its_package_exports(tmp_path: Path, module: s
 
 
 def test_a_star_import_without_a_plain_all_is_refused(tmp_path: Path) -> None:
-    """The generator names what `__all__` lists; a module it cannot read that way stops it, loudly."""
+    """The generator names what `__all__` lists; a module it cannot read that way, or a statement it does not
+    know in a package `__init__`, stops it with the file named."""
     package = tmp_path / "pkg"
     package.mkdir()
     (package / "__init__.py").write_text("from .thing import *\n")
@@ -173,3 +174,6 @@ def test_a_star_import_without_a_plain_all_is_refused(tmp_path: Path) -> None:
         pyright_stubs.init_stub(package / "__init__.py")
     (package / "thing.py").write_text("__all__ = ['A', 'B']\nA = B = 1\n")
     assert "from .thing import A as A, B as B" in pyright_stubs.init_stub(package / "__init__.py")
+    (package / "__init__.py").write_text('"""Doc."""\nfrom .thing import *\nprint("side effect")\nwhile False:\n    pass\n')
+    with pytest.raises(pyright_stubs.StubError, match="unexpected While"):
+        pyright_stubs.init_stub(package / "__init__.py")
