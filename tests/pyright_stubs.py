@@ -1,0 +1,194 @@
+"""Partial stub packages that spare pyright the providers' star-imports.
+
+Each provider's package `__init__.py` (pulumi_aws's 241 of them, pulumi_cloudflare's top level) star-imports
+every module of its package: `from .dns_record import *`. To bind such an `__init__`, pyright must parse and
+bind every module it star-imports, to learn the names each one exports; and it binds the `__init__` as soon
+as any resource module's `from . import outputs` is resolved. Checking our code therefore parsed and bound
+some 2,500 provider files to resolve the few hundred classes the program uses.
+
+This module writes, from the installed packages, one `<package>-stubs/` directory per provider into
+`.pyright-stubs/` (git-ignored; pyproject.toml's `[tool.pyright] stubPath`). Each holds a `__init__.pyi` per
+`__init__.py` of the package: the same statements, except that each `from .x import *` becomes
+`from .x import (A as A, B as B, ...)`, naming the module's `__all__`, which is what pyright's star-import
+would bring in; the `_utilities.register(...)` calls (runtime only) are left out. `py.typed` says `partial`
+(PEP 561), so pyright lays the stubs over the installed package (partialStubService.ts,
+processPartialStubPackages, maps only the `.pyi` files) and takes every other module from the package itself:
+the resource classes, their `*Args` and outputs keep their own annotations, and the package's own
+`py.typed` still marks it typed. A name only costs pyright something once it is used.
+
+`./run test` calls `python -m tests.pyright_stubs` before pyright. The stubs are regenerated when the
+stamp (each provider's version and location, and this file's own hash) changes. Without them pyright gives
+the same answers, only slower. tests/test_pyright_stubs.py checks the stubs against the packages and that
+pyright still reports the providers' type errors through them.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STUB_DIR = ROOT / ".pyright-stubs"  # pyproject.toml: [tool.pyright] stubPath
+STAMP = "stamp.json"
+# The providers whose `__init__.py` star-import their modules (the generated Pulumi SDK layout).
+PACKAGES = ("pulumi_aws", "pulumi_cloudflare", "pulumi_postgresql", "pulumi_random", "pulumi_tls")
+PARTIAL = "partial\n"  # PEP 561: a stub package that covers only part of its package
+
+_ALL = re.compile(r"^__all__\s*=\s*\[", re.MULTILINE)
+_STAR = re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.MULTILINE)
+
+
+class StubError(Exception):
+    """A provider's layout is not the one this generator understands (one clear message, no stubs)."""
+
+
+def package_dir(package: str) -> Path:
+    """Where `package` is installed, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise StubError(f"{package} is not installed (requirements.txt pins it)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def exported_names(module: Path) -> list[str]:
+    """The names `from <module> import *` brings in: its `__all__`, one literal list, never changed later.
+
+    Read from the text rather than parsed (the providers' `_inputs.py` run to megabytes); anything but
+    exactly one `__all__ = [...]` is refused rather than guessed.
+    """
+    text = module.read_text(encoding="utf-8")
+    found = list(_ALL.finditer(text))
+    if len(found) != 1 or text.count("__all__") != 1:
+        raise StubError(f"{module}: expected one `__all__ = [...]` for its star-import, found {text.count('__all__')}")
+    start = found[0].end() - 1
+    names = ast.literal_eval(text[start : text.index("]", start) + 1])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise StubError(f"{module}: `__all__` is not a list of strings")
+    return names
+
+
+def _star_source(init: Path, node: ast.ImportFrom) -> Path:
+    """The module file a relative `from .x import *` in `init` names."""
+    base = init.parent
+    for _ in range(node.level - 1):
+        base = base.parent
+    target = base.joinpath(*(node.module or "").split("."))
+    for candidate in (target.with_suffix(".py"), target / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    raise StubError(f"{init}: `from {'.' * node.level}{node.module} import *` names no module")
+
+
+def _is_runtime_call(statement: ast.stmt) -> bool:
+    """`_utilities.register(...)` and other bare calls: they declare nothing pyright reads."""
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+
+
+def _rewrite(init: Path, body: list[ast.stmt]) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for statement in body:
+        if _is_runtime_call(statement):
+            continue
+        if isinstance(statement, ast.ImportFrom) and any(alias.name == "*" for alias in statement.names):
+            if not statement.level:
+                raise StubError(f"{init}: absolute star-import `from {statement.module} import *` is not expected")
+            names = exported_names(_star_source(init, statement))
+            # `A as A` is the re-export form in a stub; the relative module keeps pyright's rule that
+            # `from .x import ...` in an `__init__` also makes the submodule `x` an attribute of the package.
+            statement = ast.ImportFrom(statement.module, [ast.alias(name, name) for name in names], statement.level)
+        elif isinstance(statement, ast.If):
+            statement.body = _rewrite(init, statement.body) or [ast.Pass()]
+            statement.orelse = _rewrite(init, statement.orelse)
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            pass  # a docstring
+        elif not isinstance(statement, ast.Import | ast.ImportFrom | ast.Assign | ast.AnnAssign):
+            raise StubError(f"{init}:{statement.lineno}: unexpected {type(statement).__name__} in a package __init__")
+        out.append(statement)
+    return out
+
+
+def init_stub(init: Path) -> str:
+    """The text of the `__init__.pyi` that stands for the package `__init__.py` at `init`."""
+    tree = ast.parse(init.read_text(encoding="utf-8"), filename=str(init))
+    tree.body = _rewrite(init, tree.body)
+    header = f"# Generated by tests/pyright_stubs.py from {init.name} of the installed package. Do not edit.\n"
+    return header + ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def stamp() -> dict[str, str]:
+    """What the stubs depend on: each provider's version and location, and this generator."""
+    info = {"generator": hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}
+    for package in PACKAGES:
+        info[package] = f"{importlib.metadata.version(package)} {package_dir(package)}"
+    return info
+
+
+def generate(dest: Path) -> None:
+    """Write the stub packages into `dest`, replacing what was there (built aside, then moved in)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f"{dest.name}.", dir=dest.parent))
+    try:
+        for package in PACKAGES:
+            source = package_dir(package)
+            stubs = build / f"{package}-stubs"
+            # The package's own stubs first: pyright's overlay hides every `.pyi` of the package that the
+            # stub package lacks (fileSystemMapping.ts maps each `.pyi` path to the stub package), so
+            # they are copied as they are (pulumi_aws/config/__init__.pyi, for one).
+            for own in sorted(source.rglob("*.pyi")):
+                target = stubs / own.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(own, target)
+            for init in sorted(source.rglob("__init__.py")):
+                target = stubs / init.parent.relative_to(source) / "__init__.pyi"
+                if target.exists() or not _STAR.search(init.read_text(encoding="utf-8")):
+                    continue  # pyright reads the package's own stub, or this `__init__` as it is
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(init_stub(init), encoding="utf-8")
+            (stubs / "py.typed").write_text(PARTIAL, encoding="utf-8")
+        (build / STAMP).write_text(json.dumps(stamp(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        old = dest.with_name(f"{build.name}.old")
+        if dest.exists():
+            dest.rename(old)
+        build.rename(dest)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def is_current(dest: Path) -> bool:
+    """Whether `dest` holds stubs of the installed providers made by this generator."""
+    try:
+        return json.loads((dest / STAMP).read_text(encoding="utf-8")) == stamp()
+    except (OSError, ValueError):
+        return False
+
+
+def ensure(dest: Path = STUB_DIR) -> bool:
+    """Regenerate the stubs when they are missing or stale; True when it did."""
+    if is_current(dest):
+        return False
+    generate(dest)
+    return True
+
+
+def main() -> int:
+    try:
+        if ensure():
+            print(f"pyright stubs regenerated in {os.path.relpath(STUB_DIR)}", file=sys.stderr)
+    except StubError as error:
+        print(f"error: pyright stubs: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
