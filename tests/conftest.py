@@ -5,7 +5,8 @@ import tempfile
 import pytest
 
 from ops.plan import Plan
-from tests.planning import CACHE_ENV, stack_plan
+from ops.plan_cache import CACHE_ENV
+from tests.planning import stack_plan
 
 STACKS = ["dev", "prod"]
 _CACHE_KEY = pytest.StashKey[str]()

@@ -25,6 +25,7 @@ from multiprocessing.context import ForkServerContext
 from pathlib import Path
 
 from ops.forked import become_ops_in
+from ops.plan_cache import CACHE_ENV
 from ops.stackfile import ROOT
 
 _server_failed: list[str] = []
@@ -36,6 +37,12 @@ def _context() -> ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["tests.sdk_preload"])
     return context
+
+
+def planning_env(**extra: str) -> dict[str, str]:
+    """This environment without the session's plan store (`ops.plan_cache`): a child given it plans for real,
+    for the tests that compare a plan with another process's."""
+    return {**{k: v for k, v in os.environ.items() if k != CACHE_ENV}, **extra}
 
 
 def run_ops(*args: str, cwd: Path = ROOT, env: Mapping[str, str] | None = None,
