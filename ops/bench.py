@@ -147,7 +147,7 @@ def _suite(cwd: Path | None = None) -> dict[str, Any]:
         log = Path(tmp) / "plans.log"
         env = {**os.environ, "FLOYO_PLAN_LOG": str(log)}
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-p", "no:cacheprovider"],
+        out = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider"],
                              capture_output=True, text=True, env=env, check=False, cwd=cwd)
         wall = time.perf_counter() - start
         plans = log.read_text().splitlines() if log.exists() else []

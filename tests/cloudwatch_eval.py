@@ -281,6 +281,8 @@ class MetricAlarm:
 
     def __post_init__(self) -> None:
         self._expressions = {q["id"]: parse_expression(q["expression"]) for q in self.queries if q.get("expression")}
+        self._keys = {q["id"]: metric_key(q["metric"]["namespace"], q["metric"]["metricName"],
+                                          q["metric"].get("dimensions") or {}) for q in self.queries if "metric" in q}
         returned = [q for q in self.queries if q.get("returnData", True)]
         if len(returned) != 1:
             raise ValueError(f"{self.name}: exactly one query must return data")
@@ -296,7 +298,7 @@ class MetricAlarm:
         for q in self.queries:
             if "metric" in q:
                 m = q["metric"]
-                series = data.get(metric_key(m["namespace"], m["metricName"], m.get("dimensions") or {}))
+                series = data.get(self._keys[q["id"]])
                 env[q["id"]] = series.stat(m["stat"], start, end) if series else None
         for q in self.queries:  # expressions in declaration order (later ones may use earlier ones)
             if q["id"] in self._expressions:
@@ -308,10 +310,18 @@ class MetricAlarm:
         return {"GreaterThanThreshold": value > t, "GreaterThanOrEqualToThreshold": value >= t,
                 "LessThanThreshold": value < t, "LessThanOrEqualToThreshold": value <= t}[self.comparison]
 
-    def evaluate(self, data: Mapping[MetricKey, Aggregator], now: int) -> str:
-        """The state at the end of minute `now - 1` (periods end at `now`), updating `self.state`."""
-        points = [self.datapoint(data, now - (k + 1) * self.period, now - k * self.period)
-                  for k in range(self.evaluation_periods)]
+    def evaluate(self, data: Mapping[MetricKey, Aggregator], now: int,
+                 seen: dict[tuple[int, int], Value] | None = None) -> str:
+        """The state at the end of minute `now - 1` (periods end at `now`), updating `self.state`. `seen` keeps
+        the datapoints of periods already computed on the same `data` (an alarm of N one-minute periods reads
+        N-1 of the last minute's again); the caller owns it and drops it when `data` changes."""
+        seen = {} if seen is None else seen
+        points: list[Value] = []
+        for k in range(self.evaluation_periods):
+            period = (now - (k + 1) * self.period, now - k * self.period)
+            if period not in seen:
+                seen[period] = self.datapoint(data, *period)
+            points.append(seen[period])
         breaching = sum(1 for p in points if p is not None and self.breaches(p))
         missing = sum(1 for p in points if p is None)
         rule = self.treat_missing_data
@@ -477,11 +487,12 @@ def run(metric_alarms: Sequence[MetricAlarm], composites: Sequence[CompositeAlar
     order = _members_first(composites)
     history: dict[str, list[str]] = {a.name: [] for a in [*metric_alarms, *composites]}
     notifications: list[Notification] = []
+    seen: list[dict[tuple[int, int], Value]] = [{} for _ in metric_alarms]  # each alarm's datapoints on `aggregators`
     for now in range(max(first, 1), minutes + 1):
         states: dict[str, str] = dict(fixed or {})
-        for alarm in metric_alarms:
+        for alarm, points in zip(metric_alarms, seen, strict=True):
             before = alarm.state
-            states[alarm.name] = alarm.evaluate(aggregators, now)
+            states[alarm.name] = alarm.evaluate(aggregators, now, points)
             if alarm.actions and before != ALARM and alarm.state == ALARM:
                 notifications.append(Notification(now, alarm.name, tuple(alarm.actions)))
         for composite in order:

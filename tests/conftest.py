@@ -4,8 +4,9 @@ import tempfile
 
 import pytest
 
+from ops.plan.cache import CACHE_ENV
 from ops.plan.planner import Plan
-from tests.planning import CACHE_ENV, stack_plan
+from tests.planning import stack_plan
 
 STACKS = ["dev", "prod"]
 _CACHE_KEY = pytest.StashKey[str]()

@@ -3,30 +3,29 @@
 Each distinct config is planned once per test run. A plan is kept in memory, and also on disk under
 `$FLOYO_PLAN_CACHE` when the test session sets it (tests/conftest.py does, for the session only), so
 the pytest-xdist workers share plans: the first worker that needs a config plans it under a file lock,
-the others load the result. `plan_with` returns a fresh copy each call, as it did when it re-planned.
+the others load the result. The store is `ops.plan.cache`'s, keyed by the config and the code, so the
+`python -m ops` children the CLI tests start reuse these plans too. `plan_with` returns a fresh copy
+each call, as it did when it re-planned.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import json
-import os
 import pickle
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ops.plan.cache import plan_key, stored
 from ops.plan.planner import Plan, PlannedResource, plan_config, project_name
 from ops.stackfile import ROOT, StackConfig, read_stack_config
 from stacks import StackSettings, load_settings
 from stacks.profiles import deep_merge
 
 PREFIX = "floyo-infra:"
-CACHE_ENV = "FLOYO_PLAN_CACHE"
-"""A directory shared by one test session's processes, holding the plans already made."""
 
 _plans: dict[str, bytes] = {}
 
@@ -51,37 +50,21 @@ def settings_for(config: StackConfig) -> StackSettings:
     return load_settings(config.stack, config.values, config.secret_keys, config.secure_paths)
 
 
-def _key(config: StackConfig, root: Path = ROOT) -> str:
-    text = json.dumps([root.name, config.stack, config.values, sorted(config.secret_keys), sorted(config.secure_paths)],
+def _key(config: StackConfig, root: Path) -> str:
+    text = json.dumps([str(root), config.stack, config.values, sorted(config.secret_keys), sorted(config.secure_paths)],
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _planned(config: StackConfig, root: Path = ROOT) -> bytes:
     """The pickled plan of `config` for the project in `root`: from memory, from the session's shared
-    cache, or planned now."""
+    store (`ops.plan.cache`, under the key a `python -m ops` child of the same code looks up), or planned
+    now (in this process, `plan_config` never consults the store)."""
     key = _key(config, root)
-    if key in _plans:
-        return _plans[key]
-
-    def plan_config_now() -> Plan:
-        return plan_config(config, root / "__main__.py", project_name(root))
-
-    shared = os.environ.get(CACHE_ENV)
-    if not shared:
-        _plans[key] = pickle.dumps(plan_config_now())
-        return _plans[key]
-    path = Path(shared) / f"{key}.pickle"
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one process plans a config; the others wait, then load it
-        if path.exists():
-            data = path.read_bytes()
-        else:
-            data = pickle.dumps(plan_config_now())  # a config that fails to plan raises and is not kept
-            path.with_suffix(".tmp").write_bytes(data)
-            path.with_suffix(".tmp").replace(path)
-    _plans[key] = data
-    return data
+    if key not in _plans:
+        program, project = root / "__main__.py", project_name(root)
+        _plans[key] = stored(plan_key(config, program, project), lambda: plan_config(config, program, project))
+    return _plans[key]
 
 
 def planned(config: StackConfig, root: Path = ROOT) -> Plan:

@@ -9,7 +9,7 @@ import pytest
 
 from ops.stackfile import ROOT
 from tests.bad_input import DIFF, STACK, commands, scratch_repository, stack_dir_with_dev
-from tests.ops_cli import run_ops
+from tests.ops_cli import run_ops, run_ops_here
 
 DEV = (ROOT / "Pulumi.dev.yaml").read_text().replace("stack: dev", f"stack: {STACK}").replace(
     "zone: floyo.dev", "zone: bad.floyo.dev")
@@ -51,6 +51,13 @@ def assert_refused(result: object, where: str, expected: str | None) -> None:
         assert expected in stderr, where
 
 
+IN_A_CHILD = {"binary junk", "flat key"}
+"""Cases each command also runs in a real child process (`run_ops`), which must give exactly what the in-process
+run gave: one the reader refuses, one the settings refuse. Every case runs `ops.__main__.main` in this process
+(`run_ops_here`: the same exit code and output, without a fork per command); `ops diff` always runs in a child,
+in its scratch repository."""
+
+
 @pytest.mark.parametrize("case", sorted(CORPUS))
 def test_every_command_refuses_a_malformed_file_the_same_way(tmp_path: Path, repo: Path, case: str) -> None:
     text, expected = CORPUS[case]
@@ -59,7 +66,11 @@ def test_every_command_refuses_a_malformed_file_the_same_way(tmp_path: Path, rep
     for command, args in commands(stack_dir).items():
         baseline = "baseline" in command
         wanted = expected if case in SHAPE or not baseline else None  # baseline keys: see the baseline test below
-        assert_refused(run_ops(*args), f"{case} / {command}", wanted)
+        here = run_ops_here(*args)
+        assert_refused(here, f"{case} / {command}", wanted)
+        if case in IN_A_CHILD:  # the evidence that the in-process run stands in for the child
+            child = run_ops(*args)
+            assert (child.returncode, child.stdout, child.stderr) == (here.returncode, here.stdout, here.stderr)
     (repo / f"Pulumi.{STACK}.yaml").write_text(text)
     try:
         assert_refused(run_ops(*DIFF, cwd=repo), f"{case} / diff", expected)
@@ -90,3 +101,16 @@ def test_the_documented_baseline_plan_works() -> None:
     result = run_ops("plan", "--project", "baseline", "main-use1")
     assert result.returncode == 0, result.stderr
     assert "policy: " in result.stdout and "unknown stack" not in result.stderr
+
+
+def test_an_exception_escaping_an_in_process_run_shows_as_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run_ops_here` must not hide what a child would show: an uncaught exception is a traceback and exit 1."""
+    import ops.__main__
+
+    def boom(args: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ops.__main__, "_tenants", boom)
+    result = run_ops_here("tenants", "dev", "list")
+    assert result.returncode == 1 and "Traceback" in result.stderr and "RuntimeError: boom" in result.stderr
+    assert run_ops_here("no-such-command").returncode == 2  # argparse's exit, as the interpreter gives it

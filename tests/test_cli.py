@@ -12,22 +12,24 @@ from pathlib import Path
 import pytest
 
 from ops.stackfile import ROOT
-from tests.ops_cli import run_ops
+from tests.ops_cli import planning_env, run_ops
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return run_ops(*args)
 
 
-def run_interpreter(*args: str) -> subprocess.CompletedProcess[str]:
+def run_interpreter(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`python -m ops` in a new interpreter, as an operator starts it."""
-    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=env)
 
 
 def test_plan_json_holds_the_foundation() -> None:
     """Also the entry point as an operator starts it (a new `python -m ops` interpreter), and the evidence
     that `run_ops`, which the other CLI tests use, stands in for it: the same exit code, resources and outputs."""
-    result, fresh = run("plan", "prod", "--json"), run_interpreter("plan", "prod", "--json")
+    env = planning_env()  # both plan for real, not from the session's plan store
+    result, fresh = run_ops("plan", "prod", "--json", env=env), run_interpreter("plan", "prod", "--json", env=env)
     assert result.returncode == fresh.returncode == 0, result.stderr + fresh.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"project", "stack", "resources", "outputs"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,7 +13,7 @@ from ops.diff.compare import compare
 from ops.diff.plans import diff_plans
 from ops.diff.render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
 from ops.stackfile import ROOT
-from tests.ops_cli import run_ops
+from tests.ops_cli import planning_env, run_ops
 
 PROJECT_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "ops", "stacks", "components"]
 BUCKET = "aws:s3/bucket:Bucket"
@@ -114,9 +113,10 @@ def test_markdown_is_a_marked_comment_with_summary(repo: Path) -> None:
 
 def test_a_fresh_interpreter_plans_the_base_as_the_forked_child_does(repo: Path, json_diff: dict) -> None:
     """`ops diff` plans the base in a forked child (`json_diff`); FLOYO_NO_FORK=1 makes it start a fresh
-    `python -m ops` instead. The two diffs are the same, change for change and in the same order."""
+    `python -m ops` instead. The two diffs are the same, change for change and in the same order. Here
+    both sides are planned for real (no plan store), `json_diff` may have had them from the store."""
     result = run_ops("diff", "dev", "--base", "HEAD~1", "--format", "json", cwd=repo,
-                     env={**os.environ, "FLOYO_NO_FORK": "1"})
+                     env=planning_env(FLOYO_NO_FORK="1"))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == json_diff
     assert len(json_diff["changes"]) >= 3

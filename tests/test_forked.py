@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.diff.forked import _installed_prefixes, _project_module, can_fork
+from ops.diff.forked import _installed_prefixes, _project_module, cached_realpath, can_fork
 from tests.ops_cli import run_ops
 
 FAKE_MAIN = '''
@@ -73,6 +73,20 @@ def test_only_the_projects_own_modules_are_dropped() -> None:
     assert _project_module(ops.plan.planner, installed)
     assert not _project_module(pulumi, installed) and not _project_module(os, installed)
     assert not _project_module(sys, installed)  # built in: no file at all
+
+
+def test_the_cached_realpath_is_realpath(tmp_path: Path) -> None:
+    """The child resolves each directory once; the answer must stay realpath's, also for a linked file or folder."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "mod.py").write_text("")
+    (tmp_path / "linked-dir").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "linked.py").symlink_to(tmp_path / "elsewhere.py")
+    paths = [str(tmp_path / "linked-dir" / "mod.py"), str(tmp_path / "real" / "linked.py"), "relative/x.py",
+             *(f for m in list(sys.modules.values()) if isinstance(f := getattr(m, "__file__", None), str))]
+    resolve = cached_realpath()
+    assert [resolve(p) for p in paths] == [os.path.realpath(p) for p in paths]
+    assert resolve(paths[0]) == str((tmp_path / "real" / "mod.py").resolve())
+    assert resolve(paths[1]) == str(tmp_path / "elsewhere.py")
 
 
 def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:

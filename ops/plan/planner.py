@@ -20,6 +20,7 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from ops.plan import cache as plan_cache
 from ops.plan.mocks import FloyoMocks
 from ops.plan.urns import engine_urn
 from ops.stackfile import ROOT, StackConfig, load_document, load_stack
@@ -242,7 +243,16 @@ def _log_plan(stack: str) -> None:
 
 
 def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py", project: str = PROJECT) -> Plan:
-    """Run `program` (of Pulumi project `project`) for `config` under mocks. Raises what the program raises."""
+    """Run `program` (of Pulumi project `project`) for `config` under mocks. Raises what the program raises.
+
+    In a test session's `python -m ops` children, a plan the session already made with the same code comes
+    from its store instead (`ops.plan.cache`; never outside the tests)."""
+    if plan_cache.serving():
+        return plan_cache.cached_plan(config, program, project, lambda: _plan_now(config, program, project))
+    return _plan_now(config, program, project)
+
+
+def _plan_now(config: StackConfig, program: Path, project: str) -> Plan:
     _log_plan(config.stack)
     plan = Plan(project, config.stack)
     with mock_runtime(config.stack, config.region, plan, project):

@@ -1,0 +1,111 @@
+"""`ops.plan.cache`: a `python -m ops` child reuses a plan the test session made only when the code, the config,
+the installed SDKs and the plan-relevant environment are the same; anything else plans afresh."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import ops.plan.cache
+from ops.diff.forked import _installed_prefixes, _project_module
+from ops.plan.cache import CACHE_ENV, PROGRAM_PACKAGES, plan_key, serving, stored
+from ops.stackfile import ROOT, read_stack_config
+from tests.ops_cli import _context, _server_failed, planning_env, run_ops
+from tests.planning import stack_plan
+
+MARK = "served-from-the-store"
+
+
+def scratch_copy(path: Path) -> Path:
+    """What the CLI tests copy into their scratch repositories: the program and the packages it imports."""
+    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
+        shutil.copy(ROOT / name, path / name)
+    for name in PROGRAM_PACKAGES:
+        shutil.copytree(ROOT / name, path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return path
+
+
+def test_a_child_reuses_a_plan_of_the_same_code_and_plans_changed_code_afresh(tmp_path: Path) -> None:
+    store, log = tmp_path / "store", tmp_path / "plans.log"
+    store.mkdir()
+    (tmp_path / "project").mkdir()
+    project = scratch_copy(tmp_path / "project")
+    config = read_stack_config("dev")
+    marked = dataclasses.replace(stack_plan("dev"), outputs={**stack_plan("dev").outputs, "mark": MARK})
+    stored(plan_key(config, ROOT / "__main__.py", "floyo-infra"), lambda: marked, str(store))  # this repository's key
+    env = planning_env(**{CACHE_ENV: str(store), "FLOYO_PLAN_LOG": str(log)})
+
+    same = run_ops("plan", "dev", "--json", cwd=project, env=env)
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout)["outputs"]["mark"] == MARK  # the same code in another directory: the stored plan
+    assert not log.exists()  # and nothing was planned
+
+    module = project / "components" / "kms_key.py"
+    module.write_text(module.read_text() + "\n# one more line\n")  # a comment: the plan would not even change
+    changed = run_ops("plan", "dev", "--json", cwd=project, env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert "mark" not in json.loads(changed.stdout)["outputs"]  # planned afresh ...
+    assert log.read_text().split() == ["dev"]
+    assert len(list(store.glob("*.pickle"))) == 2  # ... and filed under the changed code's own key
+
+
+def test_the_key_changes_with_config_code_environment_and_sdk_versions(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    config, program = read_stack_config("dev"), ROOT / "__main__.py"
+    key = plan_key(config, program, "floyo-infra", {})
+    assert plan_key(config, program, "floyo-infra", {}) == key
+    assert plan_key(config, program, "floyo-infra", {CACHE_ENV: "/x", "FLOYO_PLAN_LOG": "/y", "HOME": "/z"}) == key
+    changed_config = dataclasses.replace(config, values={**config.values, "floyo-infra:tier": "prod"})
+    assert plan_key(changed_config, program, "floyo-infra", {}) != key
+    assert plan_key(dataclasses.replace(config, secret_keys=["floyo-infra:cdn"]), program, "floyo-infra", {}) != key
+    assert plan_key(config, program, "floyo-baseline", {}) != key
+    assert plan_key(config, program, "floyo-infra", {"FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS": "1"}) != key
+    assert plan_key(config, ROOT / "baseline" / "__main__.py", "floyo-infra", {}) != key
+    shutil.copy(program, tmp_path / "__main__.py")
+    assert plan_key(config, tmp_path / "__main__.py", "floyo-infra", {}) != key  # no Pulumi.yaml beside it
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    assert plan_key(config, tmp_path / "__main__.py", "floyo-infra", {}) == key  # the same files elsewhere
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text() + "# changed\n")
+    assert plan_key(config, tmp_path / "__main__.py", "floyo-infra", {}) != key
+    monkeypatch.setattr(ops.plan.cache, "_versions", lambda: [sys.version, "pulumi-aws==0.0.1"])
+    assert plan_key(config, program, "floyo-infra", {}) != key
+
+
+def test_only_a_python_m_ops_process_consults_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that plans in its own process (patched mocks, say) must never be handed a stored plan."""
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    assert not serving()  # this process is pytest's
+    calls: list[int] = []
+    first = pickle.loads(stored("k", lambda: calls.append(1) or {"n": 1}, str(tmp_path)))
+    again = pickle.loads(stored("k", lambda: calls.append(2) or {"n": 2}, str(tmp_path)))
+    assert first == again == {"n": 1} and calls == [1]
+    with pytest.raises(RuntimeError, match="no plan"):
+        stored("failing", lambda: (_ for _ in ()).throw(RuntimeError("no plan")), str(tmp_path))
+    assert not (tmp_path / "failing.pickle").exists()  # a failure files nothing
+
+
+def _loaded_outside_the_packages(out: str) -> None:
+    """In a fork of the fork server (which planned dev and imported what the commands need): the project
+    modules loaded from anywhere but `PROGRAM_PACKAGES` and the tests' own helpers."""
+    installed = _installed_prefixes()
+    outside = sorted(name for name, module in list(sys.modules.items())
+                     if _project_module(module, installed) and name.split(".")[0] not in (*PROGRAM_PACKAGES, "tests"))
+    Path(out).write_text(json.dumps(outside))
+
+
+def test_a_plan_loads_project_code_only_from_the_hashed_packages(tmp_path: Path) -> None:
+    """The key hashes `PROGRAM_PACKAGES`: a program importing project code from elsewhere would make it stale."""
+    out = tmp_path / "loaded.json"
+    run_ops("plan", "--help")  # starts this worker's fork server (it plans dev first) if it is not running yet
+    assert not _server_failed, _server_failed
+    child = _context().Process(target=_loaded_outside_the_packages, args=(str(out),))
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0
+    assert json.loads(out.read_text()) == []
