@@ -8,13 +8,14 @@ import json
 import pickle
 import shutil
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
 import ops.plan.cache
 from ops.diff.forked import _installed_prefixes, _project_module
-from ops.plan.cache import CACHE_ENV, PROGRAM_PACKAGES, plan_key, serving, stored
+from ops.plan.cache import CACHE_ENV, PROGRAM_PACKAGES, plan_key, private_directory, serving, stored
 from ops.stackfile import ROOT, read_stack_config
 from tests.ops_cli import _context, _server_failed, planning_env, run_ops
 from tests.planning import stack_plan
@@ -109,3 +110,27 @@ def test_a_plan_loads_project_code_only_from_the_hashed_packages(tmp_path: Path)
     child.join(120)
     assert child.exitcode == 0
     assert json.loads(out.read_text()) == []
+
+
+def test_the_store_is_used_only_in_a_directory_private_to_this_user(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store unpickles what it finds, and unpickling runs code: a directory others can write is ignored."""
+    store = tmp_path / "store"
+    store.mkdir(mode=0o700)
+    monkeypatch.setenv(CACHE_ENV, str(store))
+    monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__spec__=types.SimpleNamespace(name="ops.__main__")))
+    assert private_directory(str(store)) and serving()  # as `python -m ops` in the session's own store
+    for mode in (0o720, 0o702, 0o777):
+        store.chmod(mode)
+        assert not private_directory(str(store)) and not serving(), oct(mode)
+    store.chmod(0o700)
+    assert not private_directory(str(tmp_path / "absent"))
+    (tmp_path / "file").write_text("")
+    assert not private_directory(str(tmp_path / "file"))
+
+
+def test_the_key_holds_every_installed_distribution_not_only_the_sdks() -> None:
+    """pydantic validates the settings, botocore's endpoint data decides the regions, ruamel.yaml reads the file."""
+    versions = ops.plan.cache._versions()
+    for name in ("pydantic", "botocore", "ruamel.yaml", "pulumi", "pulumi_aws"):
+        assert any(v.startswith(f"{name}==") for v in versions), name

@@ -38,6 +38,7 @@ import importlib.util
 import json
 import os
 import pickle
+import stat
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -57,10 +58,23 @@ T = TypeVar("T")
 
 
 def serving() -> bool:
-    """Whether this process consults the store: the variable is set, and the process is `python -m ops`."""
+    """Whether this process consults the store: the variable is set, the process is `python -m ops`, and the
+    directory is private to this user (`private_directory`)."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
-    return bool(os.environ.get(CACHE_ENV)) and getattr(spec, "name", None) == "ops.__main__"
+    directory = os.environ.get(CACHE_ENV)
+    return bool(directory) and getattr(spec, "name", None) == "ops.__main__" and private_directory(directory)
+
+
+def private_directory(directory: str) -> bool:
+    """Whether `directory` is owned by this user and writable by nobody else. The store unpickles what it
+    finds there, and unpickling runs code: a store anyone else could write to is not used (the test session's
+    is made by `tempfile.mkdtemp`, mode 0700)."""
+    try:
+        info = os.stat(directory)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def _files(directory: Path, recursive: bool) -> Iterable[Path]:
@@ -93,8 +107,10 @@ def source_digest(program: Path) -> str:
 
 @cache
 def _versions() -> list[str]:
+    """The interpreter and every installed distribution: a plan also depends on pydantic's validation,
+    botocore's region data (stacks/aws_facts.py) and ruamel.yaml's reading, not only on the Pulumi SDKs."""
     names = {(d.metadata["Name"] or "").lower(): d.version for d in importlib.metadata.distributions()}
-    return [sys.version, *sorted(f"{n}=={v}" for n, v in names.items() if n.startswith("pulumi"))]
+    return [sys.version, *sorted(f"{n}=={v}" for n, v in names.items())]
 
 
 def plan_key(config: StackConfig, program: Path, project: str, environ: Mapping[str, str] = os.environ) -> str:
