@@ -11,6 +11,7 @@ import pytest
 from ops.__main__ import main
 from ops.release.tenants import StackFile
 from ops.stackfile import ROOT, read_stack_config
+from tests.ops_cli import run_ops_here
 from tests.planning import settings_for
 
 
@@ -87,6 +88,36 @@ def test_bad_input_exits_2_with_one_message_and_writes_nothing(
     assert err.startswith("error: ") and message in err, err
     assert "Traceback" not in err
     assert changed_lines(stack_dir) == []
+
+
+BROKEN = {
+    # name: (a line of dev's file, what replaces it, what the refusal names)
+    "tenants a mapping": ("  floyo-infra:tenants:\n    - slug: acme\n    - slug: globex\n    - slug: initech\n",
+                          "  floyo-infra:tenants:\n    slug: acme\n",
+                          'floyo-infra:tenants: got {"slug": "acme"}; must be a list'),
+    "another key invalid": ("  floyo-infra:tier: dev\n", "  floyo-infra:tier: staging\n",
+                            "floyo-infra:tier: got 'staging'"),
+}
+
+
+@pytest.mark.parametrize("action", [["add", "newco"], ["remove", "acme"], ["drop", "acme"], ["list"]])
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_an_invalid_file_is_refused_before_any_edit(stack_dir: Path, case: str, action: list[str]) -> None:
+    """Fuzz, session 2: `tenants add` on a file whose tenants were a mapping crashed (`CommentedMap` has no `append`,
+    a traceback, exit 1), and `remove`/`drop` said the stack has no such tenant: the file was edited before the one
+    loader (`ops.stackfile.load_stack`) had validated it, and one already invalid elsewhere was blamed on the edit."""
+    path = stack_dir / "Pulumi.dev.yaml"
+    text = path.read_text()
+    old, new, names = BROKEN[case]
+    assert old in text
+    path.write_text(text.replace(old, new))
+    before = path.read_text()
+    result = run_ops_here("tenants", "dev", *action, "--no-diff", "--stack-dir", str(stack_dir))
+    where = f"{case} / {action}: exit {result.returncode}\n{result.stderr}"
+    assert result.returncode == 2 and "Traceback" not in result.stderr, where
+    assert result.stderr.startswith(f"error: {path}: invalid settings for stack 'dev' (1 problem):\n"), where
+    assert names in result.stderr, where
+    assert path.read_text() == before
 
 
 def test_unknown_stack_exits_2(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

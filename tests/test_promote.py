@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ops.plan.planner import Plan
 from ops.release.promote import release_keys
 from ops.stackfile import ROOT
-from tests.ops_cli import run_ops
+from tests.ops_cli import run_ops, run_ops_here
 
 DEV_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/floyo-backend@sha256:" + "ab" * 32
 
@@ -109,10 +109,13 @@ def test_prod_diff_after_promotion_is_the_release_and_nothing_else(stacks: Path)
 
 
 def test_refuses_a_mutable_tag(stacks: Path) -> None:
+    """Fuzz, session 2: a tag was refused (exit 1) before the one loader ran, so a file the settings refuse was
+    not reported as bad input. The settings refuse a tag in every stack (stacks/backend.py, `ECR_IMAGE`): exit 2."""
     set_dev(stacks, "floyo-backend@sha256:3f1c", "floyo-backend:latest  # @sha256:3f1c")
-    result = promote(stacks)
-    assert result.returncode == 1
-    assert "mutable tag" in result.stderr and "floyo-infra:backend.image" in result.stderr
+    result = run_ops_here("promote", "--from", "dev", "--to", "prod", "--stack-dir", str(stacks))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: {stacks / 'Pulumi.dev.yaml'}: invalid settings for stack 'dev'")
+    assert "floyo-infra:backend.image: got " in result.stderr and "pinned by digest" in result.stderr
     assert "Traceback" not in result.stderr
     assert git(stacks, "status", "--porcelain", "Pulumi.prod.yaml") == ""
 
@@ -132,6 +135,33 @@ def test_refuses_uncommitted_target_edits(stacks: Path) -> None:
     result = promote(stacks)
     assert result.returncode == 1 and "uncommitted edits" in result.stderr
     assert prod.read_text().endswith("# local edit\n")
+
+
+@pytest.mark.parametrize("why", ["not in a git repository", "no git on PATH"])
+def test_cannot_tell_whether_committed_is_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, why: str,
+) -> None:
+    """Fuzz, session 2: `--stack-dir` outside a git work tree gave "refused: cannot tell whether Pulumi.dev.yaml is
+    committed", exit 1, naming one file; without git, a traceback. It is still refused, as bad input of the
+    operator's environment: exit 2, one message naming both files and what is needed."""
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    for stack in ("dev", "prod"):
+        shutil.copy(ROOT / f"Pulumi.{stack}.yaml", stacks)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # git looks no higher than this test's folder
+    if why == "no git on PATH":
+        git(stacks, "init", "-q")
+        monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    for dry_run in (["--dry-run"], []):
+        result = run_ops_here("promote", "--from", "dev", "--to", "prod", "--stack-dir", str(stacks), *dry_run)
+        assert result.returncode == 2, result.stderr
+        first, *rest = result.stderr.splitlines()
+        assert first == (f"error: {stacks / 'Pulumi.dev.yaml'}, {stacks / 'Pulumi.prod.yaml'}: cannot tell whether "
+                         "they are committed; promote copies only committed, reviewed stack files:"), result.stderr
+        assert rest and ("not a git repository" if why != "no git on PATH" else "`git` is not on PATH") in rest[0]
+        assert "Traceback" not in result.stderr and result.stdout == ""
+    for stack in ("dev", "prod"):
+        assert (stacks / f"Pulumi.{stack}.yaml").read_text() == (ROOT / f"Pulumi.{stack}.yaml").read_text()
 
 
 def test_nothing_to_promote_is_not_a_refusal(stacks: Path) -> None:

@@ -13,15 +13,19 @@ The target file is edited in place as text (`ops/release/yaml_edit.py`): only th
 change; comments, key order, quoting and indentation stay as they were.
 
 It prints the config change and the offline diff of the target stack it causes. When the
-release keys already match, it prints "nothing to promote" and exits 0. It refuses (exit 1,
-one clear message, nothing written) when:
+release keys already match, it prints "nothing to promote" and exits 0.
 
-* the source image is a mutable tag rather than pinned by digest;
-* the target's settings would become invalid (a missing, malformed or invalid stack file, source or
-  target, is bad input: one message naming the file, exit 2, as in every command);
+Bad input (exit 2, one message naming the file(s), nothing written), as in every command: a missing,
+malformed or invalid stack file, source or target (both go through the one loader,
+`ops.stackfile.load_stack`, before anything else: a source image that is a tag rather than a digest is
+refused there), or stack files git cannot vouch for (not in a git work tree, or no `git` on PATH).
+
+It refuses (exit 1, one clear message, nothing written) a valid input when:
+
+* the target's settings would become invalid after the promotion;
 * a release key is a `secure:` value (ciphertexts are per stack and cannot be copied);
-* the source or the target file has uncommitted edits (or is untracked, or not in a git
-  repository): a promotion copies what was reviewed, and is reviewed on its own;
+* the source or the target file has uncommitted edits (or is untracked): a promotion copies what
+  was reviewed, and is reviewed on its own;
 * with `--check-deployed`: the `pulumi` CLI is missing, or the source stack's deployed
   outputs (`backend_image`, `app_version`) differ from its config.
 """
@@ -55,6 +59,11 @@ DEPLOYED_OUTPUTS: dict[str, tuple[str, ...]] = {
 
 class RefusalError(Exception):
     """Promotion refused; the message says why and what to do."""
+
+
+class UncheckableError(Exception):
+    """Bad input of the operator's environment: git cannot tell whether the stack files are committed (not in a
+    git work tree, or no `git`). Still a refusal, reported as bad input: one message, exit 2."""
 
 
 def dotted(path: tuple[str, ...]) -> str:
@@ -91,11 +100,15 @@ def _is_secure(value: Any) -> bool:
 
 
 def _git_state(path: Path) -> str:
-    """'' when `path` is committed as is, else why it is not."""
-    result = subprocess.run(["git", "status", "--porcelain", "--", path.name], cwd=path.parent,
-                            capture_output=True, text=True, check=False)
+    """'' when `path` is committed as is, else why it is not; raises `UncheckableError` (its reason) when git
+    cannot tell."""
+    try:
+        result = subprocess.run(["git", "status", "--porcelain", "--", path.name], cwd=path.parent,
+                                capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise UncheckableError("`git` is not on PATH: install git") from None
     if result.returncode != 0:
-        return f"cannot tell whether {path.name} is committed ({result.stderr.strip() or 'git status failed'})"
+        raise UncheckableError(f"git status: {result.stderr.strip() or f'exit {result.returncode}'}")
     status = result.stdout.strip()
     if not status:
         return ""
@@ -104,13 +117,37 @@ def _git_state(path: Path) -> str:
     return f"{path.name} has uncommitted edits"
 
 
+def _check_committed(paths: list[Path]) -> None:
+    """Refuse unless every file in `paths` is committed as is: `UncheckableError` (exit 2) when git cannot tell
+    for any of them, naming each; else `RefusalError` (exit 1) for the first with edits, or untracked."""
+    states: list[str] = []
+    unknown: list[tuple[Path, str]] = []
+    for path in paths:
+        try:
+            states.append(_git_state(path))
+        except UncheckableError as exc:
+            unknown.append((path, str(exc)))
+    if unknown:
+        raise UncheckableError(
+            f"{', '.join(str(p) for p, _ in unknown)}: cannot tell whether "
+            f"{'they are' if len(unknown) > 1 else 'it is'} committed; promote copies only "
+            "committed, reviewed stack files:\n" + "\n".join(f"  - {p.name}: {why}" for p, why in unknown)
+            + "\nrun it on stack files in a clone of the repository (`--stack-dir` inside its work tree), with git "
+            "on PATH")
+    dirty = next(filter(None, states), "")
+    if dirty:
+        raise RefusalError(f"{dirty}: commit or revert them first, so the promotion copies what was reviewed "
+                           "and is reviewed on its own")
+
+
 def _check_source(stack: str, stack_dir: Path, config: Any) -> None:
+    load_stack(stack, stack_dir, PROJECT)  # the one loader first: invalid source settings are exit 2, as everywhere
+    # The settings already refuse a tag (stacks/backend.py, `ECR_IMAGE`); kept as promote's own guard.
     image = _get(config, ("backend", "image"))
     if isinstance(image, str) and not DIGEST.search(image):
         raise RefusalError(f"{dotted(('backend', 'image'))} of '{stack}' is {image!r}, a mutable tag: only an image "
                            "pinned by digest (<registry>/<repository>@sha256:<64 hex>) can be promoted, since a tag "
                            "can point at different code by the time the target deploys it")
-    load_stack(stack, stack_dir, PROJECT)  # the one loader: invalid source settings are exit 2, as everywhere
 
 
 def _check_result(stack: str, text: str) -> None:
@@ -145,14 +182,15 @@ def verify_deployed(stack: str, config: Any, cwd: Path = ROOT) -> str:
 
 def promote(source: str, target: str, stack_dir: Path | None = None, dry_run: bool = False,
             check_deployed: bool = False) -> int:
-    """The CLI command; returns the exit code (0 done, 1 refused, 2 unknown stack)."""
+    """The CLI command; returns the exit code (0 done, 1 refused, 2 bad input: a missing or invalid stack file, or
+    stack files git cannot vouch for)."""
     try:
         for line in _promote(source, target, stack_dir or ROOT, dry_run, check_deployed):
             print(line)
     except RefusalError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    except (UnknownStackError, StackFileError) as exc:
+    except (UnknownStackError, StackFileError, UncheckableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -213,11 +251,7 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
     src = read_document_config(paths[source])
     _check_source(source, stack_dir, src)
     load_stack(target, stack_dir, PROJECT)  # the one loader: an invalid target file is exit 2, as everywhere
-    for path in paths.values():
-        dirty = _git_state(path)
-        if dirty:
-            raise RefusalError(f"{dirty}: commit or revert them first, so the promotion copies what was reviewed "
-                               "and is reviewed on its own")
+    _check_committed(list(paths.values()))
     if deployed:
         yield verify_deployed(source, src, stack_dir)
 

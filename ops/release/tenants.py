@@ -1,13 +1,15 @@
 """`python -m ops tenants STACK list|add|remove|drop`: manage a stack's tenants in `Pulumi.<stack>.yaml`.
 
 Each command edits the file in place with ruamel.yaml's round-trip mode, so comments, key order and
-indentation stay as they were and only the tenant's lines change. The new file is validated with
-the same settings code `pulumi up` runs (`stacks.load_settings`) before anything is written, and the
-offline diff it causes is printed: the stack is planned before and after, in-process, with the mock
-runtime (`ops.plan.planner.plan_config`) and compared with `ops.diff.plans.diff_plans` (about two plans' time;
+indentation stay as they were and only the tenant's lines change. The file is validated by the one
+loader (`ops.stackfile.load_stack`) before any edit starts, and the new file with the same settings
+code `pulumi up` runs (`stacks.load_settings`) before anything is written, and the offline diff it
+causes is printed: the stack is planned before and after, in-process, with the mock runtime
+(`ops.plan.planner.plan_config`) and compared with `ops.diff.plans.diff_plans` (about two plans' time;
 `--no-diff` skips it). A large diff is summarized per resource type.
 
-Exit codes: 0 done, 2 bad input (unknown stack or slug, duplicate, invalid value), nothing written.
+Exit codes: 0 done, 2 bad input (unknown stack or slug, duplicate, invalid value, a stack file already invalid),
+nothing written.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ops.stackfile import ROOT, StackConfig, read_stack_config
+from ops.stackfile import ROOT, StackConfig, load_stack, read_stack_config
 from stacks import load_settings
 from stacks.base import PROJECT
 from stacks.errors import SettingsError
@@ -56,14 +58,22 @@ class StackFile:
     path: Path
     text: str
     document: Any
+    config: StackConfig
+    """The file's config as read by the one loader, before any edit."""
+    settings: Any
+    """Its validated settings (`stacks.settings.StackSettings`)."""
 
     @classmethod
     def load(cls, stack: str, stack_dir: Path) -> StackFile:
+        """Validate the file with the one loader before anything reads it for an edit: a missing, malformed or
+        invalid file (a `tenants:` mapping included) raises `UnknownStackError`, `StackFileError` or
+        `SettingsError`, which `python -m ops` reports naming the file, exit 2; an edit never starts on it, and
+        a file already invalid is not blamed on the edit."""
         path = stack_dir / f"Pulumi.{stack}.yaml"
-        read_stack_config(stack, stack_dir)  # the one reader: a missing, malformed or misshapen file is refused here
+        config, settings = load_stack(stack, stack_dir, PROJECT)
         text = path.read_text()
         document = _yaml().load(text)
-        return cls(stack, path, text, document if document is not None else CommentedMap())
+        return cls(stack, path, text, document if document is not None else CommentedMap(), config, settings)
 
     def tenants(self, create: bool = False) -> CommentedSeq:
         config = self.document.setdefault("config", CommentedMap()) if create else self.document.get("config", {})
@@ -153,14 +163,14 @@ def _entry(tenant: Any, defaults: dict[str, Any]) -> str:
 def run(stack: str, action: str, slug: str | None = None, *, connection_limit: int | None = None,
         statement_timeout_ms: int | None = None, flags: list[str] | None = None, stack_dir: Path | None = None,
         show_diff: bool = True) -> list[str]:
-    """Carry out one command; returns the lines to print. Raises TenantsError or UnknownStackError."""
+    """Carry out one command; returns the lines to print. Raises TenantsError, or what `load_stack` raises for a
+    missing, malformed or invalid file (UnknownStackError, StackFileError, SettingsError)."""
     file = StackFile.load(stack, stack_dir or ROOT)
-    before = file.config_of(file.text)
+    before = file.config
     tenants = file.tenants(create=action == "add")
     if action == "list":
-        settings = load_settings(stack, before.values, before.secret_keys, before.secure_paths)
-        defaults = settings.tenant_defaults.model_dump()
-        lines = [_entry(t.model_dump(), defaults) for t in settings.tenants]
+        defaults = file.settings.tenant_defaults.model_dump()
+        lines = [_entry(t.model_dump(), defaults) for t in file.settings.tenants]
         return [*lines, f"{len(lines)} tenant(s) in {file.path.name}"]
     if slug is None:
         raise TenantsError(f"`{action}` needs a tenant SLUG")
