@@ -4,7 +4,7 @@ import tempfile
 
 import pytest
 
-from ops.plan.cache import CACHE_ENV
+from ops.plan.cache import CACHE_ENV, private_directory
 from ops.plan.planner import Plan
 from tests.planning import stack_plan
 
@@ -14,6 +14,9 @@ _CACHE_KEY = pytest.StashKey[str]()
 
 def pytest_configure(config: pytest.Config) -> None:
     """Give the session (and its xdist workers, which inherit the environment) one shared plan cache."""
+    preset = os.environ.get(CACHE_ENV)
+    if preset and not private_directory(preset):  # the store unpickles: never one others can write
+        os.environ.pop(CACHE_ENV)
     if CACHE_ENV not in os.environ and not hasattr(config, "workerinput"):
         directory = tempfile.mkdtemp(prefix="floyo-plans-")
         os.environ[CACHE_ENV] = directory

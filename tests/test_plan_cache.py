@@ -134,3 +134,19 @@ def test_the_key_holds_every_installed_distribution_not_only_the_sdks() -> None:
     versions = ops.plan.cache._versions()
     for name in ("pydantic", "botocore", "ruamel.yaml", "pulumi", "pulumi_aws"):
         assert any(v.startswith(f"{name}==") for v in versions), name
+
+
+def test_a_store_others_can_write_or_a_link_is_never_read_nor_filed(tmp_path: Path) -> None:
+    """The test session reads the store through `stored` too: it must refuse the same directories `serving` does."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o700)
+    (shared / "k.pickle").write_bytes(pickle.dumps({"planted": True}))
+    assert pickle.loads(stored("k", lambda: {"made": 1}, str(shared))) == {"planted": True}  # private: used
+    shared.chmod(0o777)
+    assert pickle.loads(stored("k", lambda: {"made": 2}, str(shared))) == {"made": 2}  # others can write: not read
+    assert not (shared / "j.pickle").exists() and pickle.loads(stored("j", lambda: 3, str(shared))) == 3
+    assert not (shared / "j.pickle").exists()  # ... nor filed there
+    shared.chmod(0o700)
+    link = tmp_path / "link"
+    link.symlink_to(shared)
+    assert pickle.loads(stored("k", lambda: {"made": 4}, str(link))) == {"made": 4}  # a link: not followed

@@ -217,6 +217,20 @@ def test_refuses_uncommitted_source_edits(stacks: Path) -> None:
     assert git(stacks, "status", "--porcelain", "Pulumi.prod.yaml") == ""
 
 
+def test_refuses_a_source_file_git_ignores(tmp_path: Path) -> None:
+    """Review: `git status --porcelain` prints nothing for an ignored file, which passed as committed."""
+    (tmp_path / ".gitignore").write_text("Pulumi.*.yaml\n")
+    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path)
+    shutil.copy(ROOT / "Pulumi.prod.yaml", tmp_path)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".gitignore")
+    git(tmp_path, "commit", "-qm", "ignore the stack files")
+    set_dev(tmp_path, "app_version: 2026.11.3", "app_version: 2099.1.1")
+    result = promote(tmp_path)
+    assert result.returncode == 1 and "Pulumi.dev.yaml is not committed (ignored by .gitignore)" in result.stderr
+    assert "2099.1.1" not in (tmp_path / "Pulumi.prod.yaml").read_text()
+
+
 def test_the_target_changes_only_on_the_promoted_lines(stacks: Path) -> None:
     """Issue 11: promotion re-dumped prod's YAML and re-indented unrelated lists."""
     prod = stacks / "Pulumi.prod.yaml"

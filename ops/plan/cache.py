@@ -12,7 +12,8 @@ A plan is stored under a key made of everything that decides it:
   beside it, and the content of every file of the packages the program imports (`PROGRAM_PACKAGES`),
   taken from where this process imports them (`importlib.util.find_spec`: the loaded package if it is
   loaded, else the one `sys.path` finds, which is the copy in the directory the command runs in);
-* the installed versions of Python, pulumi and every provider SDK (every distribution named `pulumi*`);
+* the installed versions of Python and of every installed distribution (the SDKs, and pydantic, botocore,
+  ruamel.yaml, which validate and read the settings);
 * the `FLOYO_*` and `PULUMI_*` environment variables (a flag such as `FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS`
   changes the plan), other than this store's own and the plan log's.
 
@@ -38,7 +39,6 @@ import importlib.util
 import json
 import os
 import pickle
-import stat
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -66,15 +66,29 @@ def serving() -> bool:
     return bool(directory) and getattr(spec, "name", None) == "ops.__main__" and private_directory(directory)
 
 
-def private_directory(directory: str) -> bool:
-    """Whether `directory` is owned by this user and writable by nobody else. The store unpickles what it
-    finds there, and unpickling runs code: a store anyone else could write to is not used (the test session's
-    is made by `tempfile.mkdtemp`, mode 0700)."""
+def _open_private(directory: str) -> int | None:
+    """`directory` opened (not through a symbolic link), if this user owns it and nobody else can write it;
+    else None. The store unpickles what it finds, and unpickling runs code: a store anyone else could write
+    to is never used (the test session's is made by `tempfile.mkdtemp`, mode 0700). Its files are then
+    opened relative to this descriptor, so the directory checked is the directory used."""
     try:
-        info = os.stat(directory)
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
+        return None
+    info = os.fstat(fd)
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        os.close(fd)
+        return None
+    return fd
+
+
+def private_directory(directory: str) -> bool:
+    """Whether `directory` is a real directory (not a link), owned by this user and writable by nobody else."""
+    fd = _open_private(directory)
+    if fd is None:
         return False
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
+    os.close(fd)
+    return True
 
 
 def _files(directory: Path, recursive: bool) -> Iterable[Path]:
@@ -126,19 +140,29 @@ def stored(key: str, make: Callable[[], T], directory: str | None = None) -> byt
     """The pickled result filed under `key` in the session's store, made by `make` (and filed) if absent.
 
     One process makes a given key; the others wait on its lock, then load it. A `make` that raises files
-    nothing. Without a store (`directory` and `$FLOYO_PLAN_CACHE` unset), just `make`'s result, pickled."""
+    nothing. Without a store (`directory` and `$FLOYO_PLAN_CACHE` unset), or with one that is not private to
+    this user (`private_directory`), just `make`'s result, pickled: nothing is read from it or filed there."""
     directory = directory or os.environ.get(CACHE_ENV)
-    if not directory:
+    fd = _open_private(directory) if directory else None
+    if fd is None:
         return pickle.dumps(make())
-    path = Path(directory) / f"{key}.pickle"
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.exists():
-            return path.read_bytes()
-        data = pickle.dumps(make())
-        path.with_suffix(f".{os.getpid()}.tmp").write_bytes(data)
-        path.with_suffix(f".{os.getpid()}.tmp").replace(path)
-        return data
+    try:
+        with os.fdopen(os.open(f"{key}.lock", os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600, dir_fd=fd), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                with os.fdopen(os.open(f"{key}.pickle", os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd), "rb") as found:
+                    return found.read()
+            except FileNotFoundError:
+                pass
+            data = pickle.dumps(make())
+            scratch = f"{key}.{os.getpid()}.tmp"
+            with os.fdopen(os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600,
+                                   dir_fd=fd), "wb") as out:
+                out.write(data)
+            os.replace(scratch, f"{key}.pickle", src_dir_fd=fd, dst_dir_fd=fd)
+            return data
+    finally:
+        os.close(fd)
 
 
 def cached_plan(config: StackConfig, program: Path, project: str, make: Callable[[], T]) -> T:

@@ -103,7 +103,8 @@ def _git_state(path: Path) -> str:
     """'' when `path` is committed as is, else why it is not; raises `UncheckableError` (its reason) when git
     cannot tell."""
     try:
-        result = subprocess.run(["git", "status", "--porcelain", "--", path.name], cwd=path.parent,
+        # --ignored: an ignored file prints nothing without it, and would pass as committed
+        result = subprocess.run(["git", "status", "--porcelain", "--ignored", "--", path.name], cwd=path.parent,
                                 capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise UncheckableError("`git` is not on PATH: install git") from None
@@ -114,6 +115,8 @@ def _git_state(path: Path) -> str:
         return ""
     if status.startswith("??"):
         return f"{path.name} is not committed (untracked)"
+    if status.startswith("!!"):
+        return f"{path.name} is not committed (ignored by .gitignore)"
     return f"{path.name} has uncommitted edits"
 
 
