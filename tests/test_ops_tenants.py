@@ -118,6 +118,8 @@ def test_an_invalid_file_is_refused_before_any_edit(stack_dir: Path, case: str, 
     assert result.stderr.startswith(f"error: {path}: invalid settings for stack 'dev' (1 problem):\n"), where
     assert names in result.stderr, where
     assert path.read_text() == before
+    if action[0] in ("remove", "drop"):  # review: the tool can't be the repair, so it says how to repair
+        assert "is invalid before any edit" in result.stderr and "by hand" in result.stderr, where
 
 
 def test_unknown_stack_exits_2(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -165,7 +165,17 @@ def run(stack: str, action: str, slug: str | None = None, *, connection_limit: i
         show_diff: bool = True) -> list[str]:
     """Carry out one command; returns the lines to print. Raises TenantsError, or what `load_stack` raises for a
     missing, malformed or invalid file (UnknownStackError, StackFileError, SettingsError)."""
-    file = StackFile.load(stack, stack_dir or ROOT)
+    try:
+        file = StackFile.load(stack, stack_dir or ROOT)
+    except SettingsError as exc:
+        if action not in ("remove", "drop"):
+            raise
+        # The file is invalid before any edit (a code change tightened a limit, say), and the deploy refuses it
+        # too: the tool starts only from a valid file, so say how to repair it by hand.
+        path = (stack_dir or ROOT) / f"Pulumi.{stack}.yaml"
+        raise TenantsError(f"{path}: {exc}\n{path.name} is invalid before any edit, so `tenants {action}` does not "
+                           f"start on it: fix the value named above by hand (or delete tenant {slug!r}'s entry "
+                           "yourself), then run the command again") from None
     before = file.config
     tenants = file.tenants(create=action == "add")
     if action == "list":
