@@ -55,7 +55,7 @@ def _catalogue(stack: str) -> list[AlarmSpec]:
     ]
 
 
-def test_every_experiment_stops_on_paging_alarms_of_this_stack(plan: Plan, stack: str) -> None:
+def test_every_experiment_stops_on_user_facing_alarms_of_this_stack(plan: Plan, stack: str) -> None:
     templates = _templates(plan)
     multi_az = settings_for(with_changes(stack)).cache.replicas >= 1
     assert sorted(templates) == sorted(e for e in EXPERIMENTS if multi_az or e != "cache-az-power")
