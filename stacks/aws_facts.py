@@ -40,11 +40,6 @@ def minor_number(version: str) -> int | None:
     return int(minor) if dot and minor.isdigit() else None
 
 
-def aurora_postgres_family(version: str) -> str:
-    """The cluster parameter group family of an Aurora PostgreSQL version: `aurora-postgresql16` for 16.8."""
-    return f"aurora-postgresql{version.split('.')[0]}"
-
-
 @cache
 def regions() -> dict[str, str]:
     """Region code -> partition (`us-east-1` -> `aws`), from botocore's bundled `endpoints.json`."""
@@ -100,9 +95,3 @@ def region_summary(partition: str = "aws") -> str:
     return ", ".join(sorted(r for r, p in regions().items() if p == partition))
 
 
-def nearest_region(value: str) -> str | None:
-    """The known region closest to a typo (`us-eats-1` -> us-east-1), or None."""
-    import difflib
-
-    found = difflib.get_close_matches(value, list(regions()), n=1, cutoff=0.6)
-    return found[0] if found else None

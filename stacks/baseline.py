@@ -8,7 +8,6 @@ The tier is the strictest tier of the stacks the account hosts: an account hosti
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -18,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator
 from stacks.aws_cron import cron_problem
 from stacks.aws_facts import botocore_version, is_region, region_summary, regions
 from stacks.base import BASELINE_PROJECT, Section, Tier, check_retention, prod_keeps_audit_logs, prod_refuses
-from stacks.consistency import config_problems
+from stacks.consistency import FLAT_KEY, config_problems
 from stacks.errors import Problem, SettingsError
 from stacks.loader import parse_value, problems_of
 from stacks.profiles import deep_merge
@@ -243,7 +242,7 @@ def load_baseline_settings(stack: str, config: Mapping[str, Any], secret_keys: C
     namespace (`secure_paths`) is refused: it would land in plain text."""
     prefix = BASELINE_PROJECT + ":"
     raw = {k[len(prefix):]: parse_value(v) for k, v in config.items()
-           if k.startswith(prefix) and not re.search(r"[.\[]", k[len(prefix):])}  # flat keys: config_problems
+           if k.startswith(prefix) and not FLAT_KEY.search(k[len(prefix):])}  # flat keys: config_problems
     early = config_problems(config, BASELINE_PROJECT, BaselineSettings.model_fields, f"baseline-{stack}")
     early += [Problem(path, "a secret (`secure:`) value", "the baseline has no secret settings, so the value "
                       "would be stored and shown in plain text") for path in secure_paths if path.startswith(prefix)]

@@ -25,7 +25,6 @@ from stacks.aws_facts import (
     az_region,
     is_region,
     minor_number,
-    nearest_region,
     regions,
 )
 from stacks.base import BASELINE_PROJECT, PROJECT
@@ -48,6 +47,10 @@ PROVIDER_NAMESPACES: dict[str, frozenset[str]] = {
 (requirements.txt) and `pulumi:` (stack tags, template settings)."""
 
 
+FLAT_KEY = re.compile(r"[.\[]")
+"""What marks a flat key (`backend.cpu`, `tenants[0]`): the loaders leave these to `namespace_problems`."""
+
+
 def _render(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     text = repr(text) if isinstance(value, str) else text
@@ -67,13 +70,19 @@ def namespace_problems(config: Mapping[str, Any], project: str, top_keys: Collec
     for key in config:
         namespace, _, name = str(key).partition(":")
         if namespace == project:
-            top = re.split(r"[.\[]", name, maxsplit=1)[0]
+            top = FLAT_KEY.split(name, maxsplit=1)[0]
             if top != name and top in top_keys:
                 problems.append(Problem(
                     str(key), _render(config[key]),
                     "a flat key: `pulumi config set` without `--path` stores the dotted name as one key, which no "
                     f"setting reads; set it nested with: pulumi config set --path '{key}' <value>  (it then appears "
                     f"under {project}:{top} in the file)"))
+            elif top != name:  # a flat key under no setting: the loaders drop flat keys, so say it here
+                guess = nearest(top, top_keys)
+                hint = f"did you mean `{project}:{guess}`? " if guess else ""
+                problems.append(Problem(
+                    str(key), _render(config[key]),
+                    f"unknown key `{top}`, which nothing reads; {hint}valid keys here: {', '.join(sorted(top_keys))}"))
             continue
         if namespace in PROJECT_DIRS:
             problems.append(Problem(
@@ -98,7 +107,7 @@ def region_problems(config: Mapping[str, Any]) -> list[Problem]:
                         "e.g. us-east-1")]
     if is_region(region):
         return []
-    guess = nearest_region(region) if isinstance(region, str) else None
+    guess = nearest(region, regions()) if isinstance(region, str) else None
     hint = f"did you mean {guess}? " if guess else ""
     return [Problem("aws:region", _render(region), f"not an AWS region; {hint}regions: see `python -c \"import "
                     "botocore.session as s; print(s.get_session().get_available_regions('ec2'))\"`")]
@@ -279,8 +288,3 @@ def health_check_not_cached(settings: StackSettings, ctx: Context) -> list[Probl
 APP_CHECKS: list[AppCheck] = [az_ids_in_region, engine_version_exists, windows_apart, no_ignored_keys,
                               health_check_not_cached]
 """Settings-level checks that need the stack or its config besides the settings, in the order they run."""
-
-
-def known_regions() -> list[str]:
-    """Every region botocore knows (for docs and tests)."""
-    return sorted(regions())

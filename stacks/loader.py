@@ -14,7 +14,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from stacks.base import PLACEHOLDER_MARK, PROJECT, Tier
 from stacks.checks import CROSS_CHECKS
-from stacks.consistency import APP_CHECKS, Context, config_problems, nearest
+from stacks.consistency import APP_CHECKS, FLAT_KEY, Context, config_problems, nearest
+from stacks.consistency import _render as _render
 from stacks.doc_limits import DOCUMENT_CHECKS
 from stacks.errors import Problem, SettingsError
 from stacks.identity import stack_name_problems, tier_problems
@@ -120,11 +121,6 @@ def offline_placeholder(key: str) -> str:
     extra = field.json_schema_extra if field is not None else None
     template = extra.get(PLACEHOLDER_MARK) if isinstance(extra, dict) else None
     return template.replace("{marker}", marker) if isinstance(template, str) else marker
-
-
-def _render(value: Any) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _overlaps(a: tuple[int | str, ...], b: tuple[int | str, ...]) -> bool:
@@ -257,7 +253,7 @@ def load_settings(
     """
     prefix = PROJECT + ":"
     raw = {str(k)[len(prefix):]: parse_value(v) for k, v in config.items()
-           if str(k).startswith(prefix) and not re.search(r"[.\[]", str(k)[len(prefix):])}  # flat keys: below
+           if str(k).startswith(prefix) and not FLAT_KEY.search(str(k)[len(prefix):])}  # flat keys: below
     secrets = _Secrets(secret_keys, secure_paths)
     given_tier = raw.get("tier") if raw.get("tier") in ("dev", "prod") else None
     override = raw.get("tier_override")

@@ -59,6 +59,9 @@ def refusal(stack: str, changes: dict[str, Any], config: dict[str, Any] | None =
     ("dev", {}, {"floyo-infra:backend.cpu": "1024"},
      "pulumi config set --path 'floyo-infra:backend.cpu' <value>"),
     ("dev", {"backend": {"cpuu": 1024}}, {}, "backend.cpuu: got 1024; unknown key, which nothing reads; did you mean `cpu`?"),
+    # a flat key under a misspelt setting was dropped by the loader and reached nobody: silently ignored
+    ("dev", {}, {"floyo-infra:bakcend.cpu": "1024"},
+     "floyo-infra:bakcend.cpu: got '1024'; unknown key `bakcend`, which nothing reads; did you mean `floyo-infra:backend`?"),
     ("dev", {"cdn": {"cache": {"static_path_prefixes": ["/static/*"]}}}, {}, "starts_with matches literally"),
     ("dev", {"cdn": {"cache": {"static_path_prefixes": ["/api/static/"]}}}, {}, "lie under a bypass prefix"),
     ("dev", {"cdn": {"cache": {"static_path_prefixes": ["/"]}}}, {}, "'/' would cache every path"),
