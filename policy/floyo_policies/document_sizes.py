@@ -13,7 +13,7 @@ from typing import Any
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
-from ._core import MANDATORY, MEDIUM, FloyoStackPolicy, of_type, parse_json, referenced
+from ._core import MANDATORY, MEDIUM, FloyoStackPolicy, known, of_type, parse_json, referenced
 
 TASK_DEFINITION_MAX_BYTES = 64 * 1024
 """ECS service quotas, "Task definition size": 64 KiB, not adjustable
@@ -43,16 +43,17 @@ def _task_definition_bytes(props: Mapping[str, Any]) -> tuple[int, int]:
     """(container definitions, whole task definition) in bytes: every field is measured (family, volumes, roles,
     proxy and placement configuration as JSON), not only the container definitions. Tags are left out: they
     are stored apart from the definition (RegisterTaskDefinition's `tags` are resource tags)."""
-    containers = props.get("containerDefinitions")
+    containers = known(props, "containerDefinitions")
     size = len(containers.encode()) if isinstance(containers, str) else 0
-    rest = {k: _plain(v) for k, v in props.items() if k not in ("containerDefinitions", "tags", "tagsAll")}
+    rest = {k: _plain(known(props, k)) for k in props if k not in ("containerDefinitions", "tags", "tagsAll")}
     return size, size + len(json.dumps(rest, separators=(",", ":"), default=str).encode())
 
 
 def _plain(value: Any) -> Any:
-    """The policy SDK's read-only proxies as plain dicts and lists, for JSON."""
+    """The policy SDK's read-only proxies as plain dicts and lists, for JSON (a value unknown during a preview
+    as None: reading it would raise, and the SDK would then skip the whole policy)."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(known(value, k)) for k in value}
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return [_plain(v) for v in value]
     return value
@@ -65,29 +66,29 @@ def _sizes(args: StackValidationArgs, report: ReportViolation) -> None:
             report(f"task definition {task.name}: {size} bytes ({containers} of them container definitions); ECS "
                    f"allows {TASK_DEFINITION_MAX_BYTES} (64 KiB) for the whole task definition", task.urn)
     for policy in of_type(args.resources, "aws:iam/policy:Policy"):
-        chars = _chars(policy.props.get("policy"))
+        chars = _chars(known(policy.props, "policy"))
         if chars is not None and chars > MANAGED_POLICY_MAX:
             report(f"managed policy {policy.name}: {chars} characters; IAM allows {MANAGED_POLICY_MAX}", policy.urn)
     roles = of_type(args.resources, "aws:iam/role:Role")
     inline: dict[str, int] = defaultdict(int)
     for role in roles:
-        for item in role.props.get("inlinePolicies") or []:
+        for item in known(role.props, "inlinePolicies") or []:
             if isinstance(item, Mapping):
-                inline[role.urn] += _chars(item.get("policy")) or 0
-        trust = _chars(role.props.get("assumeRolePolicy"))
+                inline[role.urn] += _chars(known(item, "policy")) or 0
+        trust = _chars(known(role.props, "assumeRolePolicy"))
         if trust is not None and trust > TRUST_POLICY_MAX:
             report(f"role {role.name}: trust policy of {trust} characters; IAM allows {TRUST_POLICY_MAX} by default",
                    role.urn)
     for policy in of_type(args.resources, "aws:iam/rolePolicy:RolePolicy"):
         owner = referenced(policy, "role", roles)
         if owner:
-            inline[owner[0].urn] += _chars(policy.props.get("policy")) or 0
+            inline[owner[0].urn] += _chars(known(policy.props, "policy")) or 0
     for urn, chars in inline.items():
         if chars > ROLE_INLINE_MAX:
             report(f"role {urn.split('::')[-1]}: inline policies of {chars} characters together; IAM allows "
                    f"{ROLE_INLINE_MAX} per role", urn)
     for dashboard in of_type(args.resources, "aws:cloudwatch/dashboard:Dashboard"):
-        body = parse_json(dashboard.props.get("dashboardBody"))
+        body = parse_json(known(dashboard.props, "dashboardBody"))
         widgets = body.get("widgets", []) if isinstance(body, Mapping) else []
         count = sum(len((w.get("properties") or {}).get("metrics") or []) for w in widgets if isinstance(w, Mapping))
         if count > DASHBOARD_METRICS_MAX:
