@@ -166,11 +166,12 @@ class BackendService(pulumi.ComponentResource):
         self.task_role = aws.iam.Role(
             f"{name}-task", assume_role_policy=assume_role_policy("ecs-tasks.amazonaws.com", args.context), opts=child,
         )
-        if args.task_policy_statements:
-            aws.iam.RolePolicy(
-                f"{name}-task", role=self.task_role.id,
-                policy=policy_json(list(args.task_policy_statements)), opts=child,
-            )
+        # the task role's grants (rds-db:connect, elasticache:Connect: the backend's only credentials) exist
+        # before a task starts, like the execution role's (the service's depends_on below)
+        task_policy = aws.iam.RolePolicy(
+            f"{name}-task", role=self.task_role.id,
+            policy=policy_json(list(args.task_policy_statements)), opts=child,
+        ) if args.task_policy_statements else None
         self.task_definition = self._task_definition(
             f"{name}-task", f"floyo-{pulumi.get_stack()}-backend", args, execution_role,
             pulumi.Output.json_dumps([self._container(args, secrets), *args.sidecars]),
@@ -217,9 +218,10 @@ class BackendService(pulumi.ComponentResource):
                 parent=self, ignore_changes=["desiredCount", *(
                     ["loadBalancers"] if s.deployment.ecs_owns_traffic_shift else [])],
                 # the listener (and rules) before the service (ECS needs the target group in use); the
-                # execution role's policy, and the traffic role's, before it and kept until it is gone
-                # (the provider docs' delete race)
-                depends_on=[*args.service_depends_on, execution_policy, *shift_dependencies],
+                # execution role's policy, the task role's and the traffic role's before it and kept until it
+                # is gone (the provider docs' delete race)
+                depends_on=[*args.service_depends_on, execution_policy, *([task_policy] if task_policy else []),
+                            *shift_dependencies],
                 custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
             ),
         )
