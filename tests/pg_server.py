@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for tests: Debian's `postgresql` package (installed by `./run test`),
+"""A throwaway PostgreSQL 15 server for tests: the `postgresql-15` package (installed by `./run test`),
 `initdb` on a temporary directory, `pg_ctl start` on a free loopback port, removed afterwards.
 
 PostgreSQL refuses to run as root, so as root the server runs as the package's `postgres` user
@@ -17,8 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-MISSING = ("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): `./run test` installs Debian's "
-           "`postgresql` package; on a developer machine run `apt-get install -y postgresql`")
+MAJOR = 15
+"""The server major the tests need: Aurora's (`database.engine_version` is pinned to 15, docs/tenant-isolation.md).
+A newer server on the machine (GitHub's ubuntu-24.04 image carries 16) is not used in its place."""
+MISSING = (f"no PostgreSQL {MAJOR} server binaries (/usr/lib/postgresql/{MAJOR}/bin/initdb): `./run test` installs "
+           f"`postgresql-{MAJOR}` (Debian 12's own; PGDG's elsewhere); on a developer machine run "
+           f"`apt-get install -y postgresql-{MAJOR}`")
 SUPERUSER = "postgres"
 
 
@@ -35,9 +39,9 @@ class Server:
 
 
 def server_bin() -> Path | None:
-    """The newest installed server's bin directory, or None."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    return found[-1].parent if found else None
+    """The installed PostgreSQL `MAJOR` server's bin directory, or None."""
+    bindir = Path("/usr/lib/postgresql") / str(MAJOR) / "bin"
+    return bindir if (bindir / "initdb").is_file() else None
 
 
 def _free_port() -> int:

@@ -271,5 +271,5 @@ def test_a_missing_server_fails_naming_ci_run(monkeypatch: pytest.MonkeyPatch) -
     import tests.pg_server as pg
 
     monkeypatch.setattr(pg, "server_bin", lambda: None)
-    with pytest.raises(RuntimeError, match=r"`\./run test` installs Debian's `postgresql` package"), pg.running_server():
+    with pytest.raises(RuntimeError, match=r"`\./run test` installs `postgresql-15`"), pg.running_server():
         pass
