@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -62,10 +62,10 @@ class AccountAlertsArgs:
     """The budget's monthly limit in USD (stacks/budget.py: the setting, or the committed estimate x margin)."""
     topics: AlertTopics
     """Where alerts go: page for threats and root use, ticket for the rest."""
-    budget_enforcement: str = "advisory"
+    budget_enforcement: Literal["advisory", "mandatory"]
     """`cost.budget_enforcement`, carried on the budget as the `budget-enforcement` tag: the policy pack's
     budget gate reads the stack's level from the plan, so a stack that chose mandatory fails its preview
-    even when its committed estimate file is missing. Default advisory."""
+    even when its committed estimate file is missing."""
     anomaly_monitor_arn: pulumi.Input[str] | None = None
     """The baseline's cost-anomaly monitor (StackReference output), subscribed when this stack receives
     account events. Default none."""

@@ -78,7 +78,6 @@ class OriginLock(pulumi.ComponentResource):
     """
 
     trust_store_arn: pulumi.Output[str]
-    bundle_bucket: pulumi.Output[str]
     monitored_certificate_arn: pulumi.Output[str]
     """ARN of the ACM copy of the client certificate Cloudflare presents (the client expiry alarm's dimension)."""
     ca_monitor_arns: dict[str, pulumi.Output[str]]
@@ -144,9 +143,8 @@ class OriginLock(pulumi.ComponentResource):
             self.ca_monitor_arns[label] = self._ca_monitor(name, args.zone, g)
 
         self.trust_store_arn = trust_store.arn
-        self.bundle_bucket = bucket.name
         self.monitored_certificate_arn = monitored[signer.label].arn
-        self.register_outputs({"trust_store_arn": self.trust_store_arn, "bundle_bucket": self.bundle_bucket,
+        self.register_outputs({"trust_store_arn": self.trust_store_arn,
                                "monitored_certificate_arn": self.monitored_certificate_arn})
 
     def _generation(self, name: str, stack: str, label: str, args: OriginLockArgs) -> Generation:

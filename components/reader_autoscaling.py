@@ -25,12 +25,10 @@ class ReaderAutoscalingArgs:
     """The stack's `resilience.reader_autoscaling` settings."""
     cluster_identifier: pulumi.Input[str]
     """The Aurora cluster whose readers scale."""
-    fixed_readers: int
-    """The readers the program declares (`database.reader_count`): the target's minimum, since they count
-    towards ReadReplicaCount and Aurora Auto Scaling only removes readers it added."""
     readers: Sequence[pulumi.Resource]
-    """The declared readers: registration waits for them (Aurora scales a cluster only once a reader is
-    available)."""
+    """The readers the program declares (`database.reader_count`): registration waits for them (Aurora scales
+    a cluster only once a reader is available), and their number is the target's minimum, since they count
+    towards ReadReplicaCount and Aurora Auto Scaling only removes readers it added."""
 
 
 class ReaderAutoscaling(pulumi.ComponentResource):
@@ -57,7 +55,7 @@ class ReaderAutoscaling(pulumi.ComponentResource):
             service_namespace="rds",
             scalable_dimension="rds:cluster:ReadReplicaCount",
             resource_id=pulumi.Output.concat("cluster:", args.cluster_identifier),
-            min_capacity=args.fixed_readers,
+            min_capacity=len(args.readers),
             max_capacity=s.max_readers,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.readers)),
         )

@@ -82,7 +82,7 @@ class Resilience(pulumi.ComponentResource):
         ), opts=child) if s.fault_injection.enabled else None
         self.reader_autoscaling = ReaderAutoscaling(f"{name}-readers", ReaderAutoscalingArgs(
             settings=s.reader_autoscaling, cluster_identifier=args.db_cluster_identifier,
-            fixed_readers=len(args.fixed_readers), readers=args.fixed_readers,
+            readers=args.fixed_readers,
         ), opts=child) if s.reader_autoscaling.enabled else None
         self.zonal_autoshift = ZonalAutoshift(f"{name}-autoshift", ZonalAutoshiftArgs(
             settings=s.zonal_autoshift, load_balancer_arn=args.load_balancer_arn,

@@ -10,6 +10,7 @@ import pulumi_postgresql as postgresql
 
 from components.database_objects import RDS_IAM
 from components.tenant_gateway import legacy_gateway
+from stacks.base import Tier
 from stacks.tenants import TenantDefaults, TenantSettings, login_name
 
 TENANTS_GROUP = "app_tenants"
@@ -30,8 +31,9 @@ class TenantsArgs:
     """The application database the schemas live in."""
     provider: postgresql.Provider
     """The postgresql provider connected to that database."""
-    tier: str = "dev"
-    """The stack's tier (`dev`/`prod`): only the legacy gateway's frozen limits depend on it. Default dev."""
+    tier: Tier
+    """The stack's tier: only the legacy gateway's frozen limits depend on it (no default: a missing tier must
+    not give prod dev's gateway limit, which would update the gateway role mid-migration)."""
     gateway_password: pulumi.Input[str] | None = None
     """The former gateway login's password (a secret Output); only with `defaults.legacy_gateway`. Default none."""
 
