@@ -63,22 +63,20 @@ def estimate_stack(stack: str, project: str | None = None, stack_dir: Path | Non
     """Plan `stack` (of the app, or of `project`, e.g. baseline) offline and price it; `changes`
     (`KEY.PATH=VALUE`) price the stack as if its file said so, without editing it."""
     from ops.plan.planner import plan_config, project_name
-    from ops.stackfile import ROOT, read_stack_config
+    from ops.stackfile import ROOT, load_stack
     from stacks import load_settings
-    from stacks.baseline import load_baseline_settings
 
     root = ROOT / project if project else ROOT
-    config = read_stack_config(stack, stack_dir or root)
+    config, settings = load_stack(stack, stack_dir or root, project_name(root))  # the one loader
     if project:  # the baseline: its tier's default usage (it has no cost settings of its own)
-        settings = load_baseline_settings(stack, config.values)
         from stacks.cost import TIER_DEFAULTS
         usage = UsageAssumptions.model_validate(TIER_DEFAULTS.get(settings.tier, {}).get("usage", {}))
         plan = plan_config(config, root / "__main__.py", project_name(root))
         return estimate_plan(plan.as_json()["resources"], config.region, usage)
-    if changes:
+    if changes:  # the file as if it said so: validated again
         config = type(config)(config.stack, with_settings(config.values, changes), list(config.secret_keys),
                               list(config.secure_paths))
-    settings = load_settings(stack, config.values, config.secret_keys, config.secure_paths)
+        settings = load_settings(stack, config.values, config.secret_keys, config.secure_paths)
     plan = plan_config(config, root / "__main__.py", project_name(root))
     return estimate_plan(plan.as_json()["resources"], config.region, settings.cost.usage, settings.cdn.plan)
 

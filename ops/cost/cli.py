@@ -31,24 +31,19 @@ def add_cost_parser(commands: Any, run: Callable[[argparse.Namespace], int]) -> 
 def run_cost(args: argparse.Namespace) -> int:
     from ops.cost import estimate_stack, render_markdown, render_text, write_estimate
 
+    if args.write and (args.project or args.set):  # refused before the plan, not after it
+        print("error: --write: only an app stack's own settings (no --project, no --set) make its committed "
+              "estimate", file=sys.stderr)
+        return 2
     try:
         estimate = estimate_stack(args.stack, args.project, args.stack_dir, args.set)
     except (PriceTableError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.write:
-        if args.project or args.set:
-            print("error: --write: only an app stack's own settings (no --project, no --set) make its committed "
-                  "estimate", file=sys.stderr)
-            return 2
-        if args.project:
-            print("error: --write: only app stacks have a budget derived from their estimate", file=sys.stderr)
-            return 2
-        from ops.stackfile import ROOT, read_stack_config
-        from stacks import load_settings
+        from ops.stackfile import ROOT, load_stack
 
-        config = read_stack_config(args.stack, args.stack_dir or ROOT)
-        settings = load_settings(args.stack, config.values, config.secret_keys, config.secure_paths)
+        _, settings = load_stack(args.stack, args.stack_dir or ROOT)
         path = write_estimate(args.stack, estimate, settings.cost.budget_enforcement)
         print(f"wrote {path}", file=sys.stderr)
     if args.json:

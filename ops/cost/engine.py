@@ -64,9 +64,6 @@ class Estimate:
             totals[line.component] = totals.get(line.component, 0.0) + line.monthly_usd
         return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
-    def biggest(self, n: int) -> list[Line]:
-        return sorted(self.lines, key=lambda line: -line.monthly_usd)[:n]
-
     def as_json(self) -> dict[str, Any]:
         return {"total_monthly_usd": self.total, "region": self.region, "prices_date": self.prices_date,
                 "usage": self.usage,

@@ -33,7 +33,6 @@ It refuses (exit 1, one clear message, nothing written) a valid input when:
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -47,8 +46,6 @@ from ops.stackfile import ROOT, StackFileError, UnknownStackError, load_stack, r
 from stacks.base import PROJECT
 from stacks.errors import SettingsError
 from stacks.settings import is_map_key, release_keys
-
-DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 DEPLOYED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "backend_image": ("backend", "image"),
@@ -143,14 +140,10 @@ def _check_committed(paths: list[Path]) -> None:
                            "and is reviewed on its own")
 
 
-def _check_source(stack: str, stack_dir: Path, config: Any) -> None:
-    load_stack(stack, stack_dir, PROJECT)  # the one loader first: invalid source settings are exit 2, as everywhere
-    # The settings already refuse a tag (stacks/backend.py, `ECR_IMAGE`); kept as promote's own guard.
-    image = _get(config, ("backend", "image"))
-    if isinstance(image, str) and not DIGEST.search(image):
-        raise RefusalError(f"{dotted(('backend', 'image'))} of '{stack}' is {image!r}, a mutable tag: only an image "
-                           "pinned by digest (<registry>/<repository>@sha256:<64 hex>) can be promoted, since a tag "
-                           "can point at different code by the time the target deploys it")
+def _check_source(stack: str, stack_dir: Path) -> None:
+    """The one loader: invalid source settings are exit 2, as everywhere. It also refuses an image given by a
+    mutable tag (stacks/backend.py, `ECR_IMAGE`: only `@sha256:<64 hex>` digests), which promote must never copy."""
+    load_stack(stack, stack_dir, PROJECT)
 
 
 def _check_result(stack: str, text: str) -> None:
@@ -252,7 +245,7 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
         if not path.is_file():
             read_stack_config(stack, stack_dir)  # raises UnknownStackError with the known stacks
     src = read_document_config(paths[source])
-    _check_source(source, stack_dir, src)
+    _check_source(source, stack_dir)
     load_stack(target, stack_dir, PROJECT)  # the one loader: an invalid target file is exit 2, as everywhere
     _check_committed(list(paths.values()))
     if deployed:
