@@ -25,7 +25,7 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
 ECR_IMAGE = re.compile(
     r"^(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z]{2}(-[a-z]+)+-[0-9])\.amazonaws\.com(?P<cn>\.cn)?/"
     r"(?P<repository>(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)"
-    r"@sha256:(?P<digest>[0-9a-f]{64})$"
+    r"@sha256:(?P<digest>[0-9a-f]{64})\Z"  # \Z: `$` would also match before a final newline
 )
 """A private ECR image pinned by digest: `<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<hex>`
 (repository name syntax from ECR's CreateRepository)."""

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.planning import settings_for, with_changes
 from tests.test_consistency import refusal
 
 CASES: list[tuple[dict[str, Any], str]] = [
@@ -30,3 +31,10 @@ def test_a_bad_value_is_refused_by_its_key(changes: dict[str, Any], key: str) ->
     message = refusal("dev", changes)
     assert f"floyo-infra:{key}" in message or f"{key}:" in message, message
     assert "Traceback" not in message
+
+
+def test_an_image_digest_followed_by_a_newline_is_refused() -> None:
+    """Review: `$` matched before a final newline, so `...@sha256:<hex>\\n` passed as pinned by digest."""
+    image = settings_for(with_changes("dev")).backend.image
+    message = refusal("dev", {"backend": {"image": image + "\n"}})
+    assert "floyo-infra:backend.image" in message, message
