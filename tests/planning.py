@@ -6,10 +6,17 @@ the pytest-xdist workers share plans: the first worker that needs a config plans
 the others load the result. The store is `ops.plan.cache`'s, keyed by the config and the code, so the
 `python -m ops` children the CLI tests start reuse these plans too. `plan_with` returns a fresh copy
 each call, as it did when it re-planned.
+
+A test that reads only what the first tiers of the composition root declare plans the program up to one of
+them (`upto`, a name of `TIERS`): the same statements of `__main__.py`, cut after the one that assigns that
+name, at a quarter to a half of a whole plan's cost. `tests/test_prefix_plans.py` checks that such a plan
+holds exactly the resources of the whole plan's components it declares, record for record. Only a test that
+asserts what is there may plan a prefix: that something is absent is read from a whole plan.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -17,15 +24,21 @@ import pickle
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from types import CodeType
+from typing import Any, Literal, get_args
 
 from ops.plan.cache import plan_key, stored
-from ops.plan.planner import Plan, PlannedResource, plan_config, project_name
+from ops.plan.planner import Plan, PlannedResource, plan_config, plan_run, project_name
 from ops.stackfile import ROOT, StackConfig, read_stack_config
 from stacks import StackSettings, load_settings
 from stacks.profiles import deep_merge
 
 PREFIX = "floyo-infra:"
+
+Tier = Literal["base", "data", "backend", "edge"]
+TIERS: tuple[Tier, ...] = get_args(Tier)
+"""Names `__main__.py` assigns, in its order, after which a test may cut the program (`upto`): the foundation
+(`base`), the data tier, the backend service, the edge."""
 
 _plans: dict[str, bytes] = {}
 
@@ -56,20 +69,39 @@ def _key(config: StackConfig, root: Path) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _planned(config: StackConfig, root: Path = ROOT) -> bytes:
-    """The pickled plan of `config` for the project in `root`: from memory, from the session's shared
-    store (`ops.plan.cache`, under the key a `python -m ops` child of the same code looks up), or planned
-    now (in this process, `plan_config` never consults the store)."""
-    key = _key(config, root)
+@cache
+def _prefix(program: Path, upto: str) -> CodeType:
+    """`program`'s top-level statements up to the first that assigns `upto`, compiled as the program."""
+    tree = ast.parse(program.read_text(encoding="utf-8"), str(program))
+    for at, statement in enumerate(tree.body):
+        if isinstance(statement, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == upto for target in statement.targets):
+            return compile(ast.Module(body=tree.body[:at + 1], type_ignores=[]), str(program), "exec")
+    raise ValueError(f"{program} has no top-level statement that assigns {upto!r}")
+
+
+def _planned(config: StackConfig, root: Path = ROOT, upto: Tier | None = None) -> bytes:
+    """The pickled plan of `config` for the project in `root` (of its program up to `upto`, if given): from
+    memory, from the session's shared store (`ops.plan.cache`, under the key a `python -m ops` child of the
+    same code looks up), or planned now (in this process, `plan_config` never consults the store)."""
+    key = _key(config, root) + (f":{upto}" if upto else "")
     if key not in _plans:
         program, project = root / "__main__.py", project_name(root)
-        _plans[key] = stored(plan_key(config, program, project), lambda: plan_config(config, program, project))
+        whole = plan_key(config, program, project)
+        if upto is None:
+            _plans[key] = stored(whole, lambda: plan_config(config, program, project))
+        else:
+            code = _prefix(program, upto)
+            scope = {"__name__": "__main__", "__file__": str(program)}
+            _plans[key] = stored(hashlib.sha256(f"{whole}:{upto}".encode()).hexdigest(),
+                                 lambda: plan_run(config, project, lambda: exec(code, scope)))
     return _plans[key]
 
 
-def planned(config: StackConfig, root: Path = ROOT) -> Plan:
-    """The plan of `config` (a fresh copy: callers may change it), planned once per test run."""
-    return pickle.loads(_planned(config, root))
+def planned(config: StackConfig, root: Path = ROOT, upto: Tier | None = None) -> Plan:
+    """The plan of `config` (a fresh copy: callers may change it), planned once per test run; of the program
+    up to the tier `upto` when given (see the module's docstring)."""
+    return pickle.loads(_planned(config, root, upto))
 
 
 @cache
@@ -78,8 +110,9 @@ def stack_plan(stack: str) -> Plan:
     return planned(read_stack_config(stack))
 
 
-def plan_with(stack: str, changes: Mapping[str, Any]) -> Plan:
-    return planned(with_changes(stack, changes))
+def plan_with(stack: str, changes: Mapping[str, Any], upto: Tier | None = None) -> Plan:
+    """The plan of `stack`'s committed file with `changes` (see `with_changes`); up to `upto` when given."""
+    return planned(with_changes(stack, changes), upto=upto)
 
 
 def one(plan: Plan, token: str, name: str | None = None) -> PlannedResource:

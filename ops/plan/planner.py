@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import runpy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,14 +253,19 @@ def plan_config(config: StackConfig, program: Path = ROOT / "__main__.py", proje
 
 
 def _plan_now(config: StackConfig, program: Path, project: str) -> Plan:
+    def run_program() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    return plan_run(config, project, run_program)
+
+
+def plan_run(config: StackConfig, project: str, run_program: Callable[[], None]) -> Plan:
+    """The plan of what `run_program` declares for `config`, under the mocks (`plan_config` runs a program
+    file; the tests also run a part of one: tests/planning.py)."""
     _log_plan(config.stack)
     plan = Plan(project, config.stack)
     with mock_runtime(config.stack, config.region, plan, project):
         pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
-
-        def run_program() -> None:
-            runpy.run_path(str(program), run_name="__main__")
-
         with offline_secure_paths(config.secure_paths):
             _sync_await(run_pulumi_func(run_program))
         root = pulumi_settings.get_root_resource()
