@@ -14,6 +14,7 @@ from typing import Any
 
 from ops.cost.coverage import FREE, USAGE_ONLY
 from ops.cost.prices import Prices
+from ops.plan.urns import is_top_level, name_of
 from stacks.cost import UsageAssumptions
 
 Resource = Mapping[str, Any]
@@ -431,9 +432,7 @@ SPECIAL: dict[str, Callable[[Resource, Context], Priced | None]] = {
 
 def component_of(parent: str) -> str:
     """The component a resource belongs to: its parent's name (`(stack)` for top-level resources)."""
-    if not parent or parent.endswith("pulumi:pulumi:Stack") or "::" not in parent:
-        return "(stack)"
-    return parent.rpartition("::")[2]
+    return "(stack)" if is_top_level(parent) else name_of(parent)
 
 
 def price_resources(resources: Sequence[Resource], prices: Prices, usage: UsageAssumptions) -> Estimate:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ops.diff.danger import STATEFUL, TRAFFIC
 from ops.diff.model import Diff, ResourceChange
+from ops.plan.urns import is_top_level, leaf_type, name_of
 
 KEEP_FIRST = {*STATEFUL, *TRAFFIC, "aws:ecs/service:Service"}
 """Types kept in a cut picture before others: they hold data or carry users' requests."""
@@ -42,9 +43,7 @@ class _Group:
 
 
 def _component(parent: str) -> str:
-    head, _, name = parent.rpartition("::")
-    token = head.rpartition("$")[2].rpartition("::")[2]
-    return "stack" if not parent or token == "pulumi:pulumi:Stack" else f"{name} ({token.rsplit(':', 1)[-1]})"
+    return "stack" if is_top_level(parent) else f"{name_of(parent)} ({leaf_type(parent).rsplit(':', 1)[-1]})"
 
 
 def _kind(change: ResourceChange, follows: bool) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from ops.diff.compare import as_written
 from ops.diff.graph import cascade_graph
 from ops.diff.model import Diff, ResourceChange, short_urn
+from ops.plan.urns import is_top_level, leaf_type, name_of
 
 MARKER = "<!-- floyo-diff:{stack} -->"
 """First line of the markdown body: the PR workflow finds a stack's comment by this exact line."""
@@ -33,11 +34,7 @@ def _value(value: Any) -> str:
 
 def _component(parent: str) -> str:
     """`urn:...$floyo:backend:BackendService::backend` -> `floyo:backend:BackendService backend`."""
-    if "::" not in parent:
-        return "(stack)"
-    head, _, name = parent.rpartition("::")
-    token = head.rpartition("$")[2].rpartition("::")[2]
-    return "(stack)" if token == "pulumi:pulumi:Stack" else f"{token} {name}"
+    return "(stack)" if is_top_level(parent) else f"{leaf_type(parent)} {name_of(parent)}"
 
 
 def _counts(diff: Diff) -> str:

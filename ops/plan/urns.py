@@ -35,3 +35,26 @@ def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> 
         if parent_type != ROOT_STACK_TYPE:
             chain = parent_type + TYPE_DELIMITER + type_
     return PREFIX + NAME_DELIMITER.join([stack, project, chain, name])
+
+
+def _parts(urn: str) -> list[str] | None:
+    parts = urn[len(PREFIX):].split(NAME_DELIMITER, 3) if urn.startswith(PREFIX) else []
+    return parts if len(parts) == 4 else None
+
+
+def leaf_type(urn: str) -> str:
+    """The resource's own type, the last of its type chain (`aws:s3/bucket:Bucket` of
+    `urn:pulumi:dev::p::floyo:x:X$aws:s3/bucket:Bucket::logs`); "" for a string that is not a URN."""
+    parts = _parts(urn)
+    return parts[2].rpartition(TYPE_DELIMITER)[2] if parts else ""
+
+
+def name_of(urn: str) -> str:
+    """The resource's name (`logs` above); "" for a string that is not a URN."""
+    parts = _parts(urn)
+    return parts[3] if parts else ""
+
+
+def is_top_level(parent: str) -> bool:
+    """Whether a resource whose parent is `parent` belongs to no component: no parent, or the root stack."""
+    return not parent or leaf_type(parent) in ("", ROOT_STACK_TYPE)

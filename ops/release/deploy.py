@@ -50,6 +50,7 @@ from ops.deployed.tunnel import (
 )
 from ops.diff.danger import halted_replacement
 from ops.plan.planner import Plan
+from ops.plan.urns import leaf_type
 
 POSTGRES_PROVIDER = "pulumi:providers:postgresql"
 ECS_SERVICE = "aws:ecs/service:Service"
@@ -214,8 +215,7 @@ def halted_replacements(preview: Mapping[str, Any]) -> list[str]:
         # deletionProtection (inputs or outputs), never the replacement's (newState)
         old = step.get("oldState") or {}
         urn = str(step.get("urn", ""))
-        token = (old.get("type") or (step.get("newState") or {}).get("type")
-                 or urn.rpartition("::")[0].rpartition("$")[2].rpartition("::")[2])
+        token = old.get("type") or (step.get("newState") or {}).get("type") or leaf_type(urn)
         why = halted_replacement(token, old.get("inputs") or {}) or halted_replacement(token, old.get("outputs") or {})
         if why:
             found[urn] = f"{urn}: {why}"
