@@ -14,6 +14,7 @@ from components.guardduty_agent import agent_pull_statement
 from components.load_balancer import TrafficShift
 from components.request_scaling import requests_per_task
 from stacks.backend import BackendSettings, ecr_image
+from stacks.program_env import feature_environment
 
 _Predefined = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs
 _Customized = aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs
@@ -318,7 +319,7 @@ class BackendService(pulumi.ComponentResource):
             **s.environment,
             "APP_VERSION": s.app_version,
             "PORT": str(s.container_port),
-            **{f"FEATURE_{flag.upper()}": "true" if on else "false" for flag, on in s.feature_flags.items()},
+            **feature_environment(s.feature_flags),
             **args.environment,
         }
         probe = (f"python -c \"import urllib.request; urllib.request.urlopen("

@@ -12,6 +12,7 @@ import pulumi_random as random
 
 from components.cache_auth import CacheUsers, cache_users
 from components.final_snapshot import final_snapshot_name
+from components.secret_ref import json_key
 from stacks.cache import CacheSettings
 from stacks.resilience import FIS_TARGET_TAG, fis_target
 
@@ -193,4 +194,4 @@ def legacy_secret_references(cache: Redis) -> list[pulumi.Output[str]]:
     arn = cache.legacy_secret_arn
     if arn is None:
         return []
-    return [arn.apply(lambda a, key=key: f"{a}:{key}::") for key in LEGACY_SECRET_KEYS.values()]
+    return [json_key(arn, key) for key in LEGACY_SECRET_KEYS.values()]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from stacks.base import PROJECT
 from stacks.errors import Problem
+from stacks.program_env import feature_environment, feature_variable
 
 if TYPE_CHECKING:
     from stacks.consistency import Context
@@ -39,7 +40,7 @@ def feature_flag_names(settings: StackSettings, ctx: Context) -> list[Problem]:
     would accept, and no two flags on the same variable (`new_editor` and `NEW_EDITOR`)."""
     flags = settings.backend.feature_flags
     problems: list[Problem] = []
-    bad = sorted(f for f in flags if not ENV_NAME.match(f"FEATURE_{f.upper()}"))
+    bad = sorted(f for f in flags if not ENV_NAME.match(feature_variable(f)))
     if bad:
         problems.append(Problem(
             f"{PROJECT}:backend.feature_flags", f"names {bad}",
@@ -47,7 +48,7 @@ def feature_flag_names(settings: StackSettings, ctx: Context) -> list[Problem]:
             "underscores (e.g. new_editor)"))
     seen: dict[str, list[str]] = {}
     for flag in flags:
-        seen.setdefault(flag.upper(), []).append(flag)
+        seen.setdefault(feature_variable(flag), []).append(flag)
     clashes = sorted(sorted(names) for names in seen.values() if len(names) > 1)
     if clashes:
         problems.append(Problem(
@@ -59,8 +60,7 @@ def feature_flag_names(settings: StackSettings, ctx: Context) -> list[Problem]:
 def task_definition_size(settings: StackSettings, ctx: Context) -> list[Problem]:
     """The container definitions' environment and secrets fit ECS's 64 KiB task definition."""
     b = settings.backend
-    environment = {**b.environment, "APP_VERSION": b.app_version,
-                   **{f"FEATURE_{f.upper()}": "true" if on else "false" for f, on in b.feature_flags.items()}}
+    environment = {**b.environment, "APP_VERSION": b.app_version, **feature_environment(b.feature_flags)}
     size = len(json.dumps([{"name": k, "value": v} for k, v in environment.items()]))
     size += len(json.dumps([{"name": k, "valueFrom": v} for k, v in b.secrets.items()]))
     room = TASK_DEFINITION_MAX_BYTES - TASK_DEFINITION_ALLOWANCE

@@ -8,7 +8,7 @@ duplicated in the task definition.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 PROGRAM_SECRETS: tuple[str, ...] = (
     "DATABASE_URL", "DATABASE_READ_URL", "REDIS_URL", "REDIS_AUTH_TOKEN", "SENTRY_DSN", "DATABASE_TENANT_URL",
@@ -30,6 +30,16 @@ PROGRAM_ENV: tuple[str, ...] = (
 
 PROGRAM_PREFIXES: tuple[str, ...] = ("FEATURE_",)
 """Prefixes the program owns: `backend.feature_flags` become `FEATURE_<NAME>`."""
+
+
+def feature_environment(flags: Mapping[str, bool]) -> dict[str, str]:
+    """`backend.feature_flags` as the task's variables: `FEATURE_<NAME upper-cased>` = `true`|`false`."""
+    return {feature_variable(flag): "true" if on else "false" for flag, on in flags.items()}
+
+
+def feature_variable(flag: str) -> str:
+    """The variable of feature flag `flag` (`new_editor` -> `FEATURE_NEW_EDITOR`)."""
+    return f"{PROGRAM_PREFIXES[0]}{flag.upper()}"
 
 
 def is_reserved(name: str) -> bool:

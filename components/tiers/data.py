@@ -19,6 +19,7 @@ from components.db_connect import backend_database_access
 from components.db_migration import URL_SECRETS, migration_phase
 from components.postgres import Postgres, PostgresArgs
 from components.redis import Redis, RedisArgs, legacy_secret_references
+from components.secret_ref import json_key
 from components.tenant_gateway import GATEWAY
 from components.tenants import Tenants, TenantsArgs
 from components.tiers.foundation import Foundation
@@ -80,7 +81,7 @@ def data_tier(settings: StackSettings, ctx: AwsContext, base: Foundation) -> Dat
     ))
 
     environment = backend_cache_environment(cache.users, cache.replication_group.replication_group_id, ctx.region)
-    password_urls = {env: postgres.logins[user].secret_arn.apply(lambda arn: f"{arn}:url::")
+    password_urls = {env: json_key(postgres.logins[user].secret_arn, "url")
                      for env, user in URL_SECRETS.items() if user in postgres.logins}  # migration only
     db_connect = backend_database_access(ctx, postgres.proxy_resource_id, settings.database.database_name)
     environment.update(db_connect.environment)  # no database password: IAM tokens (docs/backend-contract.md)
@@ -96,7 +97,7 @@ def data_tier(settings: StackSettings, ctx: AwsContext, base: Foundation) -> Dat
         task_statements=(cache_connect_statement(cache.replication_group.arn, cache.users.backend_user_arn),
                          db_connect.statement),
         migrate_statements=(db_connect.migrate_statement,), migrate_environment=db_connect.migrate_environment,
-        migrate_secrets={"DATABASE_URL": postgres.logins[MIGRATOR].secret_arn.apply(lambda arn: f"{arn}:url::")}
+        migrate_secrets={"DATABASE_URL": json_key(postgres.logins[MIGRATOR].secret_arn, "url")}
         if migration.urls else {},
         # the rollback target's secrets: the database URLs (`retire`), the cache's AUTH token (`legacy_auth_token`)
         rollback_secrets=(*(password_urls.values() if migration.rollback_urls else ()), *legacy_secret_references(cache)),
