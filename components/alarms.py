@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import pulumi
 import pulumi_aws as aws
@@ -18,6 +19,24 @@ DESCRIPTION_LIMIT = 1024
 def alarm_name(key: str) -> str:
     """The CloudWatch name of the alarm of `key` in this stack."""
     return f"floyo-{pulumi.get_stack()}-{key}"
+
+
+class CompositeActions(TypedDict):
+    """The action arguments of a composite alarm (`aws.cloudwatch.CompositeAlarm(**composite_actions(...))`)."""
+
+    actions_enabled: bool
+    alarm_actions: list[pulumi.Input[str]]
+    ok_actions: list[pulumi.Input[str]]
+
+
+def composite_actions(topic: pulumi.Input[str], enabled: bool) -> CompositeActions:
+    """A composite alarm's actions: `topic` on alarm and on OK, none when `enabled` is false (dev's "off").
+
+    `actions_enabled` itself stays true: it forces a new composite alarm (terraform-provider-aws
+    internal/service/cloudwatch/composite_alarm.go: ForceNew), and the new one would take the old one's fixed
+    name before the old one is deleted. So "off" empties the actions instead."""
+    actions: list[pulumi.Input[str]] = [topic] if enabled else []
+    return CompositeActions(actions_enabled=True, alarm_actions=actions, ok_actions=list(actions))
 
 
 def alarm_description(spec: AlarmSpec) -> str:
@@ -140,10 +159,7 @@ class Alarms(pulumi.ComponentResource):
             alarm_name=alarm_name(composite.key),
             alarm_description=f"{composite.title}. {composite.description}"[:DESCRIPTION_LIMIT],
             alarm_rule=rule,
-            # constant: `actions_enabled` forces a new composite under the same name (components/slo_alarms.py)
-            actions_enabled=True,
-            alarm_actions=[args.topics.page] if args.actions_enabled else [],
-            ok_actions=[args.topics.page] if args.actions_enabled else [],
+            **composite_actions(args.topics.page, args.actions_enabled),
             tags={"floyo:alarm": composite.key, "floyo:severity": "page"},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*(self.alarms[k] for k in composite.members),
                                                                     *args.composite_alarms]),

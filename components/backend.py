@@ -60,6 +60,11 @@ def _secret_statements(arns: Sequence[str]) -> list[dict[str, Any]]:
     return [{"Effect": "Allow", "Action": action, "Resource": resources} for action, resources in found.items() if resources]
 
 
+def backend_log_group_name() -> str:
+    """The backend's log group, `/floyo/<stack>/backend` (also where the tracing collector's own logs go)."""
+    return f"/floyo/{pulumi.get_stack()}/backend"
+
+
 @dataclass(frozen=True)
 class BackendServiceArgs:
     """Arguments of `BackendService`."""
@@ -156,7 +161,7 @@ class BackendService(pulumi.ComponentResource):
         )
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
-            name=f"/floyo/{pulumi.get_stack()}/backend",
+            name=backend_log_group_name(),
             retention_in_days=s.log_retention_days,
             kms_key_id=args.logs_key_arn,
             opts=child,

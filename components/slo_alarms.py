@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import DESCRIPTION_LIMIT, alarm_name
+from components.alarms import DESCRIPTION_LIMIT, alarm_name, composite_actions
 from components.alerting import AlertTopics
 from components.slo import SUPPRESSOR_WAIT_SECONDS, BurnAlert, WindowAlarm
 
@@ -101,12 +101,7 @@ class SloAlarms(pulumi.ComponentResource):
             alarm_name=alarm_name(alert.key),
             alarm_description=alert.description()[:DESCRIPTION_LIMIT],
             alarm_rule=pulumi.Output.all(long.name, short.name).apply(lambda n: composite_rule(n[0], n[1])),
-            # `actions_enabled` forces a new composite alarm (terraform-provider-aws
-            # internal/service/cloudwatch/composite_alarm.go: ForceNew), and the new one would take the old one's
-            # fixed name before the old one is deleted: it stays true, and "off" (dev) empties the actions instead.
-            actions_enabled=True,
-            alarm_actions=[topic] if args.actions_enabled else [],
-            ok_actions=[topic] if args.actions_enabled else [],
+            **composite_actions(topic, args.actions_enabled),
             actions_suppressor=aws.cloudwatch.CompositeAlarmActionsSuppressorArgs(
                 alarm=suppressor.alarm_name, wait_period=SUPPRESSOR_WAIT_SECONDS,
                 extension_period=alert.window.short_minutes * 60,

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import pulumi
-
 from components.alarm_catalogue import ROLLBACK_ALARM_KEYS
 from components.alarms import alarm_name
 from components.aws_context import AwsContext
-from components.backend import BackendServiceArgs
+from components.backend import BackendServiceArgs, backend_log_group_name
 from components.telemetry import Telemetry, TelemetryArgs
 from components.tiers.foundation import Foundation
 from components.tiers.needs import BackendNeeds
@@ -19,7 +17,7 @@ def tracing(settings: StackSettings, ctx: AwsContext, base: Foundation) -> Backe
     secret and their IAM, for the backend."""
     telemetry = Telemetry("telemetry", TelemetryArgs(
         settings=settings.monitoring, context=ctx, logs_key_arn=base.logs_key.arn, secrets_key_arn=base.data_key.arn,
-        backend_log_group=f"/floyo/{pulumi.get_stack()}/backend", protect=settings.tier == "prod",
+        backend_log_group=backend_log_group_name(), protect=settings.tier == "prod",
     ))
     return BackendNeeds(environment=telemetry.environment, secrets=telemetry.secrets,
                         task_statements=tuple(telemetry.statements), sidecars=(telemetry.sidecar,))
