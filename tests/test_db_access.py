@@ -10,7 +10,9 @@ import pytest
 import ops.plan.planner
 from ops.plan.mocks import FloyoMocks
 from ops.plan.planner import Plan, PlannedResource
-from tests.planning import one, plan_with, settings_for, with_changes
+from ops.stackfile import ROOT
+from tests.data_variants import DEV_DATA, dev_data
+from tests.planning import _prefix, one, settings_for, with_changes
 
 INSTANCE = "aws:ec2/instance:Instance"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -110,15 +112,17 @@ def test_database_objects_wait_for_the_writer_instance_and_the_path(plan: Plan) 
 
 
 def test_without_vpc_endpoints_ssm_goes_through_the_nat() -> None:
-    plan = plan_with("dev", {"network": {"vpc_endpoints": False}})
+    plan = dev_data()  # network.vpc_endpoints: false (beside independent settings); planned up to the backend
+    assert DEV_DATA["network"] == {"vpc_endpoints": False}
     access = group_id(plan, "db-access-sg")
     https = [r for r in rules_of(plan, EGRESS, access) if r["fromPort"] == 443]
     assert [(r.get("cidrIpv4"), r.get("referencedSecurityGroupId")) for r in https] == [("0.0.0.0/0", None)]
 
 
 def test_tunnel_port_setting_moves_the_provider() -> None:
-    plan = plan_with("dev", {"db_access": {"local_port": 25432}})
-    assert {p.inputs["port"] for p in plan.of_type(PROVIDER)} == {"25432"}
+    plan = dev_data()  # db_access.local_port: 25432; the data tier declares both postgresql providers
+    providers = plan.of_type(PROVIDER)
+    assert len(providers) == 2 and {p.inputs["port"] for p in providers} == {str(DEV_DATA["db_access"]["local_port"])}
 
 
 class RecordingMocks(FloyoMocks):
@@ -137,7 +141,13 @@ def test_previews_may_leave_the_master_secret_unread(monkeypatch: pytest.MonkeyP
         monkeypatch.setenv("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS", "1")
     else:
         monkeypatch.delenv("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS", raising=False)
-    plan = ops.plan.planner.plan_config(with_changes("dev"))  # planned now, not from the test run's plan cache
+    config = with_changes("dev")
+    if skip:  # that nothing reads the secret is read from the whole program, planned now (not from the cache)
+        plan = ops.plan.planner.plan_config(config)
+    else:  # that it is read: the data tier, which reads it (DatabaseObjects), is enough
+        program = ROOT / "__main__.py"
+        code, scope = _prefix(program, "data"), {"__name__": "__main__", "__file__": str(program)}
+        plan = ops.plan.planner.plan_run(config, ops.plan.planner.PROJECT, lambda: exec(code, scope))
     read = "aws:secretsmanager/getSecretVersion:getSecretVersion" in RecordingMocks.calls
     assert read is not skip
     for provider in plan.of_type(PROVIDER):  # still secret, and the preview still plans every object

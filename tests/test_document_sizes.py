@@ -10,7 +10,8 @@ import pytest
 
 from stacks import SettingsError
 from stacks.doc_limits import TASK_DEFINITION_ALLOWANCE
-from tests.planning import container_definitions, one, plan_with, settings_for, stack_plan, with_changes
+from tests.data_variants import DEV_DATA, FLAGS, dev_data, prod_tenants, prod_tenants_config
+from tests.planning import container_definitions, one, settings_for, stack_plan, with_changes
 from tests.policy_fixtures import check, messages, res
 
 POLICY = "derived-document-sizes"
@@ -80,10 +81,11 @@ def test_thousands_of_feature_flags_are_refused_before_any_resource() -> None:
 def test_the_allowance_covers_what_the_settings_do_not_size() -> None:
     """What the settings-level estimate leaves out (image, ports, program variables, sidecars) fits its allowance,
     and every user variable it counts is in the planned container definitions."""
-    flags = {f"flag_{i}": i % 2 == 0 for i in range(50)}
-    for stack in ("dev", "prod"):
-        settings = settings_for(with_changes(stack, {"backend": {"feature_flags": flags}}))
-        plan = plan_with(stack, {"backend": {"feature_flags": flags}})
+    # fifty flags (FLAGS) in each stack's variant: dev's planned up to the backend, prod's whole
+    for stack, config, plan in (("dev", with_changes("dev", DEV_DATA), dev_data()),
+                                ("prod", prod_tenants_config(), prod_tenants())):
+        settings = settings_for(config)
+        assert FLAGS.items() <= settings.backend.feature_flags.items()
         text = one(plan, "aws:ecs/taskDefinition:TaskDefinition", "backend-task").inputs["containerDefinitions"]
         b = settings.backend
         counted = {**b.environment, "APP_VERSION": b.app_version,

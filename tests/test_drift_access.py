@@ -9,7 +9,8 @@ import pytest
 
 from components.drift_access import drift_statements
 from ops.plan.planner import Plan
-from tests.planning import one, plan_with, stack_plan
+from tests.data_variants import prod_limits
+from tests.planning import one, stack_plan
 
 SECRET = "aws:secretsmanager/secret:Secret"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -52,9 +53,8 @@ def test_drift_role_reads_every_secret_the_refresh_reads_and_no_other(stack: str
 
 
 def test_a_secret_the_program_adds_is_granted_with_it() -> None:
-    base = stack_plan("dev")
-    more = plan_with("dev", {"allow_plain_secrets": True,  # a plain value stands in for the secure one here
-                             "monitoring": {"sentry_dsn": "https://k@o1.ingest.sentry.io/1"}})
+    base = stack_plan("prod")
+    more = prod_limits()  # prod with a Sentry DSN set as a secret (and more cache replicas, which add no secret)
     added = {v.inputs["secretId"] for v in more.of_type(VERSION)} - {v.inputs["secretId"] for v in base.of_type(VERSION)}
     assert added  # the Sentry DSN secret
     assert added <= set(grant(more)["ReadDeclaredSecretValues"]["Resource"])

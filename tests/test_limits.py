@@ -17,7 +17,8 @@ from ops.plan.planner import Plan
 from stacks import SettingsError
 from stacks.cdn import CdnSettings
 from stacks.cdn_plans import PLAN_LIMITS, PLANS
-from tests.planning import as_secure, one, plan_with, planned, settings_for, stack_plan, with_changes
+from tests.data_variants import MAX_REPLICAS, prod_limits, prod_limits_config
+from tests.planning import one, settings_for, stack_plan, with_changes
 from tests.test_edge import ruleset
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -25,7 +26,6 @@ PROXY = "aws:rds/proxy:Proxy"
 PROXY_ENDPOINT = "aws:rds/proxyEndpoint:ProxyEndpoint"
 PROXY_TARGET = "aws:rds/proxyTarget:ProxyTarget"
 SECRET = "aws:secretsmanager/secret:Secret"
-MAX_REPLICAS = 5
 
 
 def cdn_with(stack: str, changes: dict[str, Any]) -> CdnSettings:
@@ -166,8 +166,7 @@ def test_final_snapshot_names_are_unique_per_incarnation(token: str, name: str) 
 
 
 def test_every_secret_name_can_coexist_with_its_replacement() -> None:
-    plan = planned(as_secure(with_changes("prod", {"monitoring": {"sentry_dsn": "https://k@o1.ingest.sentry.io/1"}}),
-                             "monitoring.sentry_dsn"))
+    plan = prod_limits()  # with a Sentry DSN set as a secret: its secret too
     secrets = plan.of_type(SECRET)
     assert any(r.name.endswith("sentry-dsn") for r in secrets)
     for secret in secrets:
@@ -180,9 +179,13 @@ def _metric_count(alarm: dict[str, Any]) -> int:
     return sum(1 for q in alarm.get("metricQueries", []) if "metric" in q)
 
 
-@pytest.mark.parametrize("replicas", [None, MAX_REPLICAS])
+@pytest.mark.parametrize("replicas", [None, MAX_REPLICAS])  # the file's; prod_limits()'s
 def test_no_metric_alarm_reads_more_than_ten_metrics(replicas: int | None) -> None:
-    plan: Plan = stack_plan("prod") if replicas is None else plan_with("prod", {"cache": {"replicas": replicas}})
+    if replicas is None:
+        plan = stack_plan("prod")
+    else:
+        assert settings_for(prod_limits_config()).cache.replicas == replicas
+        plan = prod_limits()
     alarms = plan.of_type(METRIC_ALARM)
     assert alarms and any(_metric_count(a.inputs) > 1 for a in alarms)
     for alarm in alarms:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from ops.plan.check import run_policies
 from policy.floyo_policies import POLICIES, config_override
-from tests.planning import plan_with
+from tests.data_variants import phase_plan
+from tests.planning import stack_plan
 from tests.policy_fixtures import FIXTURE_CONFIG, check, messages, policy_doc, res
 
 ROLE = "postgresql:index/role:Role"
@@ -74,10 +75,11 @@ def _run(plan, name: str) -> list[str]:
 
 
 def test_the_stacks_pass_and_the_gateway_layout_fails() -> None:
-    tenants = [{"slug": "acme"}, {"slug": "globex"}, {"slug": "initech"}]
+    """The committed stacks (three tenants each: test_tenants.test_committed_stacks_declare_three_tenants) pass;
+    prod's first migration deploy (`keep`: the gateway and its password logins) fails on the gateway."""
     for stack in ("dev", "prod"):
-        plan = plan_with(stack, {"tenants": tenants})
+        plan = stack_plan(stack)
         assert _run(plan, REACH) == [] and _run(plan, CONNECT) == []
-    legacy = plan_with("prod", {"tenants": tenants, "tenant_defaults": {"legacy_gateway": True}})
+    legacy = phase_plan("prod", "keep", True)
     reach = [m.split(":")[0] for m in _run(legacy, REACH)]
     assert reach == ["role app_tenant_gateway reaches 3 tenants' roles (acme, globex, initech)"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ops.plan.planner import Plan
+from tests.data_variants import DEV_DATA, dev_data, phase_plan
 from tests.planning import one, settings_for, with_changes
 
 CLUSTER = "aws:rds/cluster:Cluster"
@@ -122,9 +123,7 @@ def test_proxy_role_connects_as_the_app_users_and_reads_no_secret(plan: Plan) ->
 
 
 def test_proxy_role_reads_only_the_migrations_password_secret() -> None:
-    from tests.planning import plan_with
-
-    plan = plan_with("dev", {"tenants": [{"slug": "acme"}], "tenant_defaults": {"legacy_gateway": True}})
+    plan = phase_plan("dev", "retire", True)  # the migration's `retire` deploy: the gateway's password login only
     policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "db-proxy").inputs["policy"])
     auths = {a["secretArn"] for a in one(plan, "aws:rds/proxy:Proxy").inputs["auths"]}
     assert len(auths) == 1 and not any("rds!cluster" in a for a in auths)  # the gateway's; never the master's
@@ -142,8 +141,7 @@ def test_exported_logs_are_encrypted_with_retention(plan: Plan, stack: str) -> N
 
 
 def test_dev_may_skip_final_snapshot_only_by_name() -> None:
-    from tests.planning import plan_with
-
-    cluster = one(plan_with("dev", {"database": {"skip_final_snapshot": True, "deletion_protection": False}}), CLUSTER)
+    assert DEV_DATA["database"] == {"skip_final_snapshot": True, "deletion_protection": False}
+    cluster = one(dev_data(), CLUSTER)  # planned up to the backend: the cluster comes with the data tier
     assert cluster.inputs["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in cluster.inputs
     assert cluster.inputs["deletionProtection"] is False and cluster.protect is False

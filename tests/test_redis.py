@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ops.plan.planner import Plan
-from tests.planning import one, plan_with, settings_for, with_changes
+from tests.data_variants import DEV_DATA, dev_data
+from tests.planning import one, settings_for, with_changes
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 
@@ -29,7 +30,8 @@ def test_replicas_and_failover(plan: Plan, stack: str) -> None:
 
 
 def test_dev_replica_turns_failover_on() -> None:
-    group = one(plan_with("dev", {"cache": {"replicas": 1}}), GROUP).inputs
+    assert DEV_DATA["cache"] == {"replicas": 1}
+    group = one(dev_data(), GROUP).inputs  # planned up to the backend: the cache comes with the data tier
     assert group["numCacheClusters"] == 2 and group["automaticFailoverEnabled"] is True and group["multiAzEnabled"] is True
 
 

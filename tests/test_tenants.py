@@ -4,7 +4,6 @@ accident; the former gateway only while migrating."""
 from __future__ import annotations
 
 import json
-from functools import cache
 
 import pytest
 
@@ -12,18 +11,24 @@ from ops.diff.plans import diff_plans
 from ops.plan.planner import Plan, PlannedResource
 from stacks import SettingsError
 from stacks.tenants import backend_document
-from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
+from tests.data_variants import dev_data, phase_plan, prod_tenants, prod_tenants_config
+from tests.planning import container_definitions, one, settings_for, stack_plan, with_changes
 
 ROLE = "postgresql:index/role:Role"
 SCHEMA = "postgresql:index/schema:Schema"
 GRANT_ROLE = "postgresql:index/grantRole:GrantRole"
 GATEWAY = "app_tenant_gateway"
-TENANTS = [{"slug": "acme"}, {"slug": "globex"}, {"slug": "initech", "drop_schema": True}]
+TENANTS = [{"slug": "acme"}, {"slug": "globex"}, {"slug": "initech"}]
+"""The tenants both stack files declare (test_committed_stacks_declare_three_tenants)."""
 
 
-@cache
-def tenant_plan(stack: str, legacy: bool = False) -> Plan:
-    return plan_with(stack, {"tenants": TENANTS, "tenant_defaults": {"legacy_gateway": legacy}})
+def tenant_plan(stack: str) -> Plan:
+    """The committed stack's whole plan (shared by the suite): three tenants, no gateway."""
+    return stack_plan(stack)
+
+
+def test_committed_stacks_declare_three_tenants(stack: str) -> None:
+    assert [t.model_dump(exclude_defaults=True) for t in settings_for(with_changes(stack)).tenants] == TENANTS
 
 
 def tenant_resources(plan: Plan) -> list:
@@ -87,24 +92,25 @@ def test_connect_names_exact_users_on_the_proxy_never_a_wildcard(stack: str) -> 
     assert proxy_id.startswith("prx-") and cluster_id.startswith("cluster-")
 
 
-def test_removing_a_tenant_never_drops_its_schema_without_the_flag(stack: str) -> None:
-    schemas = {r.inputs["name"]: r for r in tenant_plan(stack).of_type(SCHEMA)}
-    assert schemas["acme"].inputs["dropCascade"] is False
-    assert schemas["initech"].inputs["dropCascade"] is True
-    assert schemas["acme"].retain_on_delete is True and schemas["globex"].retain_on_delete is True
-    assert schemas["initech"].retain_on_delete is False
+@pytest.mark.parametrize("variant", ["dev", "prod"])
+def test_removing_a_tenant_never_drops_its_schema_without_the_flag(variant: str) -> None:
+    """On each stack (dev's variant planned up to the backend, prod's whole): acme keeps its schema, globex
+    (`drop_schema: true`) may drop it."""
+    plan = dev_data() if variant == "dev" else prod_tenants()
+    schemas = {r.inputs["name"]: r for r in plan.of_type(SCHEMA)}
+    assert set(schemas) == {"acme", "globex"}
+    assert schemas["acme"].inputs["dropCascade"] is False and schemas["acme"].retain_on_delete is True
+    assert schemas["globex"].inputs["dropCascade"] is True and schemas["globex"].retain_on_delete is False
+    # the committed stacks: no tenant has the flag
+    for schema in tenant_plan(variant).of_type(SCHEMA):
+        assert schema.inputs["dropCascade"] is False and schema.retain_on_delete is True, schema.name
 
 
 def test_each_tenant_costs_exactly_three_resources() -> None:
-    few, many = plan_with("dev", {"tenants": TENANTS[:1]}), tenant_plan("dev")
-    assert len(many.resources) - len(few.resources) == 3 * (len(TENANTS) - 1)
-
-
-@cache
-def phase_plan(stack: str, passwords: str | None, gateway: bool) -> Plan:
-    """A migration deploy: `database.legacy_password_logins` and `tenant_defaults.legacy_gateway`."""
-    return plan_with(stack, {"tenants": TENANTS, "tenant_defaults": {"legacy_gateway": gateway},
-                             "database": {"legacy_password_logins": passwords}})
+    """Two tenants (whose other changes add no resource) against the committed three, over the whole plan."""
+    few, many = prod_tenants(), tenant_plan("prod")
+    assert len(settings_for(prod_tenants_config()).tenants) == 2
+    assert len(many.resources) - len(few.resources) == 3 * (len(TENANTS) - 2)
 
 
 APP_LOGINS = ("migrator", "app_backend_rw", "app_backend_ro")
@@ -204,8 +210,7 @@ def one_proxy(plan: Plan) -> PlannedResource:
 
 
 def test_backend_gets_iam_settings_and_one_tenant_settings_document() -> None:
-    tenants = [{"slug": "acme"}, {"slug": "globex", "connection_limit": 4, "feature_flags": {"beta": True}}]
-    plan = plan_with("prod", {"tenants": tenants, "tenant_defaults": {"feature_flags": {"beta": False}}})
+    plan = prod_tenants()  # acme on defaults; globex: connection_limit 4, feature_flags beta; default beta off
     (backend,) = [c for c in container_definitions(plan) if c["name"] == "backend"]
     env = {e["name"]: e["value"] for e in backend["environment"]}
     assert json.loads(env["TENANT_SETTINGS"]) == {
