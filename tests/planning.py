@@ -91,11 +91,16 @@ def _planned(config: StackConfig, root: Path = ROOT, upto: Tier | None = None) -
         if upto is None:
             _plans[key] = stored(whole, lambda: plan_config(config, program, project))
         else:
-            code = _prefix(program, upto)
-            scope = {"__name__": "__main__", "__file__": str(program)}
             _plans[key] = stored(hashlib.sha256(f"{whole}:{upto}".encode()).hexdigest(),
-                                 lambda: plan_run(config, project, lambda: exec(code, scope)))
+                                 lambda: plan_prefix_now(config, upto, root))
     return _plans[key]
+
+
+def plan_prefix_now(config: StackConfig, upto: Tier, root: Path = ROOT) -> Plan:
+    """`root`'s program up to the tier `upto`, planned now in this process (never from memory or the store)."""
+    program = root / "__main__.py"
+    code, scope = _prefix(program, upto), {"__name__": "__main__", "__file__": str(program)}
+    return plan_run(config, project_name(root), lambda: exec(code, scope))
 
 
 def planned(config: StackConfig, root: Path = ROOT, upto: Tier | None = None) -> Plan:

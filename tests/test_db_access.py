@@ -10,9 +10,8 @@ import pytest
 import ops.plan.planner
 from ops.plan.mocks import FloyoMocks
 from ops.plan.planner import Plan, PlannedResource
-from ops.stackfile import ROOT
 from tests.data_variants import DEV_DATA, dev_data
-from tests.planning import _prefix, one, settings_for, with_changes
+from tests.planning import one, plan_prefix_now, settings_for, with_changes
 
 INSTANCE = "aws:ec2/instance:Instance"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -142,12 +141,9 @@ def test_previews_may_leave_the_master_secret_unread(monkeypatch: pytest.MonkeyP
     else:
         monkeypatch.delenv("FLOYO_PREVIEW_WITHOUT_DB_CREDENTIALS", raising=False)
     config = with_changes("dev")
-    if skip:  # that nothing reads the secret is read from the whole program, planned now (not from the cache)
-        plan = ops.plan.planner.plan_config(config)
-    else:  # that it is read: the data tier, which reads it (DatabaseObjects), is enough
-        program = ROOT / "__main__.py"
-        code, scope = _prefix(program, "data"), {"__name__": "__main__", "__file__": str(program)}
-        plan = ops.plan.planner.plan_run(config, ops.plan.planner.PROJECT, lambda: exec(code, scope))
+    # planned now (not from the cache): that nothing reads the secret is read from the whole program; that it
+    # is read, from the data tier, which reads it (DatabaseObjects)
+    plan = ops.plan.planner.plan_config(config) if skip else plan_prefix_now(config, "data")
     read = "aws:secretsmanager/getSecretVersion:getSecretVersion" in RecordingMocks.calls
     assert read is not skip
     for provider in plan.of_type(PROVIDER):  # still secret, and the preview still plans every object
