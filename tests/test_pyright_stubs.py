@@ -19,7 +19,7 @@ from types import ModuleType
 
 import pytest
 
-from tests import pyright_stubs
+from tests import pyright_module_stubs, pyright_stubs
 
 PYRIGHT = Path(sys.executable).parent / "pyright"
 
@@ -50,6 +50,18 @@ reveal_type(role.name)  # reveal: Output[str]
 reveal_type(password.result)  # reveal: Output[str]
 reveal_type(shout)  # reveal: Output[str]
 reveal_type(aws.get_region_output)  # reveal-start: (endpoint: str | Awaitable[str | None]
+reveal_type(aws.get_region_output().apply(lambda found: found.region))  # reveal: Output[str]
+by_args = aws.ecs.Service("svc2", aws.ecs.ServiceArgs(cluster="c"))  # the resource's second overload
+reveal_type(by_args.cluster)  # reveal: Output[str]
+reveal_type(aws.ecs.Service.get)  # reveal-start: (resource_name: str, id: str | Awaitable[str] | Output[str]
+balancer = aws.ecs.ServiceLoadBalancerArgs(container_name="api", container_port=8000)
+reveal_type(balancer.container_port)  # reveal: int | Awaitable[int] | Output[int]
+as_dict: aws.ecs.ServiceLoadBalancerArgsDict = {"container_name": "api", "container_port": 8000}
+ports = service.load_balancers.apply(lambda found: [one.container_port for one in found or []])
+reveal_type(ports)  # reveal: Output[list[int]]
+reveal_type(aws.rds.EngineType.AURORA_POSTGRESQL)  # reveal: Literal[EngineType.AURORA_POSTGRESQL]
+reveal_type(cloudflare.RulesetRuleArgs)  # reveal: type[RulesetRuleArgs]
+reveal_type(cloudflare.get_zone_output(zone_id="z").apply(lambda found: found.name))  # reveal: Output[str]
 """
 
 # The same uses, each broken once; `# expect: <rule>` names the error pyright must report on that line.
@@ -67,10 +79,18 @@ cloudflare.DnsRecord("rec", zone_id="z", name="api", type="CNAME", ttl=1, colour
 role = postgresql.Role("tenant", login=False)
 role.password_hash  # expect: reportAttributeAccessIssue
 count: pulumi.Output[int] = role.name.apply(lambda name: name.upper())  # expect: reportAssignmentType
+from pulumi_aws.ecs.service import warnings  # expect: reportAttributeAccessIssue
+from pulumi_cloudflare.outputs import pulumi as _pulumi  # expect: reportAttributeAccessIssue
+aws.ecs.Service("svc2", aws.ecs.ServiceArgs(cluster="c"), desired_count=2)  # expect: reportArgumentType
+as_dict: aws.ecs.ServiceLoadBalancerArgsDict = {"container_name": "api", "container_port": "8000"}  # expect: reportAssignmentType
+aws.ecs.ServiceArgs(cluster="c").desired_count = "two"  # expect: reportAttributeAccessIssue
+cloudflare.RulesetRuleArgs(expression="true", action=1)  # expect: reportArgumentType
+aws.get_region_output().apply(lambda found: found.regoin)  # expect: reportAttributeAccessIssue
 """
-# The first expectation is the stubs' own mark: through a stub, a name the package's `__init__` imports
-# for itself (`typing`) is simply absent (reportAttributeAccessIssue); read from the `.py` it would be
-# reportPrivateImportUsage. So this line fails if pyright is not reading the stubs at all.
+# Three expectations are the stubs' own marks: through a stub, a name a module imports for itself (`typing` in
+# a package `__init__`, `warnings` in a resource module, `pulumi` in Cloudflare's outputs) is simply absent
+# (reportAttributeAccessIssue); read from the `.py` it would be reportPrivateImportUsage. So these lines fail if
+# pyright is not reading the package stubs, or the module stubs, at all.
 
 
 def _pyright(*files: Path) -> list[dict]:
@@ -177,3 +197,90 @@ def test_a_star_import_without_a_plain_all_is_refused(tmp_path: Path) -> None:
     (package / "__init__.py").write_text('"""Doc."""\nfrom .thing import *\nprint("side effect")\nwhile False:\n    pass\n')
     with pytest.raises(pyright_stubs.StubError, match="unexpected While"):
         pyright_stubs.init_stub(package / "__init__.py")
+
+
+def _declarations(body: list[ast.stmt], scope: str = "") -> list[str]:
+    """Everything a module declares, as pyright reads it: each function's decorators, parameters, defaults and
+    return annotation, each class's decorators, bases and keywords, and each other statement (imports,
+    assignments, `if` tests) whole; no docstrings, no function bodies."""
+    found: list[str] = []
+    for node in body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            continue
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            parts = [ast.dump(d) for d in node.decorator_list] + [ast.dump(node.args), ast.dump(node.returns or ast.Pass())]
+            found.append(f"{scope}{type(node).__name__} {node.name}: {' '.join(parts)}")
+        elif isinstance(node, ast.ClassDef):
+            parts = [ast.dump(n) for n in [*node.decorator_list, *node.bases, *node.keywords]]
+            found.append(f"{scope}class {node.name}: {' '.join(parts)}")
+            found += _declarations(node.body, f"{scope}{node.name}.")
+        elif isinstance(node, ast.If):
+            found.append(f"{scope}if {ast.dump(node.test)}")
+            found += _declarations(node.body, f"{scope}if.")
+            found += _declarations(node.orelse, f"{scope}else.")
+        else:
+            found.append(scope + ast.dump(node))
+    return found
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "pulumi_aws/ecs/service.py",  # a resource: its Args, overloaded __init__, Output properties, get()
+        "pulumi_aws/ecs/_inputs.py",  # input types and their TypedDicts, setters
+        "pulumi_aws/ecs/outputs.py",  # output types
+        "pulumi_aws/rds/_enums.py",  # enums
+        "pulumi_cloudflare/dns_record.py",
+        "pulumi_postgresql/role.py",
+    ],
+)
+def test_a_module_stub_declares_what_its_module_declares(module: str) -> None:
+    """A module's stub holds every declaration of the installed module (tests/pyright_module_stubs.py):
+    same functions with the same decorators, parameters, defaults and return annotations (overloads each
+    on their own), same classes with the same bases, same imports, `__all__` and assignments; only docstrings
+    and function bodies (`...`) differ."""
+    package, _, relative = module.partition("/")
+    source = pyright_stubs.package_dir(package) / relative
+    original = ast.parse(source.read_text())
+    text = pyright_module_stubs.module_stub(source, ast.parse(source.read_text()))
+    assert text is not None
+    stub = ast.parse(text)
+    assert _declarations(stub.body) == _declarations(original.body)
+    functions = [n for n in ast.walk(stub) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    assert all(len(f.body) == 1 and ast.dump(f.body[0]) == ast.dump(ast.Expr(ast.Constant(...))) for f in functions)
+
+
+def test_a_module_whose_types_pyright_infers_from_bodies_keeps_its_source(tmp_path: Path) -> None:
+    """pyright infers an unannotated function's return type from a `.py` body, never from a stub's: such a
+    module gets no stub, as an invoke does (its `__await__`); constructors, setters and name-mangled helpers
+    (whose return types no caller reads) do not count."""
+    invoke = pyright_stubs.package_dir("pulumi_aws") / "get_region.py"
+    assert pyright_module_stubs.module_stub(invoke, ast.parse(invoke.read_text())) is None
+    allowed = (
+        "class A:\n    def __init__(self): self.x = 1\n    def _internal_init(self): pass\n"
+        "    def __helper(self): return 1\n    @property\n    def x(self) -> int: return 1\n"
+        "    @x.setter\n    def x(self, value: int): pass\n"
+    )
+    assert pyright_module_stubs.module_stub(tmp_path / "m.py", ast.parse(allowed)) is not None
+    inferred = ("def f():\n    return 1\n", "class A:\n    def g(self):\n        return 1\n")
+    for body in (*inferred, "try:\n    x = 1\nexcept E:\n    x = 2\n"):
+        assert pyright_module_stubs.module_stub(tmp_path / "m.py", ast.parse(body)) is None, body
+
+
+def test_the_modules_the_project_uses_are_stubbed() -> None:
+    """From the project's own source, the stubs reach the modules that declare what it uses, and the input and
+    output types their signatures name (`from . import outputs`, `from ._inputs import *`)."""
+    pyright_stubs.ensure()
+    stubs = pyright_stubs.STUB_DIR
+    for module in (
+        "pulumi_aws-stubs/ecs/service.pyi",
+        "pulumi_aws-stubs/ecs/_inputs.pyi",
+        "pulumi_aws-stubs/ecs/outputs.pyi",
+        "pulumi_aws-stubs/rds/_enums.pyi",
+        "pulumi_cloudflare-stubs/dns_record.pyi",
+        "pulumi_cloudflare-stubs/_inputs.pyi",
+        "pulumi_cloudflare-stubs/outputs.pyi",
+        "pulumi_postgresql-stubs/role.pyi",
+    ):
+        assert (stubs / module).is_file(), module
+    assert not (stubs / "pulumi_aws-stubs/get_region.pyi").exists()  # an invoke keeps its source
