@@ -15,9 +15,9 @@ property setter (an assignment's type is the value's), a name-mangled private me
 only from its own class's annotated methods). A module with any other unannotated function (an invoke's
 `__await__`, `_utilities.py`'s helpers) gets no stub: pyright reads it from the package, as before.
 
-Which modules: `reached` starts from the modules whose exported names the project's own source text uses
-(for a `pulumi_aws` service module, the service's name must appear too), and follows every relative import from
-there (`from . import outputs`, `from ._inputs import *`, `from .. import _utilities`). A module it misses
+Which modules: `seeds` are the modules whose exported names the project's own source text uses (for a
+`pulumi_aws` service module, after the service's name and a dot), and `tests/pyright_stubs.py` follows every
+relative import from there (`from . import outputs`, `from ._inputs import *`, `from .. import _utilities`). A module it misses
 costs pyright time, never a type: pyright reads it from the package.
 """
 
@@ -108,13 +108,20 @@ def relative_imports(module: Path, tree: ast.Module, package_root: Path) -> set[
     return found
 
 
-def seeds(exports: Mapping[str, Iterable[str]], words: set[str], package_root: Path) -> Iterator[Path]:
-    """The modules (relative path -> their `__all__`) whose exported names appear in `words`.
+def seeds(
+    exports: Mapping[str, Iterable[str]], words: set[str], pairs: set[tuple[str, str]], package_root: Path
+) -> Iterator[Path]:
+    """The modules (relative path -> their `__all__`) whose exported names the project's source uses.
 
-    A module in a subpackage (`ecs/service.py`) needs its subpackage's name among `words` too (`aws.ecs.Service`,
-    `from pulumi_aws import ecs`), or every service's `Service` or `Policy` would count.
+    A top-level module counts when one of its names is among `words`; a module in a subpackage
+    (`ecs/service.py`) when one of its names follows the subpackage's name and a dot in `pairs`
+    (`aws.ecs.Service`, `ecs.Service` after `from pulumi_aws import ecs`), or every service's `Service` or
+    `Policy` would count.
     """
     for relative, names in exports.items():
         parts = Path(relative).parts[:-1]
-        if all(part in words for part in parts) and not words.isdisjoint(names):
+        if parts:
+            if any((parts[-1], name) in pairs for name in names):
+                yield package_root / relative
+        elif not words.isdisjoint(names):
             yield package_root / relative

@@ -51,6 +51,7 @@ PARTIAL = "partial\n"  # PEP 561: a stub package that covers only part of its pa
 _ALL = re.compile(r"^__all__\s*=\s*\[", re.MULTILINE)
 _STAR = re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.MULTILINE)
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PAIR = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)(?=\.([A-Za-z_][A-Za-z0-9_]*))")  # `ecs.Service`, overlapping
 
 
 class StubError(Exception):
@@ -181,29 +182,31 @@ def generate(dest: Path) -> None:
         shutil.rmtree(build, ignore_errors=True)
 
 
-def project_words(root: Path = ROOT) -> set[str]:
-    """Every identifier-like word in the files pyright checks (pyproject.toml's `[tool.pyright] include`)."""
+def project_source(root: Path = ROOT) -> str:
+    """The text of the files pyright checks (pyproject.toml's `[tool.pyright] include`, less its `exclude`)."""
     config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pyright"]
     excluded = [root / path for path in config.get("exclude", [])]
-    words: set[str] = set()
+    texts: list[str] = []
     for entry in config["include"]:
         path = root / entry
         for file in [path] if path.is_file() else sorted(path.rglob("*.py")):
             if not any(file.is_relative_to(skip) for skip in excluded):
-                words.update(_WORD.findall(file.read_text(encoding="utf-8")))
-    return words
+                texts.append(file.read_text(encoding="utf-8"))
+    return "\n".join(texts)
 
 
-def add_module_stubs(dest: Path, words: set[str]) -> int:
-    """Stub each provider module reached from `words` (pyright_module_stubs.py) that `dest` lacks; how many
-    modules it read. `modules.json` records, per module read, whether it has a stub and what it imports,
+def add_module_stubs(dest: Path, source_text: str) -> int:
+    """Stub each provider module reached from the names `source_text` uses (pyright_module_stubs.py) that
+    `dest` lacks; how many modules it read. `modules.json` records, per module read, whether it has a stub and what it imports,
     so a later run reads only modules it has not seen."""
     index = json.loads((dest / EXPORTS).read_text(encoding="utf-8"))
     seen: dict[str, dict] = json.loads((dest / MODULES).read_text(encoding="utf-8"))
+    words = set(_WORD.findall(source_text))
+    pairs: set[tuple[str, str]] = set(_PAIR.findall(source_text))
     read = 0
     for package in PACKAGES:
         source = package_dir(package)
-        queue = list(pyright_module_stubs.seeds(index[package], words, source))
+        queue = list(pyright_module_stubs.seeds(index[package], words, pairs, source))
         while queue:
             module = queue.pop()
             key = f"{package}/{module.relative_to(source).as_posix()}"
@@ -237,7 +240,7 @@ def ensure(dest: Path = STUB_DIR) -> bool:
     fresh = not is_current(dest)
     if fresh:
         generate(dest)
-    return add_module_stubs(dest, project_words()) > 0 or fresh
+    return add_module_stubs(dest, project_source()) > 0 or fresh
 
 
 def main() -> int:
