@@ -146,9 +146,11 @@ def _suite(cwd: Path | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "plans.log"
         env = {**os.environ, "FLOYO_PLAN_LOG": str(log)}
+        # ./run test's bytecode plugin, in a tree that has it (an older `--baseline` revision may not)
+        plugin = ["-p", "tests.bytecode_cache"] if ((cwd or Path.cwd()) / "tests" / "bytecode_cache.py").is_file() else []
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider"],
-                             capture_output=True, text=True, env=env, check=False, cwd=cwd)
+        out = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider",
+                              *plugin], capture_output=True, text=True, env=env, check=False, cwd=cwd)
         wall = time.perf_counter() - start
         plans = log.read_text().splitlines() if log.exists() else []
     finals = [line for line in out.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
