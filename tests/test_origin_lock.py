@@ -130,7 +130,7 @@ def test_present_uploads_without_verifying() -> None:
     plan = lock("dev", "base", mode="present")
     # explicitly off: an absent block would leave a verifying listener verifying (Optional+Computed)
     assert https(plan).inputs["mutualAuthentication"] == {"mode": "off"}
-    assert plan.of_type(AOP) and one(plan, HOST_CERT)
+    assert plan.of_type(AOP) and one(plan, HOST_CERT, "origin-lock-cloudflare-g1")  # the lock's own upload
 
 
 def test_off_presents_nothing_and_verifies_nothing() -> None:

@@ -25,6 +25,7 @@ WAF_CUSTOM_RULES: list[dict[str, str]] = [
 ]
 
 DEV_RELAXED: dict[str, Any] = {
+    "network": {"cidr": "10.99.0.0/16"},  # tests/test_network.py: every subnet is carved from it
     "cdn": {
         # tests/test_origin_lock.py: off presents and verifies nothing (absences: a whole plan)
         "origin_lock": {"mode": "off"},
@@ -41,7 +42,8 @@ DEV_RELAXED: dict[str, Any] = {
         "secrets": {"STRIPE_KEY": STRIPE_SECRET + ":api_key::"},  # tests/test_backend.py: read by name only
     },
 }
-"""dev with the relaxations and edge settings the tests change, each independent of the others."""
+"""dev with another address range, the relaxations, edge and backend settings the tests change, each
+independent of the others."""
 
 PROD_EDGE: dict[str, Any] = {
     "cdn": {
