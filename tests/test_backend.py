@@ -6,6 +6,7 @@ import json
 
 from ops.plan.planner import Plan
 from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
+from tests.tier_variants import DEV_RELAXED, STRIPE_SECRET
 
 
 def test_prod_runs_at_least_two_tasks_over_azs(plan: Plan, stack: str) -> None:
@@ -52,8 +53,8 @@ def test_secrets_come_from_references_never_values(plan: Plan) -> None:
 
 
 def test_named_secret_is_injected_and_readable_only_by_name() -> None:
-    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:floyo/stripe-AbCdEf"
-    plan = plan_with("dev", {"backend": {"secrets": {"STRIPE_KEY": arn + ":api_key::"}}})
+    arn = STRIPE_SECRET
+    plan = plan_with("dev", DEV_RELAXED)  # backend.secrets STRIPE_KEY
     app = container_definitions(plan)[0]
     assert {"name": "STRIPE_KEY", "valueFrom": arn + ":api_key::"} in app["secrets"]
     policy = json.loads(one(plan, "aws:iam/rolePolicy:RolePolicy", "backend-execution").inputs["policy"])

@@ -17,6 +17,7 @@ from stacks import SettingsError
 from stacks.cdn import CdnSettings
 from tests.planning import one, plan_with, settings_for, with_changes
 from tests.rules_language import Request, cache_decision, evaluate
+from tests.tier_variants import DEV_RELAXED, PROD_EDGE, WAF_CUSTOM_RULES
 
 RULESET = "cloudflare:index/ruleset:Ruleset"
 ZONE_SETTING = "cloudflare:index/zoneSetting:ZoneSetting"
@@ -89,10 +90,7 @@ def test_cache_rules_leave_other_hosts_and_pages_alone(plan: Plan, stack: str) -
 
 
 def test_cache_settings_drive_the_rules() -> None:
-    plan = plan_with("dev", {"cdn": {"cache": {
-        "static_path_prefixes": ["/media/"], "static_extensions": ["pdf"], "bypass_path_prefixes": ["/graphql"],
-        "respect_origin_cache_control": True,
-    }}})
+    plan = plan_with("dev", DEV_RELAXED)  # cache: /media/, pdf, bypass /graphql, respect_origin_cache_control
     host = cdn("dev").api_host
     assert decide(plan, Request(host, "/media/a"))["edgeTtl"] == {"mode": "respect_origin"}
     assert decide(plan, Request(host, "/docs/a.pdf"))["cache"] is True
@@ -114,7 +112,7 @@ def test_ssl_strict_and_tls_12_minimum(plan: Plan) -> None:
 
 
 def test_min_tls_setting_is_applied() -> None:
-    assert zone_setting(plan_with("dev", {"cdn": {"min_tls_version": "1.3"}}), "min_tls_version") == "1.3"
+    assert zone_setting(plan_with("dev", DEV_RELAXED), "min_tls_version") == "1.3"  # min_tls_version 1.3
 
 
 def test_https_and_protocol_settings_on(plan: Plan) -> None:
@@ -167,7 +165,7 @@ def test_rate_limit_covers_the_auth_paths(plan: Plan, stack: str) -> None:
 
 
 def test_rate_limit_paths_come_from_settings() -> None:
-    plan = plan_with("prod", {"cdn": {"auth_rate_limit": {"paths": ["/v2/login"], "period_seconds": 10}}})
+    plan = plan_with("prod", PROD_EDGE)  # auth_rate_limit: paths [/v2/login], period_seconds 10
     (rule,) = ruleset(plan, "http_ratelimit")["rules"]
     assert evaluate(rule["expression"], Request("api.floyo.app", "/v2/login"))
     assert not evaluate(rule["expression"], Request("api.floyo.app", "/api/auth/login"))
@@ -176,12 +174,9 @@ def test_rate_limit_paths_come_from_settings() -> None:
 
 def test_custom_waf_rules_only_when_configured(plan: Plan) -> None:
     assert not [r for r in plan.of_type(RULESET) if r.inputs["phase"] == "http_request_firewall_custom"]
-    custom = [{"description": "No admin from outside", "expression": '(starts_with(http.request.uri.path, "/admin"))',
-               "action": "block"},
-              {"description": "Challenge Tor", "expression": '(ip.src.country eq "T1")', "action": "managed_challenge"}]
-    rules = ruleset(plan_with("dev", {"cdn": {"waf_custom_rules": custom}}), "http_request_firewall_custom")["rules"]
+    rules = ruleset(plan_with("dev", DEV_RELAXED), "http_request_firewall_custom")["rules"]  # WAF_CUSTOM_RULES
     assert [(r["description"], r["expression"], r["action"]) for r in rules] == [
-        (c["description"], c["expression"], c["action"]) for c in custom
+        (c["description"], c["expression"], c["action"]) for c in WAF_CUSTOM_RULES
     ]
 
 
@@ -196,7 +191,7 @@ def test_hosts_are_proxied_to_the_load_balancer(plan: Plan, stack: str) -> None:
 
 
 def test_extra_hosts_get_a_record_and_a_listener_certificate() -> None:
-    plan = plan_with("prod", {"cdn": {"extra_hosts": ["app"]}})
+    plan = plan_with("prod", PROD_EDGE)  # extra_hosts [app]
     proxied = {r.inputs["name"] for r in plan.of_type(DNS_RECORD) if r.inputs.get("proxied")}
     assert proxied == {"api.floyo.app", "app.floyo.app"}
     certs = {r.inputs["domainName"] for r in plan.of_type("aws:acm/certificate:Certificate")
@@ -239,7 +234,7 @@ def test_load_balancer_takes_traffic_from_cloudflare_only(plan: Plan) -> None:
 
 
 def test_dev_may_open_the_origin_for_debugging() -> None:
-    plan = plan_with("dev", {"cdn": {"allow_direct_origin_access": True}})
+    plan = plan_with("dev", DEV_RELAXED)  # allow_direct_origin_access; a whole plan: the list must be absent
     rules = lb_ingress(plan)
     assert [(r.get("cidrIpv4"), r["fromPort"]) for r in rules] == [("0.0.0.0/0", 443)]
     assert plan.of_type(PREFIX_LIST) == []

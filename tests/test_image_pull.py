@@ -10,8 +10,7 @@ import pytest
 
 from ops.plan.planner import Plan, plan_config
 from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
-
-OTHER_IMAGE = "210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/api@sha256:" + "c" * 64
+from tests.tier_variants import DEV_RELAXED
 
 
 def pull_statement(plan: Plan) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def test_grant_covers_the_image_the_task_runs(plan: Plan) -> None:
 
 
 def test_a_different_repository_moves_the_grant() -> None:
-    plan = plan_with("dev", {"backend": {"image": OTHER_IMAGE}})
+    plan = plan_with("dev", DEV_RELAXED)  # backend.image OTHER_IMAGE; whole: it reads an output
     assert pull_statement(plan)["Resource"] == "arn:aws:ecr:eu-west-1:210987654321:repository/team/api"
     assert plan.outputs["ecr_repository_url"] == "210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/api"
 

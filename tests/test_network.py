@@ -6,6 +6,7 @@ import ipaddress
 
 from ops.plan.planner import Plan
 from tests.planning import one, plan_with
+from tests.tier_variants import DEV_RELAXED
 
 SUBNET = "aws:ec2/subnet:Subnet"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -89,5 +90,6 @@ def test_no_nat_in_route_of_public_subnets(plan: Plan) -> None:
 
 
 def test_cidr_setting_drives_subnets() -> None:
-    plan = plan_with("dev", {"network": {"cidr": "10.99.0.0/16"}})
-    assert all(r.inputs["cidrBlock"].startswith("10.99.") for r in plan.of_type(SUBNET))
+    plan = plan_with("dev", DEV_RELAXED)  # network.cidr 10.99.0.0/16; whole: every subnet of the stack
+    subnets = plan.of_type(SUBNET)
+    assert subnets and all(r.inputs["cidrBlock"].startswith("10.99.") for r in subnets)

@@ -13,8 +13,9 @@ from ops.diff.plans import diff_plans
 from ops.diff.replacement import direct_replacements
 from ops.plan.planner import Plan, PlannedResource
 from stacks import SettingsError
-from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
+from tests.planning import Tier, one, plan_with, settings_for, stack_plan, with_changes
 from tests.policy_fixtures import check, messages, res
+from tests.tier_variants import DEV_RELAXED, PROD_EDGE
 
 LISTENER = "aws:lb/listener:Listener"
 TRUST_STORE = "aws:lb/trustStore:TrustStore"
@@ -30,8 +31,9 @@ DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 
-def lock(stack: str, **changes: Any) -> Plan:
-    return plan_with(stack, {"cdn": {"origin_lock": changes}})
+def lock(stack: str, upto: Tier | None = None, **changes: Any) -> Plan:
+    """`stack` with `cdn.origin_lock` changed; up to the tier `upto` (the origin lock is in "base") when given."""
+    return plan_with(stack, {"cdn": {"origin_lock": changes}}, upto=upto)
 
 
 def https(plan: Plan) -> PlannedResource:
@@ -73,13 +75,13 @@ def test_trust_store_pins_the_kms_encrypted_bundle_version() -> None:
 
 
 def test_cloudflare_presents_our_certificate_on_every_public_host() -> None:
-    plan = plan_with("prod", {"cdn": {"extra_hosts": ["app"]}})
+    plan = plan_with("prod", PROD_EDGE)  # a whole plan: it asserts the zone-level switch is absent
     uploaded = one(plan, HOST_CERT)
     client = one(plan, SIGNED, "origin-lock-client-g1")
     assert uploaded.property_dependencies["certificate"] == [client.urn]
     configs = sorted((c for a in plan.of_type(AOP) for c in a.inputs["configs"]), key=lambda c: c["hostname"])
-    settings = settings_for(with_changes("prod", {"cdn": {"extra_hosts": ["app"]}})).cdn
-    assert [c["hostname"] for c in configs] == sorted(settings.hosts)
+    settings = settings_for(with_changes("prod", PROD_EDGE)).cdn
+    assert [c["hostname"] for c in configs] == sorted(settings.hosts) and "app.floyo.app" in settings.hosts
     assert all(c["certId"] == uploaded.id and c["enabled"] is True for c in configs)
     # no zone-level AOP switch: it is zone-level AOP with a zone certificate, independent of per-hostname AOP
     assert plan.of_type(AOP_ZONE) == []
@@ -119,20 +121,20 @@ def test_expiry_alarm_reads_the_acm_copy_and_opens_a_ticket() -> None:
     assert alarm["dimensions"] == {"CertificateArn": acm.outputs["arn"]}
     assert (alarm["comparisonOperator"], alarm["threshold"], alarm["period"]) == ("LessThanThreshold", 45, 86400)
     assert len(alarm["alarmActions"]) == 1 and alarm["alarmActions"][0].endswith("-ticket")
-    assert lock("prod", expiry_warning_days=60).of_type(ALARM) and one(
-        lock("prod", expiry_warning_days=60), ALARM, "alarms-edge-origin-cert-expiring").inputs["threshold"] == 60
+    changed = plan_with("prod", PROD_EDGE)  # expiry_warning_days 60; the alarm is observability's: a whole plan
+    assert one(changed, ALARM, "alarms-edge-origin-cert-expiring").inputs["threshold"] == 60
 
 
 # --- dev relaxations, by name ------------------------------------------------------------------------------
 def test_present_uploads_without_verifying() -> None:
-    plan = lock("dev", mode="present")
+    plan = lock("dev", "base", mode="present")
     # explicitly off: an absent block would leave a verifying listener verifying (Optional+Computed)
     assert https(plan).inputs["mutualAuthentication"] == {"mode": "off"}
-    assert plan.of_type(AOP) and one(plan, HOST_CERT)
+    assert plan.of_type(AOP) and one(plan, HOST_CERT, "origin-lock-cloudflare-g1")  # the lock's own upload
 
 
 def test_off_presents_nothing_and_verifies_nothing() -> None:
-    plan = lock("dev", mode="off")
+    plan = plan_with("dev", DEV_RELAXED)  # origin_lock.mode off; absences are read from a whole plan
     assert https(plan).inputs["mutualAuthentication"] == {"mode": "off"}
     assert plan.of_type(AOP) == [] and plan.of_type(HOST_CERT) == [] and plan.of_type(AOP_ZONE) == []
     assert one(plan, TRUST_STORE)  # kept: switching on later only changes the listener
@@ -211,7 +213,7 @@ def test_a_changed_client_validity_never_reissues_under_the_same_ca() -> None:
     assert client.ignore_changes == ["validityPeriodHours"]
     diff = diff_plans("prod", base.as_json(), head.as_json())
     assert all(c.type not in (SIGNED, HOST_CERT, ACM) for c in diff.changes)  # a real up changes none of them
-    assert one(lock("prod", trusted_cas=["g1", "g2"], client_validity_days=400), SIGNED,
+    assert one(lock("prod", "base", trusted_cas=["g1", "g2"], client_validity_days=400), SIGNED,
                "origin-lock-client-g2").inputs["validityPeriodHours"] == 400 * 24  # the next generation's
 
 
@@ -274,7 +276,10 @@ def listener_change(base: Plan, head: Plan) -> Any:
 
 
 def test_switching_verify_on_or_off_is_a_traffic_danger() -> None:
-    present, verify = lock("dev", mode="present"), lock("dev", mode="verify")
+    # the listener's change is read from its own records, which a prefix plan holds as the whole plan does;
+    # dev verifies by default, so its committed config is the verifying one
+    assert settings_for(with_changes("dev")).cdn.origin_lock.mode == "verify"
+    present, verify = lock("dev", "base", mode="present"), plan_with("dev", {}, upto="base")
     on = listener_change(present, verify)
     assert on.dangerous and "client-certificate verification switched" in on.danger_reason()
     off = listener_change(verify, present)

@@ -16,6 +16,7 @@ from components.synthetic_check import SCRIPT, ZIP_ENTRY, package, schedule_expr
 from ops.plan.planner import Plan
 from stacks import SettingsError
 from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
+from tests.tier_variants import PROD_LINEAR
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SERVICE = "aws:ecs/service:Service"
@@ -272,8 +273,7 @@ def test_prod_refuses_rolling_dev_allows_it() -> None:
 
 
 def test_linear_strategy_declares_linear_configuration() -> None:
-    plan = plan_with("prod", {"backend": {"deployment": {"strategy": "LINEAR", "linear_step_percent": 20,
-                                                         "linear_interval_minutes": 3}}})
+    plan = plan_with("prod", PROD_LINEAR)  # LINEAR, 20 % steps 3 minutes apart (tests/test_target_groups.py's)
     config = service(plan)["deploymentConfiguration"]
     assert config["strategy"] == "LINEAR" and "canaryConfiguration" not in config
     assert config["linearConfiguration"] == {"stepPercent": 20, "stepBakeTimeInMinutes": "3"}

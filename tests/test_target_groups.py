@@ -16,11 +16,14 @@ import pytest
 
 from ops.diff.danger import removal
 from ops.plan.planner import Plan
-from tests.planning import plan_with, stack_plan
+from tests.planning import plan_with, settings_for, stack_plan, with_changes
+from tests.tier_variants import PROD_LINEAR
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 POLICY = "aws:appautoscaling/policy:Policy"
 GROUP = "aws:lb/targetGroup:TargetGroup"
+SERVICE = "aws:ecs/service:Service"
+RULE = "aws:lb/listenerRule:ListenerRule"
 Value = float | None
 Series = Mapping[str, Value]
 
@@ -52,9 +55,20 @@ def policy_groups(policy: Mapping[str, Any]) -> set[str]:
     return found
 
 
+def gradual(strategy: str) -> Plan:
+    """The whole plan of prod releasing by `strategy`: the committed one for prod's own (CANARY), the shared
+    LINEAR variant (tests/tier_variants.py), or prod with that strategy (tests/test_resilience.py's too)."""
+    if settings_for(with_changes("prod")).backend.deployment.strategy == strategy:
+        return stack_plan("prod")
+    if strategy == "LINEAR":
+        return plan_with("prod", PROD_LINEAR)
+    return plan_with("prod", {"backend": {"deployment": {"strategy": strategy}}})
+
+
 @pytest.mark.parametrize("strategy", ["CANARY", "LINEAR", "BLUE_GREEN"])
 def test_every_target_group_signal_reads_both_groups(strategy: str) -> None:
-    plan = plan_with("prod", {"backend": {"deployment": {"strategy": strategy}}})
+    plan = gradual(strategy)
+    assert plan.of_type(SERVICE)[0].inputs["deploymentConfiguration"]["strategy"] == strategy
     groups = set(suffixes(plan))
     assert len(groups) == 2
     readers = {key: alarm_groups(a) for key, a in alarms(plan).items() if alarm_groups(a)}
@@ -216,10 +230,6 @@ def test_requests_per_task_counts_the_serving_group_after_a_swap(prod: Plan) -> 
 
 # --- who owns the traffic shift after creation ------------------------------------------------------
 
-SERVICE = "aws:ecs/service:Service"
-RULE = "aws:lb/listenerRule:ListenerRule"
-
-
 def test_gradual_service_leaves_its_load_balancers_and_rule_weights_to_ecs(prod: Plan) -> None:
     (service,) = prod.of_type(SERVICE)
     assert "loadBalancers" in service.ignore_changes, "a resent pair makes the next release hit the serving group"
@@ -227,7 +237,7 @@ def test_gradual_service_leaves_its_load_balancers_and_rule_weights_to_ecs(prod:
 
 
 def test_resend_load_balancers_sends_them_once() -> None:
-    plan = plan_with("prod", {"backend": {"deployment": {"resend_load_balancers": True}}})
+    plan = plan_with("prod", PROD_LINEAR)  # resend_load_balancers: true (with the LINEAR strategy, also gradual)
     (service,) = plan.of_type(SERVICE)
     assert "loadBalancers" not in service.ignore_changes and "desiredCount" in service.ignore_changes
     assert all("actions" not in rule.ignore_changes for rule in plan.of_type(RULE))
