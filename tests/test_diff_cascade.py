@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
+from pathlib import Path
 
 from ops.diff.compare import as_written
 from ops.diff.model import Diff, ResourceChange
 from ops.diff.plans import diff_plans
 from ops.diff.render import render_text
-from tests.planning import plan_with, stack_plan
-
-NEW_CIDR = "10.42.0.0/16"
+from ops.stackfile import ROOT, read_stack_config
+from tests.planning import plan_with, planned, settings_for, stack_plan
+from tests.variants import NEW_CIDR, with_new_cidr
 
 
 @cache
 def cidr_diff() -> Diff:
+    """prod's committed plan against prod's file with `network.cidr` changed (the file tests/test_diff_prod.py
+    gives `ops diff`, so one plan serves both)."""
     base = as_written(stack_plan("prod").as_json())
-    head = as_written(plan_with("prod", {"network": {"cidr": NEW_CIDR}}).as_json())
+    with tempfile.TemporaryDirectory(prefix="floyo-cidr-") as directory:
+        Path(directory, "Pulumi.prod.yaml").write_text(with_new_cidr((ROOT / "Pulumi.prod.yaml").read_text()))
+        config = read_stack_config("prod", Path(directory))
+    assert settings_for(config).network.cidr == NEW_CIDR
+    head = as_written(planned(config).as_json())
     return diff_plans("prod", base, head)
 
 

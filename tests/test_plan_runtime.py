@@ -17,9 +17,8 @@ BASELINE = ROOT / "baseline"
 def test_later_plans_freeze_nothing_and_the_collector_comes_back() -> None:
     plan_stack("main-use1", root=BASELINE)  # this process's first plan, or a later one: either way
     frozen = gc.get_freeze_count()
-    for _ in range(2):
-        plan = plan_stack("main-use1", root=BASELINE)
-        assert plan.resources and gc.isenabled()
+    plan = plan_stack("main-use1", root=BASELINE)  # a later plan: any freeze it made would grow the count
+    assert plan.resources and gc.isenabled()
     assert gc.get_freeze_count() <= frozen  # dropped frozen objects are still freed: it may shrink
 
 
