@@ -75,8 +75,14 @@ TENANTS_AFTER = [{"slug": "acme", "drop_schema": True}]
 
 @cache
 def tenant_diff() -> Diff:
-    base = as_written(plan_with("dev", {"tenants": TENANTS_BEFORE}).as_json())
-    head = as_written(plan_with("dev", {"tenants": TENANTS_AFTER}).as_json())
+    """The diff of dev's data tier (tests/planning.py `upto`) from TENANTS_BEFORE to TENANTS_AFTER.
+
+    The tests read the tenants' schemas, declared in the data tier: their change records are made from their
+    own inputs and options and from what they depend on, all declared before them (tests/test_prefix_plans.py
+    checks a prefix holds exactly the whole plan's records of what it declares); what the rendered text is
+    checked for comes from those records."""
+    base = as_written(plan_with("dev", {"tenants": TENANTS_BEFORE}, upto="data").as_json())
+    head = as_written(plan_with("dev", {"tenants": TENANTS_AFTER}, upto="data").as_json())
     return diff_plans("dev", base, head)
 
 
