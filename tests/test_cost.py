@@ -200,7 +200,10 @@ def _gate(level: str, plan: Plan, directory: Path) -> list[str]:
 
 def test_budget_policy_mandatory_only_where_the_stack_says_so(tmp_path: Path) -> None:
     for enforcement, mandatory, advisory in (("mandatory", 1, 0), ("advisory", 0, 1)):
-        low = planned(low_budget_dev(enforcement))  # shared with other tests (tests/variants.py)
+        config = low_budget_dev(enforcement)  # shared with other tests (tests/variants.py)
+        budget = settings_for(config)
+        assert (budget.cost.budget_enforcement, budget.account.monthly_budget_usd) == (enforcement, LOW_BUDGET_USD)
+        low = planned(config)
         (tmp_path / "dev.json").write_text(json.dumps(
             {"total_monthly_usd": 400, "prices_date": "2026-12-04", "budget_enforcement": enforcement}))
         assert len(_gate("mandatory", low, tmp_path)) == mandatory, enforcement

@@ -19,17 +19,22 @@ SAMPLE_RATE = 0.25
 """A tracing sample rate unlike the tiers' (tests/test_monitoring.py reads it from the backend's environment)."""
 WEBHOOK = "https://hooks.example.com/services/T000/B000/very-secret-webhook-token"
 DSN = "https://0123456789abcdef0123456789abcdef@o123456.ingest.sentry.io/4505"
+LOW_BUDGET_USD = 10
+"""A monthly budget below every stack's estimate (tests/test_cost.py: the budget policies report it)."""
 
 
 def quiet_dev() -> StackConfig:
-    """dev with its alarms' actions off, `THRESHOLDS`, and a cache with a replica.
+    """dev with its alarms' actions off, `THRESHOLDS`, a cache with a replica, and a `LOW_BUDGET_USD` budget
+    enforced at the mandatory level.
 
     Read by: test_monitoring (actions off on every alarm; the thresholds on the backend's alarms), test_slo
-    (the composites keep `actions_enabled`), test_resilience (a cache with a replica gets the AZ power drill).
-    The replica adds a node's alarms (each checked for actions off too) and a drill; neither setting moves
-    a threshold or a composite."""
+    (the composites keep `actions_enabled`), test_resilience (a cache with a replica gets the AZ power drill),
+    test_cost (as `low_budget_dev("mandatory")`: the budget policies read the budget and its level only).
+    The replica adds a node's alarms (each checked for actions off too) and a drill; the budget is one
+    `aws:budgets/budget:Budget`, no alarm; none of the settings moves a threshold or a composite."""
     return with_changes("dev", {"monitoring": {"alarms_enabled": False, "thresholds": THRESHOLDS},
-                                "cache": {"replicas": 1}})
+                                "cache": {"replicas": 1}, "account": {"monthly_budget_usd": LOW_BUDGET_USD},
+                                "cost": {"budget_enforcement": "mandatory"}})
 
 
 def other_region_dev() -> StackConfig:
@@ -61,22 +66,18 @@ def prod_with_secrets(mark_secret: bool) -> StackConfig:
     return StackConfig(config.stack, config.values, secret_keys, secure)
 
 
-LOW_BUDGET_USD = 10
-"""A monthly budget below every stack's estimate (tests/test_cost.py: the budget policies report it)."""
-
-
 def low_budget_dev(enforcement: str) -> StackConfig:
-    """dev with a `LOW_BUDGET_USD` budget and `cost.budget_enforcement` `enforcement`; advisory (dev's own
-    level) also with the BLUE_GREEN strategy.
+    """dev with a `LOW_BUDGET_USD` budget and `cost.budget_enforcement` `enforcement`: mandatory is
+    `quiet_dev()`; advisory (dev's own level) also has the BLUE_GREEN strategy.
 
     Read by: test_cost (the budget policies, which read the stack's budget and its level only), test_slo
     (advisory: a gradual strategy's two target groups, read from the alarms). The budget is one
     `aws:budgets/budget:Budget`, which no alarm, composite or target group reads."""
-    changes: dict[str, Any] = {"account": {"monthly_budget_usd": LOW_BUDGET_USD},
-                               "cost": {"budget_enforcement": enforcement}}
-    if enforcement == "advisory":
-        changes["backend"] = {"deployment": {"strategy": "BLUE_GREEN"}}
-    return with_changes("dev", changes)
+    if enforcement == "mandatory":
+        return quiet_dev()
+    return with_changes("dev", {"account": {"monthly_budget_usd": LOW_BUDGET_USD},
+                                "cost": {"budget_enforcement": enforcement},
+                                "backend": {"deployment": {"strategy": "BLUE_GREEN"}}})
 
 
 NEW_CIDR = "10.42.0.0/16"
