@@ -299,14 +299,21 @@ def test_a_first_up_activates_no_cost_allocation_tag_and_creates_one_monitor(pro
     assert prod.outputs["anomaly_monitor_arn"] == monitor.outputs["arn"]
 
 
+def _cost_variant() -> Plan:
+    """Both cost settings changed in one plan: the tags' activation and the monitor are separate resources, and
+    each test reads only its own (the committed file's plan, `prod`, has neither change)."""
+    return planned(config_with({"cost": {"activate_allocation_tags": True, "service_monitor_arn": EXISTING_MONITOR}}),
+                   BASELINE)
+
+
 def test_cost_allocation_tags_are_activated_once_turned_on() -> None:
-    plan = planned(config_with({"cost": {"activate_allocation_tags": True}}), BASELINE)
+    plan = _cost_variant()
     assert {t.inputs["tagKey"]: t.inputs["status"] for t in plan.of_type(TAG)} == {"project": "Active", "stack": "Active"}
 
 
 def test_an_existing_service_monitor_is_used_instead_of_a_second_one() -> None:
     # AWS allows one SERVICE monitor per account and creates a default one for new Cost Explorer users
-    plan = planned(config_with({"cost": {"service_monitor_arn": EXISTING_MONITOR}}), BASELINE)
+    plan = _cost_variant()
     assert not plan.of_type(MONITOR)
     assert plan.outputs["anomaly_monitor_arn"] == EXISTING_MONITOR
 

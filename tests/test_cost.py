@@ -21,6 +21,7 @@ from policy.floyo_policies.budget import budget_covers_estimate, budget_gate
 from stacks.budget import committed_estimate
 from tests.ops_cli import run_ops
 from tests.planning import one, plan_with, planned, settings_for, stack_plan, with_changes
+from tests.variants import LOW_BUDGET_USD, low_budget_dev
 
 BASELINE = ROOT / "baseline"
 H = 730
@@ -181,7 +182,8 @@ def _findings(plan: Plan, policy_name: str) -> list[str]:
 
 def test_budget_policy_passes_the_default_and_reports_a_budget_below_the_estimate() -> None:
     assert _findings(stack_plan("dev"), budget_covers_estimate.name) == []
-    low = plan_with("dev", {"account": {"monthly_budget_usd": 10}})
+    assert settings_for(with_changes("dev")).cost.budget_enforcement == "advisory"  # dev's own level, so
+    low = planned(low_budget_dev("advisory"))  # this is dev with a low budget (and test_slo's strategy)
     assert any("below the stack's estimate" in m for m in _findings(low, budget_covers_estimate.name))
 
 
@@ -198,7 +200,10 @@ def _gate(level: str, plan: Plan, directory: Path) -> list[str]:
 
 def test_budget_policy_mandatory_only_where_the_stack_says_so(tmp_path: Path) -> None:
     for enforcement, mandatory, advisory in (("mandatory", 1, 0), ("advisory", 0, 1)):
-        low = plan_with("dev", {"account": {"monthly_budget_usd": 10}, "cost": {"budget_enforcement": enforcement}})
+        config = low_budget_dev(enforcement)  # shared with other tests (tests/variants.py)
+        budget = settings_for(config)
+        assert (budget.cost.budget_enforcement, budget.account.monthly_budget_usd) == (enforcement, LOW_BUDGET_USD)
+        low = planned(config)
         (tmp_path / "dev.json").write_text(json.dumps(
             {"total_monthly_usd": 400, "prices_date": "2026-12-04", "budget_enforcement": enforcement}))
         assert len(_gate("mandatory", low, tmp_path)) == mandatory, enforcement
@@ -206,12 +211,15 @@ def test_budget_policy_mandatory_only_where_the_stack_says_so(tmp_path: Path) ->
 
 
 def test_the_level_comes_from_the_stack_not_only_the_file(tmp_path: Path) -> None:
-    mandatory = plan_with("dev", {"cost": {"budget_enforcement": "mandatory"}})
+    # the stack's level decides; its budget (below any estimate, shared with another test) plays no part:
+    # the committed estimate here is below it
+    mandatory = planned(low_budget_dev("mandatory"))
     assert _gate("mandatory", mandatory, tmp_path) == [
         "no committed cost estimate for dev: run `python -m ops cost dev --write`"]  # missing file: fails
     assert _gate("advisory", mandatory, tmp_path) == []
     (tmp_path / "dev.json").write_text(json.dumps(
         {"total_monthly_usd": 1, "prices_date": "2026-12-04", "budget_enforcement": "advisory"}))
+    assert LOW_BUDGET_USD > 1  # so the budget is not what the gate reports
     assert any("records budget_enforcement 'advisory', the stack says 'mandatory'" in m
                for m in _gate("mandatory", mandatory, tmp_path))
 

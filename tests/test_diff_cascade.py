@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
+from pathlib import Path
 
 from ops.diff.compare import as_written
 from ops.diff.model import Diff, ResourceChange
 from ops.diff.plans import diff_plans
 from ops.diff.render import render_text
-from tests.planning import plan_with, stack_plan
-
-NEW_CIDR = "10.42.0.0/16"
+from ops.stackfile import ROOT, read_stack_config
+from tests.planning import plan_with, planned, settings_for, stack_plan
+from tests.variants import NEW_CIDR, with_new_cidr
 
 
 @cache
 def cidr_diff() -> Diff:
+    """prod's committed plan against prod's file with `network.cidr` changed (the file tests/test_diff_prod.py
+    gives `ops diff`, so one plan serves both)."""
     base = as_written(stack_plan("prod").as_json())
-    head = as_written(plan_with("prod", {"network": {"cidr": NEW_CIDR}}).as_json())
+    with tempfile.TemporaryDirectory(prefix="floyo-cidr-") as directory:
+        Path(directory, "Pulumi.prod.yaml").write_text(with_new_cidr((ROOT / "Pulumi.prod.yaml").read_text()))
+        config = read_stack_config("prod", Path(directory))
+    assert settings_for(config).network.cidr == NEW_CIDR
+    head = as_written(planned(config).as_json())
     return diff_plans("prod", base, head)
 
 
@@ -67,8 +75,14 @@ TENANTS_AFTER = [{"slug": "acme", "drop_schema": True}]
 
 @cache
 def tenant_diff() -> Diff:
-    base = as_written(plan_with("dev", {"tenants": TENANTS_BEFORE}).as_json())
-    head = as_written(plan_with("dev", {"tenants": TENANTS_AFTER}).as_json())
+    """The diff of dev's data tier (tests/planning.py `upto`) from TENANTS_BEFORE to TENANTS_AFTER.
+
+    The tests read the tenants' schemas, declared in the data tier: their change records are made from their
+    own inputs and options and from what they depend on, all declared before them (tests/test_prefix_plans.py
+    checks a prefix holds exactly the whole plan's records of what it declares); what the rendered text is
+    checked for comes from those records."""
+    base = as_written(plan_with("dev", {"tenants": TENANTS_BEFORE}, upto="data").as_json())
+    head = as_written(plan_with("dev", {"tenants": TENANTS_AFTER}, upto="data").as_json())
     return diff_plans("dev", base, head)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_diff import ops, project_repo
+from tests.variants import with_new_cidr
 
 PROD = "Pulumi.prod.yaml"
 
@@ -21,10 +22,7 @@ def prod_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     stack.write_text(good.replace("config:\n", "config:\n  floyo-infra:tier: [unclosed\n", 1))
     subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qam", "broken"],
                    cwd=path, check=True)
-    section = "  floyo-infra:network:\n"
-    changed = (good.replace(section, section + "    cidr: 10.42.0.0/16\n", 1) if section in good
-               else good.replace("config:\n", "config:\n" + section + "    cidr: 10.42.0.0/16\n", 1))
-    stack.write_text(changed)
+    stack.write_text(with_new_cidr(good))  # the head test_diff_cascade plans: the child finds it in the store
     return path
 
 

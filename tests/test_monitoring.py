@@ -17,31 +17,19 @@ from components.alarm_catalogue import (
     service_down,
 )
 from ops.docs.alerts_table import PAGE, alerts_table, readme_section
-from ops.plan.planner import Plan, plan_config
-from ops.stackfile import StackConfig
+from ops.plan.planner import Plan
 from stacks import SettingsError
 from stacks.aws_metrics import ELASTICACHE_METRICS, ELASTICACHE_NAMESPACE
 from stacks.monitoring import TIER_DEFAULTS, AlarmThresholds
-from tests.planning import PREFIX, as_secure, container_definitions, one, plan_with, settings_for, with_changes
+from tests.planning import PREFIX, as_secure, container_definitions, one, plan_with, planned, settings_for, with_changes
+from tests.variants import DSN, SAMPLE_RATE, THRESHOLDS, WEBHOOK, other_region_dev, prod_with_secrets, quiet_dev
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
-WEBHOOK = "https://hooks.example.com/services/T000/B000/very-secret-webhook-token"
-DSN = "https://0123456789abcdef0123456789abcdef@o123456.ingest.sentry.io/4505"
 
 
 def alarms_by_key(plan: Plan) -> dict[str, dict[str, Any]]:
     return {a.inputs["tags"]["floyo:alarm"]: a.inputs for a in plan.of_type(ALARM)}
-
-
-def with_secrets(stack: str, mark_secret: bool) -> StackConfig:
-    """The stack with a webhook and a Sentry DSN, set as `pulumi config set --secret` would (or not)."""
-    config = with_changes(stack, {"monitoring": {"webhook_url": WEBHOOK, "sentry_dsn": DSN}})
-    secret_keys = [*config.secret_keys, PREFIX + "monitoring"] if mark_secret else config.secret_keys
-    # `secure:` values in the file either way (a plain value in a secret field is refused); unmarked, the engine
-    # did not say the top-level key is secret, and the masking rests on the fields being `SecretStr`.
-    secure = [*config.secure_paths, PREFIX + "monitoring.webhook_url", PREFIX + "monitoring.sentry_dsn"]
-    return StackConfig(config.stack, config.values, secret_keys, secure)
 
 
 # --- routing ------------------------------------------------------------------------------
@@ -104,7 +92,8 @@ def test_every_alarm_says_what_to_check_and_treats_missing_data_on_purpose(plan:
 
 
 def test_dev_may_silence_alarms_prod_may_not() -> None:
-    quiet = plan_with("dev", {"monitoring": {"alarms_enabled": False}})
+    quiet = planned(quiet_dev())  # also other tests' settings (tests/variants.py)
+    assert settings_for(quiet_dev()).monitoring.alarms_enabled is False
     assert quiet.of_type(ALARM) and all(a.inputs["actionsEnabled"] is False for a in quiet.of_type(ALARM))
     with pytest.raises(SettingsError, match=r"floyo-infra:monitoring.alarms_enabled: got false; prod alarms"):
         settings_for(with_changes("prod", {"monitoring": {"alarms_enabled": False}}))
@@ -143,9 +132,11 @@ def test_backend_alarms_use_rates_percentiles_and_task_counts(plan: Plan) -> Non
 
 
 def test_thresholds_come_from_settings(stack: str) -> None:
-    changed = plan_with(stack, {"monitoring": {"thresholds": {
-        "lb_5xx_rate_percent": 7.5, "latency_p99_seconds": 9.0, "service_cpu_percent": 66}}})
-    alarms = alarms_by_key(changed)
+    # the variants (tests/variants.py) that set THRESHOLDS, with other tests' independent settings
+    config = quiet_dev() if stack == "dev" else prod_with_secrets(mark_secret=True)
+    assert settings_for(config).monitoring.thresholds.model_dump() | THRESHOLDS == \
+        settings_for(config).monitoring.thresholds.model_dump()
+    alarms = alarms_by_key(planned(config))
     assert alarms["backend-lb-5xx-rate"]["threshold"] == 7.5
     assert alarms["backend-latency-p99"]["threshold"] == 9.0
     assert alarms["backend-cpu-high"]["threshold"] == 66
@@ -178,10 +169,8 @@ def test_edge_health_check_and_its_alarm_live_in_us_east_1(plan: Plan) -> None:
 
 
 def test_other_region_gets_us_east_1_topics_for_the_edge_alarm() -> None:
-    config = with_changes("dev")
-    values = {**config.values, "aws:region": "eu-west-1",  # with AZs of that region (refused otherwise)
-              "floyo-infra:network": config.values["floyo-infra:network"].replace("use1-az", "euw1-az")}
-    plan = plan_config(StackConfig("dev", values, config.secret_keys))
+    plan = planned(other_region_dev())  # with fault injection off, for test_resilience (tests/variants.py)
+    assert other_region_dev().region == "eu-west-1"
     alarm = alarms_by_key(plan)["edge-health-check-failing"]
     assert alarm["region"] == "us-east-1"
     assert all(arn.startswith("arn:aws:sns:us-east-1:") for arn in alarm["alarmActions"])
@@ -270,9 +259,9 @@ def test_collector_sidecar_exports_traces_and_metrics(plan: Plan, stack: str) ->
 
 
 def test_sample_rate_comes_from_settings() -> None:
-    plan = plan_with("prod", {"monitoring": {"tracing_sample_rate": 0.25}})
+    plan = planned(prod_with_secrets(mark_secret=True))  # the variant that sets SAMPLE_RATE (tests/variants.py)
     app = {e["name"]: e["value"] for e in container_definitions(plan)[0]["environment"]}
-    assert app["OTEL_TRACES_SAMPLER_ARG"] == "0.25"
+    assert app["OTEL_TRACES_SAMPLER_ARG"] == str(SAMPLE_RATE) == "0.25"
 
 
 def test_task_role_may_trace_and_put_metrics_only_in_its_namespace(plan: Plan, stack: str) -> None:
@@ -288,7 +277,9 @@ def test_task_role_may_trace_and_put_metrics_only_in_its_namespace(plan: Plan, s
 
 @pytest.mark.parametrize("mark_secret", [True, False])
 def test_webhook_and_dsn_never_appear_in_the_plan(mark_secret: bool) -> None:
-    plan = plan_config(with_secrets("prod", mark_secret))
+    config = prod_with_secrets(mark_secret)  # with other tests' settings besides (tests/variants.py)
+    assert (PREFIX + "monitoring" in config.secret_keys) is mark_secret
+    plan = planned(config)
     text = json.dumps(plan.as_json())
     assert WEBHOOK not in text and "very-secret-webhook-token" not in text
     assert DSN not in text and "0123456789abcdef0123456789abcdef" not in text

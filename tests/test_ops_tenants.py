@@ -11,7 +11,7 @@ import pytest
 from ops.__main__ import main
 from ops.release.tenants import StackFile
 from ops.stackfile import ROOT, read_stack_config
-from tests.ops_cli import run_ops_here
+from tests.ops_cli import run_ops, run_ops_here
 from tests.planning import settings_for
 
 
@@ -22,8 +22,9 @@ def stack_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def ops_tenants(stack_dir: Path, *args: str, diff: bool = False) -> int:
-    return main(["tenants", *args, "--stack-dir", str(stack_dir), *([] if diff else ["--no-diff"])])
+def ops_tenants(stack_dir: Path, *args: str) -> int:
+    """`ops tenants ARGS --no-diff` in this process (test_add_prints_the_offline_diff_it_causes runs the diff)."""
+    return main(["tenants", *args, "--stack-dir", str(stack_dir), "--no-diff"])
 
 
 def changed_lines(stack_dir: Path, stack: str = "dev") -> list[str]:
@@ -57,9 +58,11 @@ def test_add_appends_only_the_tenants_lines(stack_dir: Path, capsys: pytest.Capt
     assert "added tenant 'newco'" in capsys.readouterr().out
 
 
-def test_add_prints_the_offline_diff_it_causes(stack_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert ops_tenants(stack_dir, "dev", "add", "newco", "--flag", "beta=true", diff=True) == 0
-    out = capsys.readouterr().out
+def test_add_prints_the_offline_diff_it_causes(stack_dir: Path) -> None:
+    # a `python -m ops` child: the diff's base, the committed dev file, comes from the session's plan store
+    result = run_ops("tenants", "dev", "add", "newco", "--flag", "beta=true", "--stack-dir", str(stack_dir))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     assert "3 to add, 1 to change, 0 to remove" in out  # role, schema, login; the task definition
     for name in ("tenants-newco", "tenants-newco-login"):
         assert f"  {name}" in out

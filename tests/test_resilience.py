@@ -22,7 +22,8 @@ from components.resilience import stop_alarm_keys
 from ops.plan.planner import Plan
 from stacks import SettingsError
 from stacks.resilience import EXPERIMENTS
-from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
+from tests.planning import one, planned, settings_for, stack_plan, with_changes
+from tests.variants import other_region_dev, prod_with_secrets, quiet_dev
 
 TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -138,8 +139,9 @@ def test_role_is_scoped_to_this_stacks_resources(plan: Plan) -> None:
 
 
 def test_fault_injection_can_be_turned_off() -> None:
-    plan = plan_with("dev", {"resilience": {"fault_injection": {"enabled": False}}})
-    assert not plan.of_type(TEMPLATE)
+    config = other_region_dev()  # shared with test_monitoring (tests/variants.py)
+    assert not settings_for(config).resilience.fault_injection.enabled
+    assert not planned(config).of_type(TEMPLATE)
 
 
 def test_reader_autoscaling_in_prod_between_fixed_readers_and_max() -> None:
@@ -249,7 +251,8 @@ def test_single_node_cache_gets_no_power_drill() -> None:
     assert "cache-az-power" not in dev
     assert not [t for t in dev["az-network-disruption"]["targets"]
                 if t["resourceType"] == "aws:elasticache:replicationgroup"]
-    assert "cache-az-power" in _templates(plan_with("dev", {"cache": {"replicas": 1}}))
+    assert settings_for(quiet_dev()).cache.replicas == 1  # shared with test_monitoring (tests/variants.py)
+    assert "cache-az-power" in _templates(planned(quiet_dev()))
 
 
 @pytest.mark.parametrize("strategy", ["CANARY", "BLUE_GREEN"])
@@ -258,7 +261,10 @@ def test_stop_and_practice_run_alarms_read_both_target_groups(strategy: str) -> 
     a practice run, whenever the other serves (tests/test_target_groups.py evaluates the metric math)."""
     from tests.test_target_groups import alarm_groups, suffixes
 
-    plan = plan_with("prod", {"backend": {"deployment": {"strategy": strategy}}})
+    # prod's own strategy is CANARY: its committed plan; BLUE_GREEN is a variant shared with test_monitoring
+    config = with_changes("prod") if strategy == "CANARY" else prod_with_secrets(mark_secret=False)
+    assert settings_for(config).backend.deployment.strategy == strategy
+    plan = planned(config)
     groups = set(suffixes(plan))
     by_arn = {a.outputs["arn"]: a.inputs for a in plan.of_type(ALARM)}
     config = one(plan, AUTOSHIFT).inputs

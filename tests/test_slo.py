@@ -26,7 +26,8 @@ from stacks import SettingsError
 from stacks.slo import SloSettings
 from tests.cloudwatch_eval import Aggregator, CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
 from tests.ops_cli import run_ops
-from tests.planning import one, plan_with, planned, settings_for, with_changes
+from tests.planning import one, planned, settings_for, with_changes
+from tests.variants import low_budget_dev, quiet_dev
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -121,7 +122,9 @@ def test_quiet_dev_alarms_keep_composites_in_place() -> None:
 
 
 def stack_plan_with_quiet_alarms() -> Plan:
-    return plan_with("dev", {"monitoring": {"alarms_enabled": False}})
+    """dev with its alarms' actions off (and other tests' independent settings: tests/variants.py)."""
+    assert settings_for(quiet_dev()).monitoring.alarms_enabled is False
+    return planned(quiet_dev())
 
 
 def test_dashboard_shows_budget_burn_rates_and_deploys(plan: Plan, stack: str) -> None:
@@ -231,8 +234,10 @@ def _reads_alb(alarm: Mapping[str, Any]) -> bool:
 def declared(stack: str, two_groups: bool = False) -> Declared:
     """The alarms of `stack`'s plan; with `two_groups`, of the stack with a gradual strategy (prod's is)."""
     config = with_changes(stack)
-    if two_groups and not settings_for(config).backend.deployment.gradual:
-        config = with_changes(stack, {"backend": {"deployment": {"strategy": "BLUE_GREEN"}}})
+    if two_groups and not settings_for(config).backend.deployment.gradual:  # dev's is not: a variant that is
+        config = (low_budget_dev("advisory") if stack == "dev"  # shared with test_cost (tests/variants.py)
+                  else with_changes(stack, {"backend": {"deployment": {"strategy": "BLUE_GREEN"}}}))
+        assert settings_for(config).backend.deployment.strategy == "BLUE_GREEN"
     plan = planned(config)
     found = composites(plan)
     down = found["service-down"]["alarmRule"]
