@@ -1,19 +1,17 @@
 """The pyright stubs (tests/pyright_stubs.py) save work without hiding the providers' types.
 
-One pyright run (the project's configuration, stubs in place) checks two small probes that use the
-providers the way the program does: the clean one must give no error and the exact types the providers
-declare; the broken one must give each deliberate error, and nothing else. A second, pyright-free test
-holds each stub to the names its package really exports at run time.
+The project's own pyright run checks `tests/typing_probe.py`, which uses the providers the way the program
+does: its `assert_type`s must hold and each deliberate misuse must fail by the rule its ignore names (an
+unneeded ignore is an error there); a test here holds the probe to that. Pyright-free tests hold each stub
+to the names its package really exports at run time, and to the declarations of its module.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib
-import json
 import re
-import subprocess
-import sys
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
@@ -21,125 +19,34 @@ import pytest
 
 from tests import pyright_module_stubs, pyright_stubs
 
-PYRIGHT = Path(sys.executable).parent / "pyright"
-
-# How the program uses the providers (components/*.py): typed resources, their Args, outputs and apply.
-CLEAN = """\
-import pulumi
-import pulumi_aws as aws
-import pulumi_cloudflare as cloudflare
-import pulumi_postgresql as postgresql
-import pulumi_random as random
-
-service = aws.ecs.Service(
-    "svc",
-    cluster="c",
-    desired_count=2,
-    load_balancers=[aws.ecs.ServiceLoadBalancerArgs(container_name="api", container_port=8000, target_group_arn="tg")],
-)
-cluster = aws.rds.Cluster("db", engine=aws.rds.EngineType.AURORA_POSTGRESQL)
-record = cloudflare.DnsRecord("rec", zone_id="z", name="api", type="CNAME", ttl=1, proxied=True)
-role = postgresql.Role("tenant", login=False)
-password = random.RandomPassword("pw", length=32)
-shout: pulumi.Output[str] = role.name.apply(lambda name: name.upper())
-reveal_type(service.desired_count)  # reveal: Output[int | None]
-reveal_type(service.load_balancers)  # reveal: Output[Sequence[ServiceLoadBalancer] | None]
-reveal_type(cluster.engine)  # reveal: Output[str]
-reveal_type(record.proxied)  # reveal: Output[bool]
-reveal_type(role.name)  # reveal: Output[str]
-reveal_type(password.result)  # reveal: Output[str]
-reveal_type(shout)  # reveal: Output[str]
-reveal_type(aws.get_region_output)  # reveal-start: (endpoint: str | Awaitable[str | None]
-reveal_type(aws.get_region_output().apply(lambda found: found.region))  # reveal: Output[str]
-by_args = aws.ecs.Service("svc2", aws.ecs.ServiceArgs(cluster="c"))  # the resource's second overload
-reveal_type(by_args.cluster)  # reveal: Output[str]
-reveal_type(aws.ecs.Service.get)  # reveal-start: (resource_name: str, id: str | Awaitable[str] | Output[str]
-balancer = aws.ecs.ServiceLoadBalancerArgs(container_name="api", container_port=8000)
-reveal_type(balancer.container_port)  # reveal: int | Awaitable[int] | Output[int]
-as_dict: aws.ecs.ServiceLoadBalancerArgsDict = {"container_name": "api", "container_port": 8000}
-ports = service.load_balancers.apply(lambda found: [one.container_port for one in found or []])
-reveal_type(ports)  # reveal: Output[list[int]]
-reveal_type(aws.rds.EngineType.AURORA_POSTGRESQL)  # reveal: Literal[EngineType.AURORA_POSTGRESQL]
-reveal_type(cloudflare.RulesetRuleArgs)  # reveal: type[RulesetRuleArgs]
-reveal_type(cloudflare.get_zone_output(zone_id="z").apply(lambda found: found.name))  # reveal: Output[str]
-"""
-
-# The same uses, each broken once; `# expect: <rule>` names the error pyright must report on that line.
-BROKEN = """\
-import pulumi
-import pulumi_aws as aws
-import pulumi_cloudflare as cloudflare
-import pulumi_postgresql as postgresql
-from pulumi_cloudflare import typing as _typing  # expect: reportAttributeAccessIssue
-
-aws.ecs.Service("svc", cluster="c", desired_count="two")  # expect: reportArgumentType
-aws.ecs.ServiceLoadBalancerArgs(container_name="api", container_port="8000")  # expect: reportArgumentType
-aws.rds.Cluster("db", engine=aws.rds.EngineType.AURORA_POSTGRES)  # expect: reportAttributeAccessIssue
-cloudflare.DnsRecord("rec", zone_id="z", name="api", type="CNAME", ttl=1, colour="orange")  # expect: reportCallIssue
-role = postgresql.Role("tenant", login=False)
-role.password_hash  # expect: reportAttributeAccessIssue
-count: pulumi.Output[int] = role.name.apply(lambda name: name.upper())  # expect: reportAssignmentType
-from pulumi_aws.ecs.service import warnings  # expect: reportAttributeAccessIssue
-from pulumi_cloudflare.outputs import pulumi as _pulumi  # expect: reportAttributeAccessIssue
-aws.ecs.Service("svc2", aws.ecs.ServiceArgs(cluster="c"), desired_count=2)  # expect: reportArgumentType
-as_dict: aws.ecs.ServiceLoadBalancerArgsDict = {"container_name": "api", "container_port": "8000"}  # expect: reportAssignmentType
-aws.ecs.ServiceArgs(cluster="c").desired_count = "two"  # expect: reportAttributeAccessIssue
-cloudflare.RulesetRuleArgs(expression="true", action=1)  # expect: reportArgumentType
-aws.get_region_output().apply(lambda found: found.regoin)  # expect: reportAttributeAccessIssue
-"""
-# Three expectations are the stubs' own marks: through a stub, a name a module imports for itself (`typing` in
-# a package `__init__`, `warnings` in a resource module, `pulumi` in Cloudflare's outputs) is simply absent
-# (reportAttributeAccessIssue); read from the `.py` it would be reportPrivateImportUsage. So these lines fail if
-# pyright is not reading the package stubs, or the module stubs, at all.
+PROBE = Path(__file__).with_name("typing_probe.py")
+"""The providers' uses and misuses that the pyright stage of `./run test` checks through the stubs."""
 
 
-def _pyright(*files: Path) -> list[dict]:
-    result = subprocess.run(
-        [str(PYRIGHT), "--outputjson", "-p", str(pyright_stubs.ROOT), *map(str, files)],
-        capture_output=True,
-        text=True,
-        cwd=pyright_stubs.ROOT,
-        timeout=600,
-    )
-    assert result.stdout, result.stderr
-    return json.loads(result.stdout)["generalDiagnostics"]
-
-
-def _marks(source: str, tag: str) -> dict[int, str]:
-    """{0-based line: text after `# <tag>: `} for the probe's marked lines."""
-    marks = {}
-    for number, line in enumerate(source.splitlines()):
-        found = re.search(rf"# {tag}: (.+)$", line)
-        if found:
-            marks[number] = found.group(1)
-    return marks
-
-
-def test_pyright_reports_the_providers_types_through_the_stubs(tmp_path: Path) -> None:
-    pyright_stubs.ensure()
-    assert pyright_stubs.is_current(pyright_stubs.STUB_DIR)
-    clean, broken = tmp_path / "clean.py", tmp_path / "broken.py"
-    clean.write_text(CLEAN)
-    broken.write_text(BROKEN)
-
-    diagnostics = _pyright(clean, broken)
-    by_file: dict[str, list[dict]] = {str(clean): [], str(broken): []}
-    for diagnostic in diagnostics:
-        by_file[diagnostic["file"]].append(diagnostic)
-
-    errors = [d for d in by_file[str(clean)] if d["severity"] != "information"]
-    assert errors == [], errors
-    revealed = {d["range"]["start"]["line"]: d["message"] for d in by_file[str(clean)] if d["severity"] == "information"}
-    for line, want in _marks(CLEAN, "reveal").items():
-        assert revealed.get(line, "").endswith(f'is "{want}"'), (line + 1, want, revealed.get(line))
-    for line, want in _marks(CLEAN, "reveal-start").items():
-        assert f'is "{want}' in revealed.get(line, ""), (line + 1, want, revealed.get(line))
-
-    reported = sorted((d["range"]["start"]["line"], d.get("rule", "")) for d in by_file[str(broken)])
-    expected = sorted(_marks(BROKEN, "expect").items())
-    assert reported == expected, "\n".join(
-        f"{d['range']['start']['line'] + 1}: {d.get('rule')}: {d['message']}" for d in by_file[str(broken)]
-    )
+def test_the_pyright_stage_holds_the_probe_to_every_type_and_error() -> None:
+    """`tests/typing_probe.py` is checked by the project's own pyright run (it is in `include`, in no
+    `exclude`): its `assert_type`s pin the providers' types, and its first line turns an ignore that
+    suppresses nothing into an error, so each misuse must still fail by exactly the rule its ignore names.
+    (Run without the stubs, pyright reports 7 errors there: the three names only a stub leaves out, and the
+    Cloudflare rule's `action`, which the `.py` leaves untyped; docs/type-checking.md.)"""
+    config = tomllib.loads((pyright_stubs.ROOT / "pyproject.toml").read_text())["tool"]["pyright"]
+    relative = PROBE.relative_to(pyright_stubs.ROOT)
+    assert any(relative.is_relative_to(path) for path in config["include"]), config["include"]
+    assert not any(relative.is_relative_to(path) for path in config.get("exclude", [])), config["exclude"]
+    assert config.get("stubPath") == pyright_stubs.STUB_DIR.name
+    lines = PROBE.read_text().splitlines()
+    assert lines[0] == "# pyright: reportUnnecessaryTypeIgnoreComment=error"
+    source = ast.parse(PROBE.read_text())
+    functions = {node.name: node for node in source.body if isinstance(node, ast.FunctionDef)}
+    misuses = functions["misuses"]
+    rules = [re.search(r"# pyright: ignore\[(\w+)\]$", lines[node.lineno - 1])
+             for node in misuses.body[1:] if not isinstance(node, ast.Delete)]
+    marked = [m.group(1) for m in rules if m]
+    # every statement of misuses but its docstring, `role = ...` and the closing `del` is one marked misuse
+    assert len(marked) == len(rules) - 1 >= 16, [lines[n.lineno - 1] for n in misuses.body]
+    assert all("# type: ignore" not in line and ("ignore]" not in line or "ignore[" in line) for line in lines)
+    pins = [n for n in ast.walk(functions["uses"]) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "assert_type"]
+    assert len(pins) >= 15
 
 
 def _stub_names(stub: Path) -> set[str]:
