@@ -18,7 +18,8 @@ only from its own class's annotated methods). A module with any other unannotate
 Which modules: `seeds` are the modules whose exported names the project's own source text uses (for a
 `pulumi_aws` service module, after the service's name and a dot), and `tests/pyright_stubs.py` follows every
 relative import from there (`from . import outputs`, `from ._inputs import *`, `from .. import _utilities`). A module it misses
-costs pyright time, never a type: pyright reads it from the package.
+is read from the package: it costs pyright time, and for a few of Cloudflare's input types a check, since
+pyright leaves some of their parameters `Unknown` in the `.py` (docs/type-checking.md, "Differences").
 """
 
 from __future__ import annotations

@@ -210,13 +210,13 @@ def add_module_stubs(dest: Path, source_text: str) -> int:
         while queue:
             module = queue.pop()
             key = f"{package}/{module.relative_to(source).as_posix()}"
-            if key not in seen:
+            target = dest / f"{package}-stubs" / module.relative_to(source).with_suffix(".pyi")
+            if key not in seen or (seen[key]["stub"] and not target.is_file()):  # never trust a lost stub
                 read += 1
                 tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
                 imports = pyright_module_stubs.relative_imports(module, tree, source)
                 text = pyright_module_stubs.module_stub(module, tree)
                 if text is not None:
-                    target = dest / f"{package}-stubs" / module.relative_to(source).with_suffix(".pyi")
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_text(text, encoding="utf-8")
                 seen[key] = {"stub": text is not None, "imports": sorted(str(p.relative_to(source)) for p in imports)}

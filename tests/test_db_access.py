@@ -111,7 +111,7 @@ def test_database_objects_wait_for_the_writer_instance_and_the_path(plan: Plan) 
 
 
 def test_without_vpc_endpoints_ssm_goes_through_the_nat() -> None:
-    plan = dev_data()  # network.vpc_endpoints: false (beside independent settings); planned up to the backend
+    plan = dev_data()  # network.vpc_endpoints: false (beside independent settings); planned whole
     assert DEV_DATA["network"] == {"vpc_endpoints": False}
     access = group_id(plan, "db-access-sg")
     https = [r for r in rules_of(plan, EGRESS, access) if r["fromPort"] == 443]

@@ -122,9 +122,10 @@ def test_a_fresh_interpreter_plans_the_base_as_the_forked_child_does(repo: Path,
     assert len(json_diff["changes"]) >= 3
 
 
-def test_no_change_and_unchanged_stack(repo: Path, json_diff: dict) -> None:
-    # dev: the working tree is HEAD, whose dev plan `json_diff` (the head side) already made
-    result = ops(repo, "diff", "dev", "--base", "HEAD")
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_change_and_unchanged_stack(repo: Path, json_diff: dict, stack: str) -> None:
+    # the working tree is HEAD: both sides are the committed stack's plan, which the session already made
+    result = ops(repo, "diff", stack, "--base", "HEAD")
     assert result.returncode == 0, result.stderr
     assert "no changes" in result.stdout
 

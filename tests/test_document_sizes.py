@@ -81,7 +81,7 @@ def test_thousands_of_feature_flags_are_refused_before_any_resource() -> None:
 def test_the_allowance_covers_what_the_settings_do_not_size() -> None:
     """What the settings-level estimate leaves out (image, ports, program variables, sidecars) fits its allowance,
     and every user variable it counts is in the planned container definitions."""
-    # fifty flags (FLAGS) in each stack's variant: dev's planned up to the backend, prod's whole
+    # fifty flags (FLAGS) in each stack's variant, both planned whole
     for stack, config, plan in (("dev", with_changes("dev", DEV_DATA), dev_data()),
                                 ("prod", prod_tenants_config(), prod_tenants())):
         settings = settings_for(config)

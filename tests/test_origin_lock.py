@@ -131,6 +131,8 @@ def test_present_uploads_without_verifying() -> None:
     # explicitly off: an absent block would leave a verifying listener verifying (Optional+Computed)
     assert https(plan).inputs["mutualAuthentication"] == {"mode": "off"}
     assert plan.of_type(AOP) and one(plan, HOST_CERT, "origin-lock-cloudflare-g1")  # the lock's own upload
+    for whole in (stack_plan("dev"), stack_plan("prod")):  # and no other upload anywhere in a whole stack
+        assert [r.name for r in whole.of_type(HOST_CERT)] == ["origin-lock-cloudflare-g1"]
 
 
 def test_off_presents_nothing_and_verifies_nothing() -> None:

@@ -142,6 +142,6 @@ def test_exported_logs_are_encrypted_with_retention(plan: Plan, stack: str) -> N
 
 def test_dev_may_skip_final_snapshot_only_by_name() -> None:
     assert DEV_DATA["database"] == {"skip_final_snapshot": True, "deletion_protection": False}
-    cluster = one(dev_data(), CLUSTER)  # planned up to the backend: the cluster comes with the data tier
+    cluster = one(dev_data(), CLUSTER)
     assert cluster.inputs["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in cluster.inputs
     assert cluster.inputs["deletionProtection"] is False and cluster.protect is False

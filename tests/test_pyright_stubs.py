@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import shutil
 import tomllib
 from pathlib import Path
 from types import ModuleType
@@ -192,3 +193,16 @@ def test_the_modules_the_project_uses_are_stubbed() -> None:
     ):
         assert (stubs / module).is_file(), module
     assert not (stubs / "pulumi_aws-stubs/get_region.pyi").exists()  # an invoke keeps its source
+
+
+def test_a_lost_module_stub_is_made_again(tmp_path: Path) -> None:
+    """`modules.json` records what was stubbed; a stub missing from the directory (a partial restore) is made
+    again, never trusted to be there."""
+    pyright_stubs.ensure()
+    copy = tmp_path / "stubs"
+    shutil.copytree(pyright_stubs.STUB_DIR, copy)
+    lost = copy / "pulumi_aws-stubs/ecs/service.pyi"
+    kept = lost.read_text()
+    lost.unlink()
+    assert pyright_stubs.add_module_stubs(copy, pyright_stubs.project_source()) == 1
+    assert lost.read_text() == kept

@@ -31,7 +31,7 @@ def test_replicas_and_failover(plan: Plan, stack: str) -> None:
 
 def test_dev_replica_turns_failover_on() -> None:
     assert DEV_DATA["cache"] == {"replicas": 1}
-    group = one(dev_data(), GROUP).inputs  # planned up to the backend: the cache comes with the data tier
+    group = one(dev_data(), GROUP).inputs
     assert group["numCacheClusters"] == 2 and group["automaticFailoverEnabled"] is True and group["multiAzEnabled"] is True
 
 

@@ -94,7 +94,7 @@ def test_connect_names_exact_users_on_the_proxy_never_a_wildcard(stack: str) -> 
 
 @pytest.mark.parametrize("variant", ["dev", "prod"])
 def test_removing_a_tenant_never_drops_its_schema_without_the_flag(variant: str) -> None:
-    """On each stack (dev's variant planned up to the backend, prod's whole): acme keeps its schema, globex
+    """On each stack (each variant planned whole): acme keeps its schema, globex
     (`drop_schema: true`) may drop it."""
     plan = dev_data() if variant == "dev" else prod_tenants()
     schemas = {r.inputs["name"]: r for r in plan.of_type(SCHEMA)}
