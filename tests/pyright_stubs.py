@@ -17,9 +17,10 @@ the resource classes, their `*Args` and outputs keep their own annotations, and 
 `py.typed` still marks it typed. A name only costs pyright something once it is used.
 
 `./run test` calls `python -m tests.pyright_stubs` before pyright. The stubs are regenerated when the
-stamp (each provider's version and location, and this file's own hash) changes. Without them pyright gives
-the same answers, only slower. tests/test_pyright_stubs.py checks the stubs against the packages and that
-pyright still reports the providers' type errors through them.
+stamp (each provider's version and location, and this file's own hash) changes. Without them pyright is
+slower, and reads a few of Cloudflare's input types' parameters as `Unknown` (docs/type-checking.md,
+"Differences"): the stubs check those, the packages' `.py` files do not. tests/test_pyright_stubs.py checks
+the stubs against the packages; the pyright stage checks tests/typing_probe.py through them.
 """
 
 from __future__ import annotations
@@ -195,6 +196,12 @@ def project_source(root: Path = ROOT) -> str:
     return "\n".join(texts)
 
 
+def _stub_path(dest: Path, key: str) -> Path:
+    """Where the stub of module `key` (`pulumi_aws/ecs/service.py`) goes in `dest`."""
+    package, _, module = key.partition("/")
+    return (dest / f"{package}-stubs" / module).with_suffix(".pyi")
+
+
 def add_module_stubs(dest: Path, source_text: str) -> int:
     """Stub each provider module reached from the names `source_text` uses (pyright_module_stubs.py) that
     `dest` lacks; how many modules it read. `modules.json` records, per module read, whether it has a stub and what it imports,
@@ -204,14 +211,20 @@ def add_module_stubs(dest: Path, source_text: str) -> int:
     words = set(_WORD.findall(source_text))
     pairs: set[tuple[str, str]] = set(_PAIR.findall(source_text))
     read = 0
+    # never trust a lost stub (a partial restore): a module recorded as stubbed whose `.pyi` is missing is read
+    # again, wherever the walk would have reached it from
+    lost = [key for key, entry in seen.items() if entry["stub"] and not _stub_path(dest, key).is_file()]
+    for key in lost:
+        del seen[key]
     for package in PACKAGES:
         source = package_dir(package)
         queue = list(pyright_module_stubs.seeds(index[package], words, pairs, source))
+        queue += [source / key.partition("/")[2] for key in lost if key.partition("/")[0] == package]
         while queue:
             module = queue.pop()
             key = f"{package}/{module.relative_to(source).as_posix()}"
-            target = dest / f"{package}-stubs" / module.relative_to(source).with_suffix(".pyi")
-            if key not in seen or (seen[key]["stub"] and not target.is_file()):  # never trust a lost stub
+            target = _stub_path(dest, key)
+            if key not in seen:
                 read += 1
                 tree = ast.parse(module.read_text(encoding="utf-8"), filename=str(module))
                 imports = pyright_module_stubs.relative_imports(module, tree, source)

@@ -124,7 +124,8 @@ def test_a_fresh_interpreter_plans_the_base_as_the_forked_child_does(repo: Path,
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_no_change_and_unchanged_stack(repo: Path, json_diff: dict, stack: str) -> None:
-    # the working tree is HEAD: both sides are the committed stack's plan, which the session already made
+    # the working tree is HEAD, so both sides are one plan: dev's is `json_diff`'s head; prod's is planned here
+    # once (this repository's HEAD changes the program), and both sides share it through the store
     result = ops(repo, "diff", stack, "--base", "HEAD")
     assert result.returncode == 0, result.stderr
     assert "no changes" in result.stdout

@@ -201,8 +201,11 @@ def test_a_lost_module_stub_is_made_again(tmp_path: Path) -> None:
     pyright_stubs.ensure()
     copy = tmp_path / "stubs"
     shutil.copytree(pyright_stubs.STUB_DIR, copy)
-    lost = copy / "pulumi_aws-stubs/ecs/service.pyi"
-    kept = lost.read_text()
-    lost.unlink()
-    assert pyright_stubs.add_module_stubs(copy, pyright_stubs.project_source()) == 1
-    assert lost.read_text() == kept
+    # a module the project names, and one reached only through other modules' imports
+    lost = [copy / "pulumi_aws-stubs/ecs/service.pyi", copy / "pulumi_aws-stubs/_inputs.pyi"]
+    kept = [stub.read_text() for stub in lost]
+    for stub in lost:
+        stub.unlink()
+    assert pyright_stubs.add_module_stubs(copy, pyright_stubs.project_source()) == 2
+    assert [stub.read_text() for stub in lost] == kept
+    assert pyright_stubs.add_module_stubs(copy, pyright_stubs.project_source()) == 0  # and then current
