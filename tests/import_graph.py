@@ -1,4 +1,4 @@
-"""Who imports whom inside one package, read from the source with `ast` (nothing is imported or run).
+"""Who imports whom inside one or more packages, read from the source with `ast` (nothing is imported or run).
 
 An edge is recorded with where its import stands: at module level, under `if TYPE_CHECKING:` (pyright
 follows it, so a circle through it is still a circle of the design), or inside a function (run later, but
@@ -24,10 +24,10 @@ class Edge:
     line: int
 
 
-def modules(root: Path, package: str) -> dict[str, Path]:
-    """Dotted module name -> file, for every `.py` under `root/package` (a package by its `__init__.py`)."""
+def modules(root: Path, *packages: str) -> dict[str, Path]:
+    """Dotted module name -> file, for every `.py` under `root/<package>` (a package by its `__init__.py`)."""
     found: dict[str, Path] = {}
-    for path in sorted((root / package).rglob("*.py")):
+    for path in sorted(path for package in packages for path in (root / package).rglob("*.py")):
         parts = list(path.relative_to(root).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
@@ -64,9 +64,9 @@ def _imports(tree: ast.Module) -> Iterable[tuple[ast.Import | ast.ImportFrom, st
         stack += [(child, inner) for child in reversed(list(ast.iter_child_nodes(node)))]
 
 
-def edges(root: Path, package: str) -> list[Edge]:
-    """Every import from one module of `package` to another (itself and outside packages left out)."""
-    known = modules(root, package)
+def edges(root: Path, *packages: str) -> list[Edge]:
+    """Every import from one module of `packages` to another (itself and other packages left out)."""
+    known = modules(root, *packages)
     found: list[Edge] = []
     for name, path in known.items():
         here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]

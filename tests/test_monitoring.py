@@ -16,7 +16,7 @@ from components.alarm_catalogue import (
     redis_alarms,
     service_down,
 )
-from ops.docs.alerts_table import PAGE, alerts_table, readme_section
+from ops.docs.alerts_table import PAGE, alerts_table, catalogue, readme_section
 from ops.plan.planner import Plan
 from stacks import SettingsError
 from stacks.aws_metrics import ELASTICACHE_METRICS, ELASTICACHE_NAMESPACE
@@ -448,3 +448,15 @@ def test_readme_alert_table_is_current() -> None:
     # threshold_setting: a thresholds key, a full settings path as written, or "(fixed)"
     assert "`thresholds.cache_cpu_percent`" in table and "`cdn.origin_lock.expiry_warning_days`" in table
     assert "thresholds.cdn." not in table and "| fixed |" in table
+
+
+def test_the_alert_table_lists_every_kind_of_alarm_the_stack_declares(plan: Plan, stack: str) -> None:
+    """The table's catalogue (ops/docs/alerts_table.py) and the program's (components/tiers/observability.py)
+    name the same alarm groups: one per resource kind, `-<n>` for each instance, reader or node. The SLO burn
+    alarms (`floyo:slo`) are documented with their SLOs (docs/slo.md)."""
+    def kind(key: str) -> str:
+        return re.sub(r"-\d+$", "", key)
+
+    declared = {kind(a.inputs["tags"]["floyo:alarm"]) for a in plan.of_type(ALARM) if "floyo:slo" not in a.inputs["tags"]}
+    listed = {kind(s.key) for s in catalogue(settings_for(with_changes(stack)).monitoring.thresholds)}
+    assert declared == listed

@@ -8,17 +8,10 @@ from typing import Any
 
 import pytest
 
-from components.alarm_catalogue import (
-    AlarmSpec,
-    backend_alarms,
-    edge_alarms,
-    postgres_alarms,
-    redis_alarms,
-    synthetics_alarms,
-)
+from components.alarm_catalogue import AlarmSpec
 from components.fault_injection import MAX_STOP_CONDITIONS
-from components.origin_lock_alarm import origin_lock_alarms
 from components.resilience import stop_alarm_keys
+from ops.docs.alerts_table import catalogue
 from ops.plan.planner import Plan
 from stacks import SettingsError
 from stacks.resilience import EXPERIMENTS
@@ -42,18 +35,8 @@ def _templates(plan: Plan) -> dict[str, dict[str, Any]]:
 
 
 def _catalogue(stack: str) -> list[AlarmSpec]:
-    """Every metric alarm kind of the catalogue, with the stack's thresholds and placeholder identifiers."""
-    thresholds = settings_for(with_changes(stack)).monitoring.thresholds
-    return [
-        *edge_alarms(health_check_id="<check>", url="https://<host>/health"),
-        *origin_lock_alarms(certificate_arn="<certificate>", ca_certificate_arns={"g1": "<ca>"}, warning_days=45),
-        *synthetics_alarms(canary_name="<canary>", interval_minutes=5, url="https://<host>"),
-        *backend_alarms(thresholds, load_balancer="<lb>", target_group="<tg>", cluster_name="<cluster>",
-                        service_name="<service>"),
-        *postgres_alarms(thresholds, cluster_id="<cluster>", instance_ids=["<instance>"], reader_ids=["<reader>"],
-                         max_connections=1000, proxy_name="<proxy>"),
-        *redis_alarms(thresholds, member_cluster_ids=["<node>"]),
-    ]
+    """Every metric alarm kind of the catalogue (as the alert table lists it), with the stack's thresholds."""
+    return catalogue(settings_for(with_changes(stack)).monitoring.thresholds)
 
 
 def test_every_experiment_stops_on_user_facing_alarms_of_this_stack(plan: Plan, stack: str) -> None:
