@@ -14,10 +14,9 @@ from typing import Any
 
 from ops.plan.planner import Plan
 from ops.stackfile import StackConfig
-from tests.planning import as_secure, plan_with, planned, with_changes
-
-MAX_REPLICAS = 5
-"""The most cache replicas the settings accept (`cache.replicas`)."""
+from tests.planning import PREFIX, plan_with, planned, settings_for, with_changes
+from tests.variants import MAX_REPLICAS as MAX_REPLICAS
+from tests.variants import prod_with_secrets
 
 FLAGS = {f"flag_{i}": i % 2 == 0 for i in range(50)}
 """Fifty backend feature flags: fifty variables the task definition's size estimate counts."""
@@ -61,9 +60,11 @@ def prod_tenants() -> Plan:
 
 def prod_limits_config() -> StackConfig:
     """Prod at the most cache replicas (the alarms that read each member) with a Sentry DSN set as a secret
-    (the secret it adds; the drift role that must read it)."""
-    return as_secure(with_changes("prod", {"monitoring": {"sentry_dsn": "https://k@o1.ingest.sentry.io/1"},
-                                           "cache": {"replicas": MAX_REPLICAS}}), "monitoring.sentry_dsn")
+    (the secret it adds; the drift role that must read it): `tests.variants.prod_with_secrets(True)`, which
+    also sets a webhook, alarm thresholds and a sample rate for test_monitoring (one whole plan for both)."""
+    config = prod_with_secrets(mark_secret=True)
+    assert settings_for(config).cache.replicas == MAX_REPLICAS and PREFIX + "monitoring.sentry_dsn" in config.secure_paths
+    return config
 
 
 def prod_limits() -> Plan:

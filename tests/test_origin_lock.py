@@ -13,9 +13,9 @@ from ops.diff.plans import diff_plans
 from ops.diff.replacement import direct_replacements
 from ops.plan.planner import Plan, PlannedResource
 from stacks import SettingsError
-from tests.planning import Tier, one, plan_with, settings_for, stack_plan, with_changes
+from tests.planning import one, plan_with, settings_for, stack_plan, with_changes
 from tests.policy_fixtures import check, messages, res
-from tests.tier_variants import DEV_RELAXED, PROD_EDGE
+from tests.tier_variants import DEV_PRESENT, DEV_RELAXED, PROD_EDGE
 
 LISTENER = "aws:lb/listener:Listener"
 TRUST_STORE = "aws:lb/trustStore:TrustStore"
@@ -29,11 +29,6 @@ ACM = "aws:acm/certificate:Certificate"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-
-
-def lock(stack: str, upto: Tier | None = None, **changes: Any) -> Plan:
-    """`stack` with `cdn.origin_lock` changed; up to the tier `upto` (the origin lock is in "base") when given."""
-    return plan_with(stack, {"cdn": {"origin_lock": changes}}, upto=upto)
 
 
 def https(plan: Plan) -> PlannedResource:
@@ -127,7 +122,7 @@ def test_expiry_alarm_reads_the_acm_copy_and_opens_a_ticket() -> None:
 
 # --- dev relaxations, by name ------------------------------------------------------------------------------
 def test_present_uploads_without_verifying() -> None:
-    plan = lock("dev", "base", mode="present")
+    plan = plan_with("dev", DEV_PRESENT, upto="base")
     # explicitly off: an absent block would leave a verifying listener verifying (Optional+Computed)
     assert https(plan).inputs["mutualAuthentication"] == {"mode": "off"}
     assert plan.of_type(AOP) and one(plan, HOST_CERT, "origin-lock-cloudflare-g1")  # the lock's own upload
@@ -172,11 +167,29 @@ def presented_ids(plan: Plan) -> set[str]:
     return {c["certId"] for a in plan.of_type(AOP) for c in a.inputs["configs"]}
 
 
+CLIENT_VALIDITY_DAYS = 400
+"""A client certificate validity unlike the default (730 days), set in every rotation phase below."""
+
+
+def rotation(trusted_cas: list[str], client_ca: str) -> Plan:
+    """A rotation phase of prod, planned whole, with `client_validity_days` changed too.
+
+    One set of plans serves the rotation, the changed validity and the CA expiry alarms: the validity only
+    ever applies to a generation's first issue (`ignore_changes`), so between the phases it is the same and
+    the phase diffs read what the rotation moves; against the committed stack, the overlap phase's diff shows
+    what a changed validity does to the certificates already issued (`test_a_changed_client_validity...`)."""
+    return plan_with("prod", {"cdn": {"origin_lock": {
+        "trusted_cas": trusted_cas, "client_ca": client_ca, "client_validity_days": CLIENT_VALIDITY_DAYS}}})
+
+
 def test_rotation_overlaps_then_switches_then_retires() -> None:
+    """The three phases also change `client_validity_days` (`rotation`): their diffs with one another hold no
+    change of it, and step 1 (from the committed stack) holds none either, as `ignore_changes` keeps g1's
+    certificate (which the changed-validity test checks on the same diff)."""
     before = stack_plan("prod")
-    overlap = lock("prod", trusted_cas=["g1", "g2"], client_ca="g1")
-    switched = lock("prod", trusted_cas=["g1", "g2"], client_ca="g2")
-    retired = lock("prod", trusted_cas=["g2"], client_ca="g2")
+    overlap = rotation(["g1", "g2"], "g1")
+    switched = rotation(["g1", "g2"], "g2")
+    retired = rotation(["g2"], "g2")
 
     # 1. the bundle holds both CAs; g2's client certificate is uploaded but Cloudflare still presents g1's
     assert len(bundle_pems(before)) == 1 and len(bundle_pems(overlap)) == 2
@@ -210,13 +223,21 @@ def test_rotation_overlaps_then_switches_then_retires() -> None:
 
 
 def test_a_changed_client_validity_never_reissues_under_the_same_ca() -> None:
-    base, head = stack_plan("prod"), lock("prod", client_validity_days=400)
+    """The head is the rotation's overlap phase (`rotation`: the validity changed, and g2 added beside g1).
+    A diff record is per resource, so g2's additions hide no change of g1's: the committed certificates, their
+    uploads and ACM copies must not change at all, and the new generation is issued with the new validity.
+    (Before, this diffed prod with only the validity changed and read g2 from a third, prefix plan.)"""
+    base, head = stack_plan("prod"), rotation(["g1", "g2"], "g1")
+    assert settings_for(with_changes("prod")).cdn.origin_lock.client_validity_days != CLIENT_VALIDITY_DAYS
     client = one(head, SIGNED, "origin-lock-client-g1")
     assert client.ignore_changes == ["validityPeriodHours"]
+    assert client.inputs["validityPeriodHours"] == CLIENT_VALIDITY_DAYS * 24  # the setting reached g1's inputs
     diff = diff_plans("prod", base.as_json(), head.as_json())
-    assert all(c.type not in (SIGNED, HOST_CERT, ACM) for c in diff.changes)  # a real up changes none of them
-    assert one(lock("prod", "base", trusted_cas=["g1", "g2"], client_validity_days=400), SIGNED,
-               "origin-lock-client-g2").inputs["validityPeriodHours"] == 400 * 24  # the next generation's
+    certificates = [c for c in diff.changes if c.type in (SIGNED, HOST_CERT, ACM)]
+    assert certificates  # g2's generation is added
+    for change in certificates:  # a real up changes none of g1's: only g2's new ones are added
+        assert change.kind == "add" and "-g2" in change.name, (change.kind, change.name)
+    assert one(head, SIGNED, "origin-lock-client-g2").inputs["validityPeriodHours"] == CLIENT_VALIDITY_DAYS * 24
 
 
 def test_a_certificate_reissued_under_its_unchanged_ca_is_a_danger() -> None:
@@ -247,7 +268,7 @@ def test_a_new_ca_reissuing_its_certificates_is_not_the_same_ca_danger() -> None
 
 
 def test_every_trusted_ca_has_an_expiry_alarm() -> None:
-    plan = lock("prod", trusted_cas=["g1", "g2"], client_ca="g1")
+    plan = rotation(["g1", "g2"], "g1")  # the CAs' monitors and alarms do not read the client validity
     for label in ("g1", "g2"):
         monitor = one(plan, SIGNED, f"origin-lock-ca-{label}-monitor")
         assert ca_of(plan, monitor, "caCertPem") == f"origin-lock-ca-{label}"  # replaced with its CA
@@ -281,7 +302,7 @@ def test_switching_verify_on_or_off_is_a_traffic_danger() -> None:
     # the listener's change is read from its own records, which a prefix plan holds as the whole plan does;
     # dev verifies by default, so its committed config is the verifying one
     assert settings_for(with_changes("dev")).cdn.origin_lock.mode == "verify"
-    present, verify = lock("dev", "base", mode="present"), plan_with("dev", {}, upto="base")
+    present, verify = plan_with("dev", DEV_PRESENT, upto="base"), plan_with("dev", {}, upto="base")
     on = listener_change(present, verify)
     assert on.dangerous and "client-certificate verification switched" in on.danger_reason()
     off = listener_change(verify, present)

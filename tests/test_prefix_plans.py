@@ -14,6 +14,7 @@ import pytest
 
 from ops.plan.planner import PlannedResource
 from tests.planning import TIERS, Tier, _prefix, planned, stack_plan, with_changes
+from tests.tier_variants import DEV_PRESENT
 
 
 def _top(resource: PlannedResource, by_urn: dict[str, PlannedResource]) -> str:
@@ -56,5 +57,11 @@ def test_a_name_the_program_never_assigns_is_refused() -> None:
 
 
 def test_the_prefix_of_a_changed_config_follows_the_change() -> None:
-    changed = planned(with_changes("dev", {"network": {"cidr": "10.77.0.0/16"}}), upto="base")
-    assert [v.inputs["cidrBlock"] for v in changed.of_type("aws:ec2/vpc:Vpc")] == ["10.77.0.0/16"]
+    """The changed config is the origin lock tests' (`DEV_PRESENT`, one prefix plan for both): the foundation's
+    listener stops verifying client certificates, which dev's committed file has it do."""
+    listener = "aws:lb/listener:Listener"
+    changed = planned(with_changes("dev", DEV_PRESENT), upto="base")
+    committed = planned(with_changes("dev"), upto="base")
+    modes = [[r.inputs["mutualAuthentication"]["mode"] for r in p.of_type(listener) if r.name == "api-https"]
+             for p in (committed, changed)]
+    assert modes == [["verify"], ["off"]]

@@ -45,16 +45,17 @@ DEV_RELAXED: dict[str, Any] = {
 """dev with another address range, the relaxations, edge and backend settings the tests change, each
 independent of the others."""
 
+DEV_PRESENT: dict[str, Any] = {"cdn": {"origin_lock": {"mode": "present"}}}
+"""dev's origin lock presenting our certificate without verifying, planned up to the foundation: the origin lock
+tests read its listener and uploads, and tests/test_prefix_plans.py that a changed config's prefix follows
+the change."""
+
 PROD_EDGE: dict[str, Any] = {
     "cdn": {
         "extra_hosts": ["app"],  # tests/test_edge.py, tests/test_origin_lock.py: a second proxied host
         "origin_lock": {"expiry_warning_days": 60},  # tests/test_origin_lock.py: the expiry alarm's threshold
         "auth_rate_limit": {"paths": ["/v2/login"], "period_seconds": 10},  # tests/test_edge.py
     },
-}
-"""prod with a second host, a changed certificate-expiry warning and a changed rate limit."""
-
-PROD_LINEAR: dict[str, Any] = {
     "backend": {"deployment": {
         # tests/test_target_groups.py (every target-group signal reads both groups) and tests/test_releases.py
         # (the linear configuration and the update timeout it gives)
@@ -62,4 +63,15 @@ PROD_LINEAR: dict[str, Any] = {
         "resend_load_balancers": True,  # tests/test_target_groups.py: sent once, not left to ECS
     }},
 }
-"""prod releasing in linear steps, with the one-off resend of its load balancers."""
+"""prod with a second host, a changed certificate-expiry warning and a changed rate limit, releasing in linear
+steps with the one-off resend of its load balancers: one whole plan for the edge and the release tests.
+
+The two halves are independent. The edge half declares Cloudflare records, rulesets and origin-pull
+configs, one ACM certificate and one listener certificate for the second host, and moves the client
+certificate's expiry alarm: no target group, listener rule, service or target-group alarm. The release half
+changes the service's deployment configuration, its target groups, listener rules and the alarms and
+scaling policies that read the groups: nothing of Cloudflare, no certificate, no certificate alarm. Each test
+reads only what its half moves (and first checks its setting is in the plan)."""
+
+PROD_LINEAR: dict[str, Any] = PROD_EDGE
+"""The same variant under the name the release tests use (tests/test_target_groups.py, tests/test_releases.py)."""

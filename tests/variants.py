@@ -21,6 +21,8 @@ WEBHOOK = "https://hooks.example.com/services/T000/B000/very-secret-webhook-toke
 DSN = "https://0123456789abcdef0123456789abcdef@o123456.ingest.sentry.io/4505"
 LOW_BUDGET_USD = 10
 """A monthly budget below every stack's estimate (tests/test_cost.py: the budget policies report it)."""
+MAX_REPLICAS = 5
+"""The most cache replicas the settings accept (`cache.replicas`; tests/test_limits.py reads every member's alarms)."""
 
 
 def quiet_dev() -> StackConfig:
@@ -54,11 +56,17 @@ def prod_with_secrets(mark_secret: bool) -> StackConfig:
     (as `pulumi config set --secret` does) or not (the masking then rests on the fields being `SecretStr`).
 
     Marked, it also carries `THRESHOLDS` and `SAMPLE_RATE` (test_monitoring reads them from the alarms and
-    the backend's environment); unmarked, the BLUE_GREEN strategy (test_resilience: the drills' alarms read
-    both target groups). test_monitoring checks that neither secret appears anywhere in either plan."""
+    the backend's environment) and the most cache replicas, `MAX_REPLICAS` (it is also
+    `tests.data_variants.prod_limits_config()`: test_limits reads every cache member's alarms and the secret
+    names, test_drift_access the Sentry DSN's secret the drift role must read); unmarked, the BLUE_GREEN
+    strategy (test_resilience: the drills' alarms read both target groups). test_monitoring checks that
+    neither secret appears anywhere in either plan. The replicas add cache members, their alarms and
+    nothing else: no secret, no subscription, no backend alarm, no change to the task definition."""
     extra: dict[str, Any] = ({"thresholds": THRESHOLDS, "tracing_sample_rate": SAMPLE_RATE} if mark_secret else {})
     changes: dict[str, Any] = {"monitoring": {"webhook_url": WEBHOOK, "sentry_dsn": DSN, **extra}}
-    if not mark_secret:
+    if mark_secret:
+        changes["cache"] = {"replicas": MAX_REPLICAS}
+    else:
         changes["backend"] = {"deployment": {"strategy": "BLUE_GREEN"}}
     config = with_changes("prod", changes)
     secret_keys = [*config.secret_keys, PREFIX + "monitoring"] if mark_secret else config.secret_keys
