@@ -21,6 +21,15 @@ from tests.variants import prod_with_secrets
 FLAGS = {f"flag_{i}": i % 2 == 0 for i in range(50)}
 """Fifty backend feature flags: fifty variables the task definition's size estimate counts."""
 
+TENANTS_BEFORE: list[dict[str, Any]] = [
+    {"slug": "acme", "connection_limit": 2, "statement_timeout_ms": 1500}, {"slug": "globex"},
+    {"slug": "initech", "drop_schema": True}]
+TENANTS_AFTER: list[dict[str, Any]] = [{**TENANTS_BEFORE[0], "drop_schema": True}]
+"""dev's tenants before and after a removal, each planned whole once for two tests: `globex` removed plainly,
+`initech` removed with `drop_schema` armed, and `acme` kept, its `drop_schema` armed. tests/test_diff_cascade.py
+reads the diff's three schema records; tests/test_tenants_postgres.py runs the SQL of what `after` no longer
+declares on a real server (the armed `acme` is a change, not a deletion: its schema and data stay)."""
+
 DEV_DATA: dict[str, Any] = {
     "tenants": [{"slug": "acme"}, {"slug": "globex", "drop_schema": True}],
     "backend": {"feature_flags": FLAGS},

@@ -11,6 +11,7 @@ from ops.diff.model import Diff, ResourceChange
 from ops.diff.plans import diff_plans
 from ops.diff.render import render_text
 from ops.stackfile import ROOT, read_stack_config
+from tests.data_variants import TENANTS_AFTER, TENANTS_BEFORE
 from tests.planning import plan_with, planned, settings_for, stack_plan
 from tests.variants import NEW_CIDR, with_new_cidr
 
@@ -69,20 +70,12 @@ def test_the_cascade_is_dangerous_where_data_lives() -> None:
     assert "aws:ec2/subnet:Subnet: ~" in text  # counts per type
 
 
-TENANTS_BEFORE = [{"slug": "acme"}, {"slug": "globex"}, {"slug": "initech", "drop_schema": True}]
-TENANTS_AFTER = [{"slug": "acme", "drop_schema": True}]
-
-
 @cache
 def tenant_diff() -> Diff:
-    """The diff of dev's data tier (tests/planning.py `upto`) from TENANTS_BEFORE to TENANTS_AFTER.
-
-    The tests read the tenants' schemas, declared in the data tier: their change records are made from their
-    own inputs and options and from what they depend on, all declared before them (tests/test_prefix_plans.py
-    checks a prefix holds exactly the whole plan's records of what it declares); what the rendered text is
-    checked for comes from those records."""
-    base = as_written(plan_with("dev", {"tenants": TENANTS_BEFORE}, upto="data").as_json())
-    head = as_written(plan_with("dev", {"tenants": TENANTS_AFTER}, upto="data").as_json())
+    """The diff of dev from `TENANTS_BEFORE` to `TENANTS_AFTER` (tests/data_variants.py), whole plans that
+    tests/test_tenants_postgres.py plans too (before, this diffed two plans of its own up to the data tier)."""
+    base = as_written(plan_with("dev", {"tenants": TENANTS_BEFORE}).as_json())
+    head = as_written(plan_with("dev", {"tenants": TENANTS_AFTER}).as_json())
     return diff_plans("dev", base, head)
 
 

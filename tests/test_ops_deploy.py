@@ -171,8 +171,11 @@ def test_failed_migration_stops_the_deploy_before_the_service_update(dev: Plan) 
 
 def test_no_canary_no_gate(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.planning import plan_with
+    from tests.tier_variants import DEV_RELAXED
 
-    plan = plan_with("dev", {"monitoring": {"synthetics": {"enabled": False}}})
+    # the shared dev variant (tests/tier_variants.py): synthetics off, beside settings no phase reads
+    assert DEV_RELAXED["monitoring"] == {"synthetics": {"enabled": False}}
+    plan = plan_with("dev", DEV_RELAXED)
     assert [p.name for p in deploy_phases("dev", plan, bootstrap=False)] == [
         "policy-venv", "up-except-service", "migrate", "up"]
 

@@ -16,7 +16,7 @@ from components.synthetic_check import SCRIPT, ZIP_ENTRY, package, schedule_expr
 from ops.plan.planner import Plan
 from stacks import SettingsError
 from tests.planning import container_definitions, one, plan_with, settings_for, with_changes
-from tests.tier_variants import PROD_LINEAR
+from tests.tier_variants import DEV_RELAXED, PROD_LINEAR
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SERVICE = "aws:ecs/service:Service"
@@ -215,7 +215,8 @@ def test_dashboard_shows_releases(plan: Plan) -> None:
 
 def test_dev_may_turn_the_canary_off_prod_may_not() -> None:
     off = {"monitoring": {"synthetics": {"enabled": False}}}
-    plan = plan_with("dev", off)
+    assert DEV_RELAXED["monitoring"] == off["monitoring"]  # the shared dev variant turns it off (tests/tier_variants.py)
+    plan = plan_with("dev", DEV_RELAXED)  # a whole plan: the canary and its alarm must be absent
     assert not plan.of_type("aws:synthetics/canary:Canary")
     assert "edge-synthetic-check-failing" not in alarm_names(plan)
     with pytest.raises(SettingsError) as caught:

@@ -22,12 +22,12 @@ from psycopg import errors
 
 from ops.plan.pgsql import Script, create_script, delete_script, ident
 from ops.plan.planner import Plan
+from tests.data_variants import TENANTS_AFTER, TENANTS_BEFORE
 from tests.doc_examples import load_example
 from tests.pg_server import SUPERUSER, Server, running_server
 from tests.planning import plan_with
 
-TENANTS = [{"slug": "acme", "connection_limit": 2, "statement_timeout_ms": 1500}, {"slug": "globex"},
-           {"slug": "initech", "drop_schema": True}]
+TENANTS = TENANTS_BEFORE  # acme with its own limits, globex, initech with drop_schema armed
 SLUGS = [t["slug"] for t in TENANTS]
 APP_LOGINS = ("migrator", "app_backend_rw", "app_backend_ro")
 DENIED = (errors.InsufficientPrivilege, errors.InvalidParameterValue, errors.UndefinedObject)  # no such role: unreachable too
@@ -211,7 +211,10 @@ def test_per_tenant_limits_are_enforced_at_login(server: Server, script: Script,
 
 def test_removal_keeps_data_and_drop_schema_removes_it(
         server: Server, script: Script, before: Plan, passwords: dict[str, str]) -> None:
-    after = _plan(TENANTS[:1])  # globex removed plainly, initech removed with drop_schema armed
+    # globex removed plainly, initech removed with drop_schema armed; acme kept, its drop_schema armed (a change
+    # of the kept schema, which deletes nothing: the diff test reads the same two plans)
+    assert [t["slug"] for t in TENANTS_AFTER] == ["acme"] and TENANTS_AFTER[0]["connection_limit"] == 2
+    after = _plan(TENANTS_AFTER)
     statements = delete_script(before, after, script.database)
     assert statements
     with psycopg.connect(server.dsn(dbname=script.database), autocommit=True) as admin:

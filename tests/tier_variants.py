@@ -41,9 +41,13 @@ DEV_RELAXED: dict[str, Any] = {
         "image": OTHER_IMAGE,  # tests/test_image_pull.py: the grant and the ecr_repository_url output move
         "secrets": {"STRIPE_KEY": STRIPE_SECRET + ":api_key::"},  # tests/test_backend.py: read by name only
     },
+    # tests/test_releases.py, tests/test_ops_deploy.py: no canary, no canary alarm, no release gate (absences:
+    # a whole plan). The canary runs outside the VPC and reads the public host only: it declares no subnet,
+    # security group rule, origin-pull resource, ruleset, grant or secret the other settings' tests read.
+    "monitoring": {"synthetics": {"enabled": False}},
 }
-"""dev with another address range, the relaxations, edge and backend settings the tests change, each
-independent of the others."""
+"""dev with another address range, the relaxations, edge, backend and monitoring settings the tests change,
+each independent of the others."""
 
 DEV_PRESENT: dict[str, Any] = {"cdn": {"origin_lock": {"mode": "present"}}}
 """dev's origin lock presenting our certificate without verifying, planned up to the foundation: the origin lock
