@@ -15,7 +15,7 @@ What it implements, and where the semantics come from (CloudWatch User Guide):
 * **Metric math** ("Metric math syntax and functions"): numbers, ids, `+ - * /`, comparisons
   (`> >= < <= == !=`, giving 1 or 0), `&&`/`||`, `IF(c, a, b)`, `FILL(x, v)`, `MAX/MIN/SUM/AVG([...])`.
   Arithmetic with a missing value is missing (a time series has no point at that timestamp); `FILL` puts `v`
-  in its place; division by zero is missing.
+  in its place; division by zero is missing. The language is in tests/metric_math.py.
 * **Alarm state** ("Configuring how CloudWatch alarms treat missing data"): of the newest `evaluation_periods`
   datapoints, missing ones count as breaching (`breaching`), as good (`notBreaching`), are skipped
   (`ignore`: all missing keeps the previous state) or, all missing, give INSUFFICIENT_DATA (`missing`).
@@ -27,6 +27,12 @@ What it implements, and where the semantics come from (CloudWatch User Guide):
   notifies if it has not fired by then; when the suppressor leaves ALARM, the composite notifies after
   `ExtensionPeriod` if still in ALARM.
 
+How it computes (the same answers two ways): `MetricAlarm.datapoint` and `MetricAlarm.evaluate` compute one
+period and one minute at a time, each statistic and expression afresh: the reference. `run` computes each
+alarm's datapoints once per run as a column, one value per period end (statistics from prefix sums, metric
+math over whole columns), and then its state minute by minute from that column. tests/test_cloudwatch_eval.py
+pins the columns and `run`'s states to the reference on irregular series.
+
 Simplifications (stated, not hidden): no publication delay; an alarm evaluates exactly at minute boundaries;
 notifications on ALARM only (OK notifications are not modelled); percentiles by nearest rank.
 """
@@ -34,19 +40,23 @@ notifications on ALARM only (OK notifications are not modelled); percentiles by 
 from __future__ import annotations
 
 import math
+import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate
 from typing import Any
 
-from tests.token_cursor import TokenCursor
+from tests.metric_math import Value, parse_columns, parse_expression
+
+__all__ = ["ALARM", "INSUFFICIENT", "OK", "Aggregator", "CompositeAlarm", "MetricAlarm", "Notification", "Series",
+           "metric_key", "parse_expression", "parse_rule", "run"]
 
 Sample = tuple[float, float]
 """(value, count)."""
 Series = Sequence[Sequence[Sample]]
 """Per minute (index = minute), the samples published that minute."""
-Value = float | None
 
 ALARM, OK, INSUFFICIENT = "ALARM", "OK", "INSUFFICIENT_DATA"
 
@@ -58,21 +68,31 @@ _PR = re.compile(r"^PR\((?P<lo>[0-9.]*):(?P<hi>[0-9.]*)\)$")
 _PCT = re.compile(r"^p(?P<n>\d{1,2}(\.\d+)?)$")
 
 
+def _running(per_minute: Iterable[float]) -> list[float]:
+    """[0, x0, x0 + x1, ...]: the prefix sums a range's total is read from."""
+    return list(accumulate(per_minute, initial=0.0))
+
+
 class Aggregator:
     """Statistics of one series over minute ranges, with prefix sums for the additive ones."""
 
     def __init__(self, series: Series) -> None:
         self.series = series
-        n = len(series)
-        self._count = [0.0, *accumulate(sum(c for _, c in m) for m in series)]
-        self._sum = [0.0, *accumulate(sum(v * c for v, c in m) for m in series)]
+        self.minutes = len(series)
+        # per minute first, then the running total (a minute's own samples summed before they are added)
+        self._count = _running(m[0][1] if len(m) == 1 else sum(c for _, c in m) for m in series)
         self._ranks: dict[tuple[float, float], list[float]] = {}
-        self.minutes = n
+        self._columns: dict[tuple[str, int, int, int], list[Value]] = {}
+
+    @cached_property
+    def _sum(self) -> list[float]:
+        """Prefix sums of the values (made on first use: a series only read by count or rank needs none)."""
+        return _running(m[0][0] * m[0][1] if len(m) == 1 else sum(v * c for v, c in m) for m in self.series)
 
     def _range_count(self, lo: float, hi: float) -> list[float]:
         key = (lo, hi)
         if key not in self._ranks:
-            self._ranks[key] = [0.0, *accumulate(sum(c for v, c in m if lo < v <= hi) for m in self.series)]
+            self._ranks[key] = _running(sum(c for v, c in m if lo < v <= hi) for m in self.series)
         return self._ranks[key]
 
     def stat(self, stat: str, start: int, end: int) -> Value:
@@ -90,9 +110,7 @@ class Aggregator:
         if stat == "Average":
             return (self._sum[end] - self._sum[start]) / count
         if match := _PR.match(stat):
-            lo = float(match["lo"]) if match["lo"] else -math.inf
-            hi = float(match["hi"]) if match["hi"] else math.inf
-            ranks = self._range_count(lo, hi)
+            ranks = self._range_count(*_bounds(match))
             return 100 * (ranks[end] - ranks[start]) / count
         samples = sorted((v, c) for m in self.series[start:end] for v, c in m)
         if stat == "Minimum":
@@ -109,133 +127,40 @@ class Aggregator:
             return samples[-1][0]
         raise ValueError(f"statistic {stat!r} not modelled")
 
+    def column(self, stat: str, period: int, ends: range) -> list[Value]:
+        """`stat(stat, e - period, e)` for each `e` in `ends`, from the same prefix sums; computed once per
+        (stat, period, ends) and shared: callers must not change the list."""
+        key = (stat, period, ends.start, ends.stop)
+        if key not in self._columns:
+            self._columns[key] = self._column(stat, period, ends)
+        return self._columns[key]
 
-# --- metric math -------------------------------------------------------------------------------------------
-
-
-_TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<id>[A-Za-z_][A-Za-z0-9_]*)|"
-                    r"(?P<op>>=|<=|==|!=|&&|\|\||[-+*/(),<>\[\]]))")
-Env = Mapping[str, Value]
-Expr = Callable[[Env], Any]
-
-
-def _tokens(text: str) -> list[str]:
-    out, pos = [], 0
-    while pos < len(text.rstrip()):
-        match = _TOKEN.match(text, pos)
-        if not match:
-            raise ValueError(f"cannot parse {text[pos:]!r}")
-        out.append(match.group(match.lastgroup or "op"))
-        pos = match.end()
-    return out
-
-
-def _arith(op: str, a: Value, b: Value) -> Value:
-    if a is None or b is None:
-        return None
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op == "/":
-        return None if b == 0 else a / b
-    result = {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b, "==": a == b, "!=": a != b,
-              "&&": bool(a) and bool(b), "||": bool(a) or bool(b)}[op]
-    return 1.0 if result else 0.0
+    def _column(self, stat: str, period: int, ends: range) -> list[Value]:
+        n, count = self.minutes, self._count
+        spans = [(max(e - period, 0), min(e, n)) for e in ends]
+        # the range's sample count, or 0 where stat() has no datapoint (empty or clipped away)
+        counts = [count[e] - count[s] if e > s else 0.0 for s, e in spans]
+        if stat == "SampleCount":
+            return [c if c > 0 else None for c in counts]
+        if stat in ("Sum", "Average"):
+            total = self._sum
+            sums = [total[e] - total[s] if c > 0 else None for (s, e), c in zip(spans, counts, strict=True)]
+            if stat == "Sum":
+                return sums
+            return [None if t is None else t / c for t, c in zip(sums, counts, strict=True)]
+        if match := _PR.match(stat):
+            ranks = self._range_count(*_bounds(match))
+            return [100 * (ranks[e] - ranks[s]) / c if c > 0 else None for (s, e), c in zip(spans, counts, strict=True)]
+        if stat in ("Minimum", "Maximum"):
+            pick = min if stat == "Minimum" else max
+            series = self.series
+            return [pick(v for m in series[s:e] for v, _ in m) if c > 0 else None
+                    for (s, e), c in zip(spans, counts, strict=True)]
+        return [self.stat(stat, e - period, e) for e in ends]  # percentiles: sorted per period
 
 
-def _binary(op: str, left: Expr, right: Expr) -> Expr:
-    return lambda env: _arith(op, left(env), right(env))
-
-
-class _Parser(TokenCursor):
-    """Recursive descent: or > and > comparison > additive > multiplicative > unary > primary."""
-
-    LEVELS: tuple[tuple[str, ...], ...] = (("||",), ("&&",), (">", ">=", "<", "<=", "==", "!="), ("+", "-"),
-                                           ("*", "/"))
-
-    def __init__(self, text: str) -> None:
-        super().__init__(_tokens(text))
-
-    def parse(self) -> Expr:
-        expr = self.level(0)
-        if self.peek() is not None:
-            raise ValueError(f"trailing {self.peek()!r}")
-        return expr
-
-    def level(self, index: int) -> Expr:
-        if index == len(self.LEVELS):
-            return self.unary()
-        left = self.level(index + 1)
-        while self.peek() in self.LEVELS[index]:
-            op = self.take()
-            right = self.level(index + 1)
-            left = _binary(op, left, right)
-        return left
-
-    def unary(self) -> Expr:
-        if self.peek() == "-":
-            self.take()
-            inner = self.unary()
-            return lambda env: None if (v := inner(env)) is None else -v
-        return self.primary()
-
-    def primary(self) -> Expr:
-        token = self.take()
-        if token == "(":
-            inner = self.level(0)
-            self.take(")")
-            return inner
-        if token == "[":
-            items = [self.level(0)]
-            while self.peek() == ",":
-                self.take()
-                items.append(self.level(0))
-            self.take("]")
-            return lambda env: [i(env) for i in items]
-        if re.fullmatch(r"\d.*", token):
-            number = float(token)
-            return lambda env: number
-        if self.peek() == "(":
-            self.take("(")
-            args = [self.level(0)]
-            while self.peek() == ",":
-                self.take()
-                args.append(self.level(0))
-            self.take(")")
-            return _function(token.upper(), args)
-        return lambda env: env[token]
-
-
-def _function(name: str, args: list[Expr]) -> Expr:
-    if name == "IF":
-        cond, yes, no = [*args, lambda env: None][:3]
-
-        def if_(env: Env) -> Value:
-            c = cond(env)
-            if c is None:
-                return None
-            return yes(env) if c else no(env)
-        return if_
-    if name == "FILL":
-        series, value = args
-        return lambda env: value(env) if (v := series(env)) is None else v
-    if name in ("MAX", "MIN", "SUM", "AVG"):
-        (items,) = args
-
-        def reduce_(env: Env) -> Value:
-            values = [v for v in items(env) if v is not None]
-            if not values:
-                return None
-            return {"MAX": max, "MIN": min, "SUM": sum, "AVG": lambda xs: sum(xs) / len(xs)}[name](values)
-        return reduce_
-    raise ValueError(f"metric math function {name} not modelled")
-
-
-def parse_expression(text: str) -> Expr:
-    return _Parser(text).parse()
+def _bounds(match: re.Match[str]) -> tuple[float, float]:
+    return (float(match["lo"]) if match["lo"] else -math.inf, float(match["hi"]) if match["hi"] else math.inf)
 
 
 # --- metric alarms -----------------------------------------------------------------------------------------
@@ -247,6 +172,11 @@ MetricKey = tuple[str, str, tuple[tuple[str, str], ...]]
 
 def metric_key(namespace: str, name: str, dimensions: Mapping[str, str]) -> MetricKey:
     return namespace, name, tuple(sorted(dimensions.items()))
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "GreaterThanThreshold": operator.gt, "GreaterThanOrEqualToThreshold": operator.ge,
+    "LessThanThreshold": operator.lt, "LessThanOrEqualToThreshold": operator.le}
 
 
 @dataclass
@@ -280,9 +210,12 @@ class MetricAlarm:
         )
 
     def __post_init__(self) -> None:
-        self._expressions = {q["id"]: parse_expression(q["expression"]) for q in self.queries if q.get("expression")}
-        self._keys = {q["id"]: metric_key(q["metric"]["namespace"], q["metric"]["metricName"],
-                                          q["metric"].get("dimensions") or {}) for q in self.queries if "metric" in q}
+        expressions = [q for q in self.queries if q.get("expression")]  # in declaration order: later use earlier
+        self._expressions = [(q["id"], parse_expression(q["expression"])) for q in expressions]
+        self._column_expressions = [(q["id"], parse_columns(q["expression"])) for q in expressions]
+        self._metrics = [(q["id"], q["metric"]["stat"],
+                          metric_key(q["metric"]["namespace"], q["metric"]["metricName"],
+                                     q["metric"].get("dimensions") or {})) for q in self.queries if "metric" in q]
         returned = [q for q in self.queries if q.get("returnData", True)]
         if len(returned) != 1:
             raise ValueError(f"{self.name}: exactly one query must return data")
@@ -295,43 +228,56 @@ class MetricAlarm:
     def datapoint(self, data: Mapping[MetricKey, Aggregator], start: int, end: int) -> Value:
         """The returned series' value for the period [start, end) (minutes)."""
         env: dict[str, Value] = {}
-        for q in self.queries:
-            if "metric" in q:
-                m = q["metric"]
-                series = data.get(self._keys[q["id"]])
-                env[q["id"]] = series.stat(m["stat"], start, end) if series else None
-        for q in self.queries:  # expressions in declaration order (later ones may use earlier ones)
-            if q["id"] in self._expressions:
-                env[q["id"]] = self._expressions[q["id"]](env)
+        for query, stat, key in self._metrics:
+            series = data.get(key)
+            env[query] = series.stat(stat, start, end) if series else None
+        for query, expression in self._expressions:
+            env[query] = expression(env)
         return env[self._result]
 
-    def breaches(self, value: float) -> bool:
-        t = self.threshold
-        return {"GreaterThanThreshold": value > t, "GreaterThanOrEqualToThreshold": value >= t,
-                "LessThanThreshold": value < t, "LessThanOrEqualToThreshold": value <= t}[self.comparison]
+    def datapoints(self, data: Mapping[MetricKey, Aggregator], ends: range) -> list[Value]:
+        """`datapoint(data, e - period, e)` for each period end `e` in `ends`, computed as whole columns."""
+        n = len(ends)
+        env: dict[str, Sequence[Value]] = {}
+        for query, stat, key in self._metrics:
+            series = data.get(key)
+            env[query] = series.column(stat, self.period, ends) if series else [None] * n
+        for query, expression in self._column_expressions:
+            env[query] = expression(env, n)
+        return list(env[self._result])
 
-    def evaluate(self, data: Mapping[MetricKey, Aggregator], now: int,
-                 seen: dict[tuple[int, int], Value] | None = None) -> str:
-        """The state at the end of minute `now - 1` (periods end at `now`), updating `self.state`. `seen` keeps
-        the datapoints of periods already computed on the same `data` (an alarm of N one-minute periods reads
-        N-1 of the last minute's again); the caller owns it and drops it when `data` changes."""
-        seen = {} if seen is None else seen
-        points: list[Value] = []
-        for k in range(self.evaluation_periods):
-            period = (now - (k + 1) * self.period, now - k * self.period)
-            if period not in seen:
-                seen[period] = self.datapoint(data, *period)
-            points.append(seen[period])
-        breaching = sum(1 for p in points if p is not None and self.breaches(p))
-        missing = sum(1 for p in points if p is None)
+    def breaches(self, value: float) -> bool:
+        return _COMPARE[self.comparison](value, self.threshold)
+
+    def _next_state(self, flags: Sequence[bool | None]) -> str:
+        """The state from the newest `evaluation_periods` datapoints, each breaching (True), not (False) or
+        missing (None); updates `self.state`."""
+        breaching, missing = flags.count(True), flags.count(None)
         rule = self.treat_missing_data
         if rule == "breaching":
             breaching += missing
-        elif missing == len(points) and rule in ("ignore", "missing"):
+        elif missing == len(flags) and rule in ("ignore", "missing"):
             self.state = self.state if rule == "ignore" else INSUFFICIENT
             return self.state
         self.state = ALARM if breaching >= self.datapoints_to_alarm else OK
         return self.state
+
+    def _flag(self, point: Value) -> bool | None:
+        return None if point is None else self.breaches(point)
+
+    def evaluate(self, data: Mapping[MetricKey, Aggregator], now: int) -> str:
+        """The state at the end of minute `now - 1` (periods end at `now`), each period computed afresh,
+        updating `self.state`."""
+        return self._next_state([self._flag(self.datapoint(data, now - (k + 1) * self.period, now - k * self.period))
+                                 for k in range(self.evaluation_periods)])
+
+    def states(self, data: Mapping[MetricKey, Aggregator], minutes: range) -> list[str]:
+        """What `evaluate(data, now)` gives for each `now` in `minutes`, in turn (updating `self.state`), from
+        the alarm's datapoints computed once as a column."""
+        first = minutes.start - (self.evaluation_periods - 1) * self.period
+        flags = [self._flag(p) for p in self.datapoints(data, range(first, max(minutes.stop, first)))]
+        offsets = [k * self.period + first for k in range(self.evaluation_periods)]
+        return [self._next_state([flags[now - offset] for offset in offsets]) for now in minutes]
 
 
 # --- composite alarms --------------------------------------------------------------------------------------
@@ -481,28 +427,33 @@ def run(metric_alarms: Sequence[MetricAlarm], composites: Sequence[CompositeAlar
     """Evaluate every alarm at the end of each minute `first`..`minutes` (the minutes before are history the
     windows read). Composites are re-evaluated in an order where members come first. `fixed` gives alarms
     outside the simulation a constant state. Returns the ALARM notifications (metric alarms with actions and
-    composites) and each alarm's state per evaluated minute."""
+    composites) and each alarm's state per evaluated minute.
+
+    A metric alarm's states do not depend on any other alarm's, so each is computed for the whole run first
+    (`MetricAlarm.states`); the composites then step minute by minute over them."""
     aggregators = {key: Aggregator(series) for key, series in data.items()}
-    names = {c.name for c in composites}
+    nows = range(max(first, 1), minutes + 1)
+    before = {alarm.name: alarm.state for alarm in metric_alarms}
+    history: dict[str, list[str]] = {c.name: [] for c in composites}
+    history.update({alarm.name: alarm.states(aggregators, nows) for alarm in metric_alarms})
+    columns = [(alarm.name, history[alarm.name]) for alarm in metric_alarms]
+    notifying = [(alarm, history[alarm.name]) for alarm in metric_alarms if alarm.actions]
     order = _members_first(composites)
-    history: dict[str, list[str]] = {a.name: [] for a in [*metric_alarms, *composites]}
     notifications: list[Notification] = []
-    seen: list[dict[tuple[int, int], Value]] = [{} for _ in metric_alarms]  # each alarm's datapoints on `aggregators`
-    for now in range(max(first, 1), minutes + 1):
+    for index, now in enumerate(nows):
         states: dict[str, str] = dict(fixed or {})
-        for alarm, points in zip(metric_alarms, seen, strict=True):
-            before = alarm.state
-            states[alarm.name] = alarm.evaluate(aggregators, now, points)
-            if alarm.actions and before != ALARM and alarm.state == ALARM:
+        states.update((name, column[index]) for name, column in columns)
+        for alarm, column in notifying:
+            previous = column[index - 1] if index else before[alarm.name]
+            if previous != ALARM and column[index] == ALARM:
                 notifications.append(Notification(now, alarm.name, tuple(alarm.actions)))
+        for composite in composites:  # each composite's state until it is re-evaluated this minute
+            states.setdefault(composite.name, composite.state)
         for composite in order:
-            states.update({c.name: c.state for c in composites if c.name in names and c.name not in states})
             if composite.step(states, now):
                 notifications.append(Notification(now, composite.name, tuple(composite.actions)))
             states[composite.name] = composite.state
-        for name, state in states.items():
-            if name in history:
-                history[name].append(state)
+            history[composite.name].append(composite.state)
     return notifications, history
 
 

@@ -1,7 +1,9 @@
-"""The CloudWatch evaluator (tests/cloudwatch_eval.py) against cases computed by hand."""
+"""The CloudWatch evaluator (tests/cloudwatch_eval.py) against cases computed by hand, and its column
+evaluation (what `run` uses) against its one-point reference on irregular series."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from tests.cloudwatch_eval import (
     parse_rule,
     run,
 )
+from tests.metric_math import parse_columns
 
 LB = {"LoadBalancer": "app/x/1"}
 REQUESTS = metric_key("AWS/ApplicationELB", "RequestCount", LB)
@@ -131,3 +134,90 @@ def test_run_notifies_on_the_transition_only() -> None:
     notes, history = run([alarm], [], data, 5)
     assert [(n.minute, n.alarm) for n in notes] == [(1, "ratio")]
     assert history["ratio"] == [ALARM, ALARM, ALARM, OK, OK]
+
+
+# --- the column evaluation `run` uses, pinned to the one-point reference ---------------------------------------
+
+
+def irregular(seed: int, minutes: int) -> list[list[tuple[float, float]]]:
+    """Minutes with no sample, one, or several (zero counts, zero and fractional values among them)."""
+    rng = random.Random(seed)
+    return [[(rng.choice([0.0, 0.5, 1.0, 2.5, 30.0, float(rng.randint(0, 50))]), float(rng.randint(0, 3)))
+             for _ in range(rng.choice([0, 0, 1, 1, 1, 2, 3]))] for _ in range(minutes)]
+
+
+@pytest.mark.parametrize("stat", ["Sum", "SampleCount", "Average", "Minimum", "Maximum", "p50", "p99", "PR(:1)",
+                                  "PR(0.5:2.5)", "PR(1:)"])
+def test_statistic_columns_are_the_statistics_of_each_period(stat: str) -> None:
+    agg = Aggregator(irregular(1, 40))
+    for period in (1, 3, 7):
+        ends = range(-4, 48)  # periods before the series, clipped at both ends, past it
+        assert agg.column(stat, period, ends) == [agg.stat(stat, e - period, e) for e in ends], period
+        assert any(v is not None for v in agg.column(stat, period, ends))
+
+
+EXPRESSIONS = [
+    "a", "-a + 2.5", "a - b * c", "a / b", "(a + b) / (c - 1)", "a > b", "a >= 1", "a < b", "a <= 0", "a == b",
+    "a != b", "a && b", "a || c", "IF(a > b, c, 7)", "IF(c, a)", "FILL(a, 0) + FILL(b, 1)", "MAX([a, b, c])",
+    "MIN([a, 3])", "SUM([a, b])", "AVG([a, b, c])",
+    "IF((FILL(a, 0) + FILL(c, 0)) >= 1, (FILL(b, 0) + FILL(c, 0)) / (FILL(a, 0) + FILL(c, 0)), 0)",
+    "IF(FILL(c, 0) >= 1, 1 - FILL(b, 100) / 100, 0)",
+]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_columns_are_the_expression_at_each_point(expression: str) -> None:
+    rng = random.Random(expression)
+    n = 60
+    columns = {name: [rng.choice([None, 0.0, 1.0, 2.0, -1.5, 3.0, 50.0]) for _ in range(n)] for name in "abc"}
+    point = parse_expression(expression)
+    expected = [point({name: column[i] for name, column in columns.items()}) for i in range(n)]
+    assert parse_columns(expression)(columns, n) == expected
+    assert len(set(map(repr, expected))) > 1  # the series exercise more than one outcome
+
+
+def alarms_of_every_shape() -> tuple[list[MetricAlarm], list[CompositeAlarm]]:
+    """Ratio alarms over each missing-data rule, period and M of N; composites with and without a suppressor."""
+    shapes = [(1, 1, 1, "notBreaching"), (2, 3, 2, "breaching"), (1, 3, 2, "missing"), (3, 2, 1, "ignore"),
+              (5, 1, 1, "notBreaching"), (1, 2, 2, "breaching")]
+    metrics = []
+    for index, (period, periods, to_alarm, missing) in enumerate(shapes):
+        alarm = ratio_alarm(period, periods, to_alarm, missing)
+        alarm.name, alarm.actions = f"m{index}", [f"topic{index}"] if index % 2 else []
+        metrics.append(alarm)
+    composites = [
+        CompositeAlarm(name="fast", rule='ALARM("m0") AND ALARM("m4")', actions=["page"]),
+        CompositeAlarm(name="slow", rule='ALARM("m1") OR ALARM("m2")', actions=["page"], suppressor="fast",
+                       wait_minutes=2, extension_minutes=5),
+        CompositeAlarm(name="ticket", rule='ALARM("m3") AND NOT OK("m5") OR ALARM("outside")', actions=["ticket"],
+                       suppressor="slow", wait_minutes=2, extension_minutes=30),
+    ]
+    return metrics, composites
+
+
+def test_run_is_every_alarm_evaluated_minute_by_minute() -> None:
+    minutes = 240
+    data = {REQUESTS: irregular(2, minutes), ERRORS: irregular(3, minutes)}
+    metrics, composites = alarms_of_every_shape()
+    notes, history = run(metrics, composites, data, minutes, fixed={"outside": OK}, first=20)
+    # the reference: each alarm evaluated afresh each minute (MetricAlarm.evaluate), the composites after it
+    metrics, composites = alarms_of_every_shape()
+    aggregators = {key: Aggregator(series) for key, series in data.items()}
+    expected: dict[str, list[str]] = {alarm.name: [] for alarm in [*metrics, *composites]}
+    expected_notes = []
+    for now in range(20, minutes + 1):
+        states = {"outside": OK}
+        for alarm in metrics:
+            before = alarm.state
+            states[alarm.name] = alarm.evaluate(aggregators, now)
+            if alarm.actions and before != ALARM and alarm.state == ALARM:
+                expected_notes.append((now, alarm.name))
+        for composite in composites:  # declared members first
+            if composite.step(states, now):
+                expected_notes.append((now, composite.name))
+            states[composite.name] = composite.state
+        for name, states_so_far in expected.items():
+            states_so_far.append(states[name])
+    assert history == expected
+    assert [(n.minute, n.alarm) for n in notes] == expected_notes
+    assert {ALARM, OK} <= {state for states in history.values() for state in states} and len(expected_notes) > 3

@@ -40,8 +40,14 @@ DAY = 24 * 60
 # --- settings -------------------------------------------------------------------------------------------------
 
 
+@cache
+def slo_settings(stack: str) -> SloSettings:
+    """The committed stack file's SLO settings, read once per process (the traffic tests ask for them often)."""
+    return settings_for(with_changes(stack)).monitoring.slo
+
+
 def test_tier_defaults_and_the_workbook_windows(stack: str) -> None:
-    slo = settings_for(with_changes(stack)).monitoring.slo
+    slo = slo_settings(stack)
     assert slo.availability_percent == (99.9 if stack == "prod" else 99.5)
     assert [(w.long_minutes, w.short_minutes, w.burn_rate, w.severity) for w in slo.windows] == [
         (60, 5, 14.4, "page"), (360, 30, 6, "page"), (3 * DAY, 360, 1, "ticket")]
@@ -130,7 +136,7 @@ def stack_plan_with_quiet_alarms() -> Plan:
 def test_dashboard_shows_budget_burn_rates_and_deploys(plan: Plan, stack: str) -> None:
     body = json.loads(one(plan, "aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
     widgets = {w["properties"].get("title", ""): w for w in body["widgets"]}
-    settings = settings_for(with_changes(stack)).monitoring.slo
+    settings = slo_settings(stack)
     for sli in ("Availability", "Latency"):
         budget = next(w for t, w in widgets.items() if t.startswith(f"{sli}: error budget remaining"))
         assert budget["properties"]["start"] == f"-P{settings.period_days}D"
@@ -184,31 +190,38 @@ and the old group's drain after."""
 
 def series(traffic: Traffic, minutes: int, lb: str, groups: Sequence[str]) -> Mapping[Any, Series]:
     """The ALB metrics of `traffic`, per load balancer and per target group (`groups`: the plan's ARN suffixes),
-    as ALB publishes them: a count metric only in minutes where it is not zero, response times as a
-    distribution, `HealthyHostCount` every minute for every group, 0 for the idle one (docs/releases.md)."""
-    data: dict[Any, list[Sequence[tuple[float, float]]]] = {}
+    as ALB publishes them: a count metric only in minutes where it is not zero (a metric with no such minute
+    has no series), response times as a distribution, `HealthyHostCount` every minute for every group, 0 for
+    the idle one (docs/releases.md). Built metric by metric; the samples of equal minutes are one shared
+    tuple (read only)."""
+    span = range(minutes)
+    outage = [traffic.outage(m) for m in span]
+    serving = [traffic.group(m) for m in range(-OVERLAP, minutes + OVERLAP)]  # minute m at index m + OVERLAP
+    assert {serving[m + OVERLAP] for m in span if not outage[m]} <= set(range(len(groups))), "no such group"
+    bad = [0 if outage[m] else traffic.bad(m) for m in span]
+    slow = [0 if outage[m] else traffic.slow(m) for m in span]
+    nothing: tuple[tuple[float, float], ...] = ()
+    one = {value: ((value, 1),) for value in (0, TASKS, RATE)}
+    data: dict[Any, Series] = {}
 
-    def put(name: str, dims: dict[str, str], minute: int, samples: Sequence[tuple[float, float]]) -> None:
-        key = metric_key(ELB, name, dims)
-        if key not in data:
-            data[key] = [[] for _ in range(minutes)]
-        data[key][minute] = samples
+    def publish(name: str, dims: dict[str, str], minute_samples: list[tuple[tuple[float, float], ...]]) -> None:
+        if any(minute_samples):
+            data[metric_key(ELB, name, dims)] = minute_samples
 
-    for m in range(minutes):
-        near = {traffic.group(m + d) for d in (-OVERLAP, 0, OVERLAP)}
-        for index, group in enumerate(groups):
-            healthy = 0 if traffic.outage(m) or index not in near else TASKS
-            put("HealthyHostCount", {"LoadBalancer": lb, "TargetGroup": group}, m, [(healthy, 1)])
-        for dims in ({"LoadBalancer": lb}, {"LoadBalancer": lb, "TargetGroup": groups[traffic.group(m)]}):
-            if traffic.outage(m):
-                put("HTTPCode_ELB_5XX_Count", {"LoadBalancer": lb}, m, [(RATE, 1)])
-                put("HTTPCode_ELB_503_Count", {"LoadBalancer": lb}, m, [(RATE, 1)])
-                continue
-            put("RequestCount", dims, m, [(RATE, 1)])
-            if traffic.bad(m):
-                put("HTTPCode_Target_5XX_Count", dims, m, [(traffic.bad(m), 1)])
-            slow = traffic.slow(m)
-            put("TargetResponseTime", dims, m, [(0.05, RATE - slow)] + ([(30.0, slow)] if slow else []))
+    for index, group in enumerate(groups):
+        # healthy while it serves, and OVERLAP minutes either side (health checks before the shift, draining after)
+        publish("HealthyHostCount", {"LoadBalancer": lb, "TargetGroup": group},
+                [one[0 if outage[m] or index not in serving[m:m + 2 * OVERLAP + 1:OVERLAP] else TASKS] for m in span])
+    whole = {"LoadBalancer": lb}
+    publish("HTTPCode_ELB_5XX_Count", whole, [one[RATE] if outage[m] else nothing for m in span])
+    publish("HTTPCode_ELB_503_Count", whole, [one[RATE] if outage[m] else nothing for m in span])
+    for dims, served in [(whole, [not o for o in outage]),
+                         *[({**whole, "TargetGroup": group}, [not outage[m] and serving[m + OVERLAP] == index
+                                                              for m in span]) for index, group in enumerate(groups)]]:
+        publish("RequestCount", dims, [one[RATE] if served[m] else nothing for m in span])
+        publish("HTTPCode_Target_5XX_Count", dims, [((bad[m], 1),) if served[m] and bad[m] else nothing for m in span])
+        publish("TargetResponseTime", dims, [((0.05, RATE - slow[m]),) + (((30.0, slow[m]),) if slow[m] else ())
+                                             if served[m] else nothing for m in span])
     return data
 
 
@@ -291,7 +304,7 @@ def _names(rule: str) -> list[str]:
 
 
 def budget(stack: str, sli: str = "availability") -> float:
-    slo = settings_for(with_changes(stack)).monitoring.slo
+    slo = slo_settings(stack)
     return round((100 - (slo.availability_percent if sli == "availability" else slo.latency_percent)) / 100, 12)
 
 
@@ -314,7 +327,7 @@ def test_a_14x_burn_pages_within_the_hour(stack: str) -> None:
     start = 60
     outcome = simulate(stack, Traffic(bad=burning(14.4 * budget(stack), start)), start + 90)
     assert outcome.pages and outcome.pages[0].minute - start <= 60
-    alert = burn_alerts(settings_for(with_changes(stack)).monitoring.slo, "lb")[0]
+    alert = burn_alerts(slo_settings(stack), "lb")[0]
     # `ops slo` computes the same time from the windows
     assert outcome.pages[0].minute - start == minutes_to_notify([alert], alert, 14.4 * budget(stack))
 
@@ -336,7 +349,7 @@ def test_a_1x_burn_never_pages_but_opens_a_ticket(stack: str) -> None:
 def test_a_2x_slow_burn_takes_what_ops_slo_says(stack: str) -> None:
     outcome = simulate(stack, Traffic(bad=burning(2 * budget(stack), 0)), 37 * 60)
     assert not outcome.pages and len(outcome.tickets) == 1
-    assert "1 d 12 h 2 min" in slo_table(settings_for(with_changes(stack)).monitoring.slo)
+    assert "1 d 12 h 2 min" in slo_table(slo_settings(stack))
     assert outcome.tickets[0].minute == 36 * 60 + 2
 
 
