@@ -447,9 +447,7 @@ def run(metric_alarms: Sequence[MetricAlarm], composites: Sequence[CompositeAlar
             previous = column[index - 1] if index else before[alarm.name]
             if previous != ALARM and column[index] == ALARM:
                 notifications.append(Notification(now, alarm.name, tuple(alarm.actions)))
-        for composite in composites:  # each composite's state until it is re-evaluated this minute
-            states.setdefault(composite.name, composite.state)
-        for composite in order:
+        for composite in order:  # a composite's members and suppressor are re-evaluated before it
             if composite.step(states, now):
                 notifications.append(Notification(now, composite.name, tuple(composite.actions)))
             states[composite.name] = composite.state
