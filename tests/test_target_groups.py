@@ -1,21 +1,22 @@
 """Both target groups: every alarm and scaling signal that reads a target group reads the pair a gradual
 release alternates, and the declared metric math gives the right verdict after a swap.
 
-The expressions are taken from the plan and evaluated minute by minute on generated series, with
-CloudWatch's semantics for the subset used: a missing value propagates through arithmetic, `FILL(x, v)`
-replaces it, `MAX([...])` takes the largest present value, `IF(c, a, b)`.
+The alarms and the scaling policy's expression are taken from the plan and evaluated on one generated
+minute by the tests' CloudWatch evaluator (tests/cloudwatch_eval.py, tests/metric_math.py): each metric's
+statistic, then the metric math, where a missing value propagates through arithmetic, `FILL(x, v)` replaces
+it and `MAX([...])` takes the largest present value.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
 from ops.diff.danger import removal
 from ops.plan.planner import Plan
+from tests.cloudwatch_eval import Aggregator, MetricAlarm, metric_key, parse_expression
 from tests.planning import plan_with, settings_for, stack_plan, with_changes
 from tests.tier_variants import PROD_LINEAR
 
@@ -93,79 +94,27 @@ def test_rolling_reads_its_one_group_with_the_predefined_metric() -> None:
 # --- evaluating the plan's metric math ------------------------------------------------------------
 
 
-def _fill(x: Value, v: float) -> Value:
-    return v if x is None else x
-
-
-def _max(values: list[Value]) -> Value:
-    present = [v for v in values if v is not None]
-    return max(present) if present else None
-
-
-def _if(cond: Value, a: Value, b: Value) -> Value:
-    return None if cond is None else (a if cond else b)
-
-
-def _arith(op: Callable[[float, float], float]) -> Callable[[Value, Value], Value]:
-    return lambda a, b: None if a is None or b is None else op(a, b)
-
-
-def evaluate(expression: str, values: Series) -> Value:
-    """One minute of an expression in CloudWatch's semantics (the subset the catalogue uses)."""
-    python = re.sub(r"MAX\(\[(.*?)\]\)", r"_max([\1])", expression)
-    python = python.replace("FILL(", "_fill(").replace("IF(", "_if(")
-    env: dict[str, Any] = {k: _Opt(v) for k, v in values.items()}
-    env["_fill"] = lambda x, v: _Opt(_fill(_unwrap(x), v))
-    env["_max"] = lambda xs: _Opt(_max([_unwrap(x) for x in xs]))
-    env["_if"] = lambda c, a, b: _Opt(_if(_unwrap(c), _unwrap(a), _unwrap(b)))
-    return _unwrap(eval(python, {"__builtins__": {}}, env))
-
-
-class _Opt:
-    """A number that may be missing; arithmetic with a missing one is missing."""
-
-    def __init__(self, v: Value) -> None:
-        self.v = v
-
-    def _op(self, other: Any, fn: Callable[[float, float], float], reverse: bool = False) -> _Opt:
-        o = _unwrap(other)
-        a, b = (o, self.v) if reverse else (self.v, o)
-        return _Opt(_arith(fn)(a, b))
-
-    def __add__(self, o: Any) -> _Opt: return self._op(o, lambda a, b: a + b)
-    def __radd__(self, o: Any) -> _Opt: return self._op(o, lambda a, b: a + b, True)
-    def __sub__(self, o: Any) -> _Opt: return self._op(o, lambda a, b: a - b)
-    def __mul__(self, o: Any) -> _Opt: return self._op(o, lambda a, b: a * b)
-    def __rmul__(self, o: Any) -> _Opt: return self._op(o, lambda a, b: a * b, True)
-    def __truediv__(self, o: Any) -> _Opt: return self._op(o, lambda a, b: a / b if b else float("nan"))
-    def __ge__(self, o: Any) -> _Opt: return self._op(o, lambda a, b: float(a >= b))  # type: ignore[override]
-
-
-def _unwrap(x: Any) -> Value:
-    return x.v if isinstance(x, _Opt) else (None if x is None else float(x))
-
-
 def alarm_value(alarm: Mapping[str, Any], by_group: Mapping[str, Mapping[str, Value]], other: Series) -> Value:
-    """The alarm's value for one minute: `by_group[target group][metric name]`, `other[metric name]`."""
-    def metric_value(metric: Mapping[str, Any]) -> Value:
-        group = (metric.get("dimensions") or {}).get("TargetGroup")
-        source = by_group.get(group, {}) if group else other
-        return source.get(metric["metricName"])
-
-    queries = alarm.get("metricQueries") or []
-    if not queries:
-        return metric_value(alarm)
-    values = {q["id"]: metric_value(q["metric"]) for q in queries if "metric" in q}
-    (result,) = [q for q in queries if q.get("returnData")]
-    return evaluate(result["expression"], values)
+    """The alarm's datapoint (tests/cloudwatch_eval.py) for one period in which each metric published one value,
+    `by_group[target group][metric name]` or `other[metric name]`, or nothing (absent or None)."""
+    evaluated = MetricAlarm.from_inputs(alarm)
+    data = {}
+    for query in evaluated.queries:
+        metric = query.get("metric")
+        if metric is None:
+            continue
+        dims = metric.get("dimensions") or {}
+        value = (by_group.get(dims["TargetGroup"], {}) if "TargetGroup" in dims else other).get(metric["metricName"])
+        if value is not None:
+            data[metric_key(metric["namespace"], metric["metricName"], dims)] = Aggregator([[(value, 1)]])
+    return evaluated.datapoint(data, 0, evaluated.period)
 
 
 def breaching(alarm: Mapping[str, Any], value: Value) -> bool:
+    """Whether one datapoint counts as breaching (a missing one only under `treatMissingData: breaching`)."""
     if value is None:
         return alarm["treatMissingData"] == "breaching"
-    return {"LessThanThreshold": value < alarm["threshold"], "GreaterThanThreshold": value > alarm["threshold"],
-            "GreaterThanOrEqualToThreshold": value >= alarm["threshold"],
-            "LessThanOrEqualToThreshold": value <= alarm["threshold"]}[alarm["comparisonOperator"]]
+    return MetricAlarm.from_inputs(alarm).breaches(value)
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +170,7 @@ def test_requests_per_task_counts_the_serving_group_after_a_swap(prod: Plan) -> 
             dims = {d["name"]: d["value"] for d in metric.get("dimensions") or []}
             values[q["id"]] = requests.get(dims["TargetGroup"]) if "TargetGroup" in dims else (
                 tasks if metric["metricName"] == "RunningTaskCount" else None)
-        return evaluate(result["expression"], values)
+        return parse_expression(result["expression"])(values)
 
     assert per_task({alternate: 1200.0}, tasks=4) == 300.0  # the primary publishes nothing after the swap
     assert per_task({primary: 1200.0}, tasks=4) == 300.0
