@@ -249,7 +249,7 @@ class MetricAlarm:
     def breaches(self, value: float) -> bool:
         return _COMPARE[self.comparison](value, self.threshold)
 
-    def _next_state(self, flags: Sequence[bool | None]) -> str:
+    def _next_state(self, flags: tuple[bool | None, ...]) -> str:
         """The state from the newest `evaluation_periods` datapoints, each breaching (True), not (False) or
         missing (None); updates `self.state`."""
         breaching, missing = flags.count(True), flags.count(None)
@@ -268,16 +268,23 @@ class MetricAlarm:
     def evaluate(self, data: Mapping[MetricKey, Aggregator], now: int) -> str:
         """The state at the end of minute `now - 1` (periods end at `now`), each period computed afresh,
         updating `self.state`."""
-        return self._next_state([self._flag(self.datapoint(data, now - (k + 1) * self.period, now - k * self.period))
-                                 for k in range(self.evaluation_periods)])
+        return self._next_state(tuple(self._flag(self.datapoint(data, now - (k + 1) * self.period, now - k * self.period))
+                                      for k in range(self.evaluation_periods)))
 
     def states(self, data: Mapping[MetricKey, Aggregator], minutes: range) -> list[str]:
         """What `evaluate(data, now)` gives for each `now` in `minutes`, in turn (updating `self.state`), from
         the alarm's datapoints computed once as a column."""
         first = minutes.start - (self.evaluation_periods - 1) * self.period
         flags = [self._flag(p) for p in self.datapoints(data, range(first, max(minutes.stop, first)))]
-        offsets = [k * self.period + first for k in range(self.evaluation_periods)]
-        return [self._next_state([flags[now - offset] for offset in offsets]) for now in minutes]
+        # the window of each minute: its newest period first (period k ends k periods before the minute)
+        windows = list(zip(*[flags[minutes.start - first - k * self.period:][:len(minutes)]
+                             for k in range(self.evaluation_periods)], strict=True))
+        if self.treat_missing_data == "ignore":  # an all-missing window keeps the state before it: in turn
+            return [self._next_state(window) for window in windows]
+        known = {window: self._next_state(window) for window in set(windows)}  # a function of the window alone
+        if windows:
+            self.state = known[windows[-1]]
+        return [known[window] for window in windows]
 
 
 # --- composite alarms --------------------------------------------------------------------------------------
@@ -436,13 +443,13 @@ def run(metric_alarms: Sequence[MetricAlarm], composites: Sequence[CompositeAlar
     before = {alarm.name: alarm.state for alarm in metric_alarms}
     history: dict[str, list[str]] = {c.name: [] for c in composites}
     history.update({alarm.name: alarm.states(aggregators, nows) for alarm in metric_alarms})
-    columns = [(alarm.name, history[alarm.name]) for alarm in metric_alarms]
+    names = [alarm.name for alarm in metric_alarms]
+    rows = zip(*[history[name] for name in names], strict=True) if names else ((),) * len(nows)
     notifying = [(alarm, history[alarm.name]) for alarm in metric_alarms if alarm.actions]
     order = _members_first(composites)
     notifications: list[Notification] = []
-    for index, now in enumerate(nows):
-        states: dict[str, str] = dict(fixed or {})
-        states.update((name, column[index]) for name, column in columns)
+    for index, (now, row) in enumerate(zip(nows, rows, strict=True)):
+        states: dict[str, str] = {**(fixed or {}), **dict(zip(names, row, strict=True))}
         for alarm, column in notifying:
             previous = column[index - 1] if index else before[alarm.name]
             if previous != ALARM and column[index] == ALARM:
