@@ -25,7 +25,7 @@ from ops.stackfile import ROOT
 from stacks import SettingsError
 from stacks.slo import SloSettings
 from tests.cloudwatch_eval import Aggregator, CompositeAlarm, MetricAlarm, Notification, Series, metric_key, run
-from tests.ops_cli import run_ops
+from tests.ops_cli import run_ops, run_ops_here
 from tests.planning import one, planned, settings_for, with_changes
 from tests.variants import low_budget_dev, quiet_dev
 
@@ -422,10 +422,12 @@ def test_ops_slo_prints_each_slo_with_times_to_notify() -> None:
 
 
 def test_ops_slo_names_a_bad_setting(tmp_path: Path) -> None:
+    """In this process (`run_ops_here`: exit code and output as a child would give them; the command stops
+    before planning); the test above runs `ops slo` in a real child."""
     stack_file = tmp_path / "Pulumi.dev.yaml"
     stack_file.write_text((ROOT / "Pulumi.dev.yaml").read_text()
                           + "  floyo-infra:monitoring:\n    slo:\n      availability_percent: 100\n")
-    result = run_ops("slo", "dev", "--stack-dir", str(tmp_path))
+    result = run_ops_here("slo", "dev", "--stack-dir", str(tmp_path))
     assert result.returncode == 2
     assert "monitoring.slo.availability_percent" in result.stderr and "Traceback" not in result.stderr
     assert stack_file.name in result.stderr
