@@ -16,12 +16,13 @@ action, `ops deploy`, the runbook) creates it with this one command, which reads
 `PulumiPolicy.yaml`: the name cannot diverge. Idempotent: a stamp of `requirements.txt`'s hash skips a
 venv that is up to date.
 
-The venv is made without pip of its own (`venv --without-pip`), and the pack's requirements are installed into
-it by the pip of the interpreter running this command (`pip --python <venv>/bin/python install`, pip >= 22.3:
-https://pip.pypa.io/en/stable/cli/pip/#cmdoption-python): `ensurepip` was ~3 s of CPU per venv, and nothing
-runs pip inside the pack's venv: Pulumi runs `<venv>/bin/python -c "import pulumi.run.plugin"` and
-`<venv>/bin/python -u -m pulumi.policy ...` (`RunPlugin`, the `AnalyzerPlugin` branch), and its
-`IsVirtualEnv` looks for the interpreter only.
+The venv is made without pip of its own (`venv --without-pip`), and the pack's requirements are installed
+into it by the pip of the interpreter running this command (`pip --python <venv>/bin/python install`,
+pip >= 22.3: https://pip.pypa.io/en/stable/topics/python-option/, "Managing a different Python
+interpreter"): `ensurepip` was ~3 s of CPU per venv, and nothing runs pip inside the pack's venv. Pulumi
+runs `<venv>/bin/python -c "import pulumi.run.plugin"` and `<venv>/bin/python -u -m pulumi.policy ...`
+(`RunPlugin`, the `AnalyzerPlugin` branch), both through `sdk/python/toolchain/pip.go` `Command`
+(`<venv>/bin/python`), and `IsVirtualEnv` there looks for that interpreter only.
 """
 
 from __future__ import annotations
