@@ -6,6 +6,8 @@ file (and the line, where there is one): never a traceback.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,13 +90,22 @@ def shown(path: Path) -> str:
         return path.name
 
 
-def load_document(path: Path) -> dict[str, Any]:
-    """The YAML document of a stack file: a mapping (empty when the file is empty)."""
-    yaml = YAML(typ="rt")
+def _read(path: Path) -> str:
     try:
-        doc = yaml.load(path.read_text())
+        return path.read_text()
     except OSError as exc:
         raise StackFileError(f"{shown(path)}: cannot read it: {exc.strerror or exc}") from None
+
+
+def load_document(path: Path) -> dict[str, Any]:
+    """The YAML document of a stack file: a mapping (empty when the file is empty)."""
+    return _parse(path, _read(path))
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    yaml = YAML(typ="rt")
+    try:
+        doc = yaml.load(text)
     except Exception as exc:  # any parser error becomes one message
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
@@ -108,8 +119,18 @@ def load_document(path: Path) -> dict[str, Any]:
 
 
 def read_document_config(path: Path) -> dict[str, Any]:
-    """The `config:` mapping of a stack file as plain data, checked for shape."""
-    doc = load_document(path)
+    """The `config:` mapping of a stack file as plain data, checked for shape (a copy: the caller may change it).
+
+    A file read again with the same text is not parsed again: the round-trip parser (pure Python, kept for the
+    line numbers of its errors) takes ~3 ms per stack file, and reading one stack also reads every other stack
+    file for `zone_clash`; the test suite reads the committed files hundreds of times per process. Keyed by the
+    path and the whole text, so an edited file is always parsed afresh; a refusal is never remembered."""
+    return copy.deepcopy(_document_config(path, _read(path)))
+
+
+@functools.lru_cache(maxsize=16)
+def _document_config(path: Path, text: str) -> dict[str, Any]:
+    doc = _parse(path, text)
     config = doc.get("config")
     if config is None:
         return {}

@@ -9,16 +9,18 @@ worker; the project's own modules were compiled from source again in every proce
 
 The switch is made at `pytest_sessionstart`, after pytest has imported its plugins and the conftest files and
 before collection imports the test modules. Only the project's files get caches, as Python does by default
-(`__pycache__/` beside them, ignored by git): pytest also rewrites the modules of installed plugin packages
-(hypothesis, imported later by a test module), and those rewritten caches are not written into the
-virtualenv (`_keep_inside`). Installed packages already carry their ordinary `.pyc` (pip compiles them at
-install). Child processes keep the environment's setting and read the caches the session wrote."""
+(`__pycache__/` beside them, ignored by git). pytest also marks the modules of installed plugin packages for
+rewriting (hypothesis, imported later by a test module): the plugin unmarks them (`unmark_installed`), and
+should one be rewritten anyway, its rewritten cache is not written into the virtualenv (`_keep_inside`).
+Installed packages already carry their ordinary `.pyc` (pip compiles them at install). Child processes keep the
+environment's setting and read the caches the session wrote."""
 
 from __future__ import annotations
 
 import sys
 import sysconfig
 import types
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 import pytest
@@ -38,8 +40,37 @@ def _keep_inside(state: AssertionState, co: types.CodeType, source_hash: bytes, 
     return _write_pyc(state, co, source_hash, pyc)
 
 
+def _installed(name: str) -> bool:
+    """Whether the top-level module or package `name` is found under the virtualenv or the interpreter (found,
+    not imported)."""
+    spec = PathFinder.find_spec(name)
+    if spec is None:
+        return False
+    places = [*(spec.submodule_search_locations or []), *([spec.origin] if spec.origin else [])]
+    return bool(places) and all(any(Path(p).resolve().is_relative_to(f) for f in INSTALLED) for p in places)
+
+
+def unmark_installed(hook: rewrite.AssertionRewritingHook) -> set[str]:
+    """Stop rewriting the asserts of installed plugin packages; returns the names no longer rewritten.
+
+    pytest marks every top-level module of each distribution that declares a `pytest11` entry point
+    (`_pytest/config/__init__.py`, `_mark_plugins_for_rewrite`): hypothesis among them, so every process that
+    imports it (each xdist worker, at collection: the fuzz tests) rewrote its ~100 modules' asserts, about 1 s
+    of CPU instead of 0.15 s, and could keep no cache of it (`_keep_inside`). Rewriting only changes the message
+    of an assert that fails inside the package, never whether a test passes; the project's test modules (and
+    conftest files, and `pytest.register_assert_rewrite` names) are still rewritten."""
+    dropped = {name for name in hook._must_rewrite if _installed(name)}
+    hook._must_rewrite -= dropped
+    hook._marked_for_rewrite_cache.clear()
+    return dropped
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Let this process write bytecode (the rewritten test modules and the project modules it imports)."""
+    """Let this process write bytecode (the rewritten test modules and the project modules it imports), and
+    rewrite no installed plugin package's modules."""
     rewrite._write_pyc = _keep_inside
     sys.dont_write_bytecode = False
+    hook = session.config.pluginmanager.rewrite_hook
+    if isinstance(hook, rewrite.AssertionRewritingHook):
+        unmark_installed(hook)

@@ -14,10 +14,21 @@ import pytest
 
 from ops.stackfile import ROOT
 
+PROBE = """\
+import hypothesis.core
+
+
+def test_probe() -> None:
+    assert 1 + 1 == 2
+    # hypothesis's modules are not rewritten (tests.bytecode_cache.unmark_installed): read by the plain loader
+    assert type(hypothesis.core.__loader__).__name__ == "SourceFileLoader", hypothesis.core.__loader__
+"""
+"""A test module that passes only in a session whose plugin leaves the installed hypothesis unrewritten."""
+
 
 def _session(folder: Path, *plugin: str) -> list[str]:
     """Run pytest on one test module in `folder` with PYTHONDONTWRITEBYTECODE=1; the rewritten caches it left."""
-    (folder / "test_probe.py").write_text("def test_probe() -> None:\n    assert 1 + 1 == 2\n")
+    (folder / "test_probe.py").write_text(PROBE)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                            *plugin, "--rootdir", str(folder), str(folder / "test_probe.py")],
@@ -30,7 +41,9 @@ def _session(folder: Path, *plugin: str) -> list[str]:
 def test_the_plugin_keeps_the_rewritten_test_module_under_pythondontwritebytecode(tmp_path: Path) -> None:
     """Without the plugin the same session keeps nothing (pytest writes the rewritten module only when
     `sys.dont_write_bytecode` is false: `_pytest/assertion/rewrite.py`, `exec_module`): checked once by hand,
-    `_session(tmp_path)` == [], not re-run here (one pytest process less)."""
+    `_session(tmp_path)` == [], not re-run here (one pytest process less). The probe also holds the plugin to
+    leaving installed plugin packages unrewritten: without it, its session fails, hypothesis.core being read by
+    pytest's AssertionRewritingHook (also checked by hand)."""
     kept = _session(tmp_path, "-p", "tests.bytecode_cache")
     assert len(kept) == 1 and kept[0].startswith("test_probe.cpython-"), kept
 

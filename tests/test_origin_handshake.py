@@ -3,11 +3,17 @@ certificates from our origin-pull CA (as the ALB listener in verify mode does) a
 certificate made with the program's parameters (`components.origin_pki`) and refuses every other one.
 
 What this cannot show: a handshake through Cloudflare to a real ALB (docs/origin-lock.md, "Not run here").
+
+The RSA keys (the program's size, `pki.RSA_BITS`) are made once per module and named by their role (`_key`): an
+RSA-2048 key costs ~40 ms of CPU and the tests made 40 of them. Every certificate is still made afresh per test;
+what a verdict depends on, which CA signed a certificate, is unchanged: two CAs that must differ (ours and
+another account's, the rotation's two generations, the origin's own) have keys of different names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import socket
 import ssl
@@ -65,9 +71,16 @@ def _name(common_name: str) -> x509.Name:
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, pki.ORGANIZATION)])
 
 
-def make_ca(generation: str) -> Issued:
-    """A CA as `OriginLock._ca` makes it (pulumi-tls SelfSignedCert with the same parameters)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=pki.RSA_BITS)
+@functools.cache
+def _key(role: str) -> rsa.RSAPrivateKey:
+    """The module's one RSA key for `role` (a CA's, a client's, the origin's), of the program's size."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=pki.RSA_BITS)
+
+
+def make_ca(generation: str, owner: str = "ours") -> Issued:
+    """A CA as `OriginLock._ca` makes it (pulumi-tls SelfSignedCert with the same parameters); CAs of different
+    owners or generations have different keys."""
+    key = _key(f"ca-{owner}-{generation}")
     name = _name(pki.ca_common_name("test", generation))
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(NOW - dt.timedelta(minutes=5))
@@ -82,7 +95,7 @@ def make_ca(generation: str) -> Issued:
 def make_client(ca: Issued, generation: str, *, uses: tuple[str, ...] = pki.CLIENT_USES,
                 validity_days: int = OriginLockSettings().client_validity_days, age_days: int = 0) -> Issued:
     """A client certificate as `OriginLock` makes it (pulumi-tls LocallySignedCert with the same parameters)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=pki.RSA_BITS)
+    key = _key("client")
     start = NOW - dt.timedelta(days=age_days, minutes=5)
     dns_name = pki.client_dns_name("floyo.test", generation)
     builder = (x509.CertificateBuilder().subject_name(_name(dns_name))
@@ -100,7 +113,7 @@ def make_client(ca: Issued, generation: str, *, uses: tuple[str, ...] = pki.CLIE
 
 def make_server(ca: Issued) -> Issued:
     """The origin's own (server) certificate for 127.0.0.1; in AWS this is the listener's ACM certificate."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=pki.RSA_BITS)
+    key = _key("origin")
     cert = (x509.CertificateBuilder().subject_name(_name("origin")).issuer_name(ca.cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(NOW - dt.timedelta(minutes=5)).not_valid_after(NOW + dt.timedelta(days=1))
@@ -120,7 +133,7 @@ class Outcome:
 def handshake(tmp_path: Path, trusted: list[Issued], client: Issued | None) -> Outcome:
     """One connection: a server trusting the bundle of `trusted` (made by the program's `ca_bundle`), requiring
     a client certificate; a client presenting `client`. The server's verdict is what counts."""
-    server_ca = make_ca("server")
+    server_ca = make_ca("server", owner="origin")
     server_cert, server_key = make_server(server_ca).write(tmp_path, "server")
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -168,7 +181,7 @@ def test_our_certificate_is_accepted(tmp_path: Path) -> None:
 
 def test_another_cas_certificate_is_refused(tmp_path: Path) -> None:
     """Another Cloudflare account presents a certificate of its own CA (or Cloudflare's shared one)."""
-    ours, theirs = make_ca("g1"), make_ca("g1")
+    ours, theirs = make_ca("g1"), make_ca("g1", owner="theirs")
     result = handshake(tmp_path, [ours], make_client(theirs, "g1"))
     assert result.server.startswith("refused") and "certificate verify failed" in result.server
     assert result.client_read != b"ok"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import importlib.util
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,7 +29,7 @@ def test_the_pack_names_the_venv_the_commands_create() -> None:
     named = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
     venv = POLICY_DIR / named
     create, install = install_commands()
-    assert create[-1] == str(venv) and install[0] == str(venv / "bin" / "python")
+    assert create[-1] == str(venv) and install[3:5] == ("--python", str(venv / "bin" / "python"))
     assert install[-1] == str(POLICY_DIR / "requirements.txt")
 
 
@@ -66,22 +70,41 @@ def test_a_pack_without_a_virtualenv_is_refused(tmp_path: Path) -> None:
 def test_an_up_to_date_venv_is_kept_and_a_failed_install_stops(tmp_path: Path) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: .venv\n")
     (tmp_path / "requirements.txt").write_text("# nothing\n")
-    runner = FakeRunner(codes={f"{tmp_path}/.venv/bin/python -m pip install": 1})
+    runner = FakeRunner(codes={f"{sys.executable} -m pip --python": 1})
     with pytest.raises(PolicyVenvError, match="failed"):
         ensure(runner, tmp_path)
     assert not (tmp_path / ".venv" / ".requirements.sha").exists()
 
 
+def _probe_wheel(folder: Path) -> Path:
+    """A one-module wheel, `floyo_probe`, made here: a requirement pip installs with no network."""
+    files = {"floyo_probe.py": b"WHERE = __file__\n",
+             "floyo_probe-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: floyo-probe\nVersion: 1.0\n",
+             "floyo_probe-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: floyo-tests\nRoot-Is-Purelib: true\n"
+                                                b"Tag: py3-none-any\n"}
+    record = "".join(f"{name},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
+                     f"{len(data)}\n" for name, data in files.items()) + "floyo_probe-1.0.dist-info/RECORD,,\n"
+    wheel = folder / "floyo_probe-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+        archive.writestr("floyo_probe-1.0.dist-info/RECORD", record)
+    return wheel
+
+
 def test_the_created_venv_is_the_python_pulumi_runs(tmp_path: Path) -> None:
-    """For real (no network needed: an empty requirements file): the interpreter exists where the Python
-    toolchain looks for it, `<pack>/<virtualenv>/bin/python`, and a second run only checks the stamp."""
+    """For real (no network needed: the one requirement is a wheel made here): the interpreter exists where the
+    Python toolchain looks for it, `<pack>/<virtualenv>/bin/python`, the requirements are installed into that venv
+    (and not into the one running the command), and a second run only checks the stamp."""
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: .venv\n")
-    (tmp_path / "requirements.txt").write_text("# nothing\n")
+    (tmp_path / "requirements.txt").write_text(f"{_probe_wheel(tmp_path)}\n")
     venv = ensure(SubprocessRunner(tmp_path), tmp_path)
     assert venv == tmp_path / ".venv"
-    out = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    assert Path(out) == venv
+    out = subprocess.run([str(venv / "bin" / "python"), "-c",
+                          "import sys, floyo_probe; print(sys.prefix); print(floyo_probe.WHERE)"],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
+    assert Path(out[0]) == venv and Path(out[1]).is_relative_to(venv), out
+    assert importlib.util.find_spec("floyo_probe") is None  # not in the venv that ran the command
     runner = FakeRunner()
     ensure(runner, tmp_path)
     assert runner.log == [] and "up to date" in runner.said[0]

@@ -15,6 +15,14 @@ installs nothing for a local pack:
 action, `ops deploy`, the runbook) creates it with this one command, which reads the name from
 `PulumiPolicy.yaml`: the name cannot diverge. Idempotent: a stamp of `requirements.txt`'s hash skips a
 venv that is up to date.
+
+The venv is made without pip of its own (`venv --without-pip`), and the pack's requirements are installed
+into it by the pip of the interpreter running this command (`pip --python <venv>/bin/python install`,
+pip >= 22.3: https://pip.pypa.io/en/stable/topics/python-option/, "Managing a different Python
+interpreter"): `ensurepip` was ~3 s of CPU per venv, and nothing runs pip inside the pack's venv. Pulumi
+runs `<venv>/bin/python -c "import pulumi.run.plugin"` and `<venv>/bin/python -u -m pulumi.policy ...`
+(`RunPlugin`, the `AnalyzerPlugin` branch), both through `sdk/python/toolchain/pip.go` `Command`
+(`<venv>/bin/python`), and `IsVirtualEnv` there looks for that interpreter only.
 """
 
 from __future__ import annotations
@@ -50,11 +58,12 @@ def virtualenv_dir(policy_dir: Path = POLICY_DIR) -> Path:
 
 
 def install_commands(policy_dir: Path = POLICY_DIR, python: str = sys.executable) -> list[tuple[str, ...]]:
-    """The commands that create the venv and install `<pack>/requirements.txt` into it."""
+    """The commands that create the venv (without pip of its own) and install `<pack>/requirements.txt` into it
+    with `python`'s pip."""
     venv = virtualenv_dir(policy_dir)
-    return [(python, "-m", "venv", str(venv)),
-            (str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-r", str(policy_dir / "requirements.txt"))]
+    return [(python, "-m", "venv", "--without-pip", str(venv)),
+            (python, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet",
+             "--disable-pip-version-check", "-r", str(policy_dir / "requirements.txt"))]
 
 
 def ensure(runner: Runner, policy_dir: Path = POLICY_DIR, python: str = sys.executable) -> Path:
