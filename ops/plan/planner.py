@@ -22,6 +22,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from ops.plan import cache as plan_cache
 from ops.plan.mocks import FloyoMocks
+from ops.plan.unknowns import acyclic_unknowns
 from ops.plan.urns import engine_urn
 from ops.stackfile import ROOT, StackConfig, load_document, load_stack
 from stacks.loader import offline_secure_paths
@@ -214,6 +215,11 @@ def mock_runtime(stack: str, region: str, plan: Plan, project: str = PROJECT) ->
     what that first plan still holds (kept for good: one plan's worth, once per process). Every later
     plan starts with one collection, which frees what the plans before it left behind and skips the
     frozen objects. Reference counting frees frozen objects that are dropped, as usual.
+
+    The SDK's `contains_unknowns` is replaced, for the plan, by one that answers the same without leaving
+    a reference cycle per call (ops/plan/unknowns.py): those cycles were most of what the collector freed
+    after each plan. The SDK's scheduling (its tasks, and its monitor calls on a thread pool) is left as it
+    is: an eager task factory and inline monitor calls were measured and saved nothing (docs/test-speed-plan-engine.md).
     """
     pulumi_settings.reset_options(project=project, stack=stack, preview=True)
     mocks = FloyoMocks(region)
@@ -225,7 +231,8 @@ def mock_runtime(stack: str, region: str, plan: Plan, project: str = PROJECT) ->
         gc.collect()  # the cycles earlier plans left behind
     gc.disable()
     try:
-        yield
+        with acyclic_unknowns():
+            yield
     finally:
         pulumi_resource._get_stack_trace = capture
         _runs.append(stack)
