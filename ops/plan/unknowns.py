@@ -10,8 +10,10 @@ cyclic garbage collector does. The SDK calls it for every Output it resolves (`O
 pass that freed them was about a fifth of a warm plan's CPU.
 
 `contains_unknowns` here is the same walk (same order, same short-circuit, same `seen_ids` guard against
-self-referencing containers, the SDK's own `is_unknown`) with the recursion a module-level function:
-nothing to collect. `acyclic_unknowns` puts it in the SDK's place for one plan (`ops.plan.planner.
+self-referencing containers, the same test for the unknown value as the SDK's `known_types.is_unknown`:
+an instance of `pulumi.output.Unknown`) with the recursion a module-level function: nothing to collect.
+A value that is neither a dict nor a list is answered without the walk's set (the walk's answer for it is
+whether it is the unknown value). `acyclic_unknowns` puts it in the SDK's place for one plan (`ops.plan.planner.
 mock_runtime`); every SDK caller reaches it through the `rpc` module's attribute (`rpc.contains_unknowns`
 in output.py and invoke.py, the module global in rpc.py). tests/test_plan_runtime.py checks it answers as
 the SDK's does, and that a plan with it equals a plan without it.
@@ -23,16 +25,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pulumi.runtime import known_types, rpc
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
 
 
 def contains_unknowns(val: Any) -> bool:
     """Whether `val` is, or holds in a dict or list at any depth, the SDK's unknown value."""
-    return _walk(val, set())
+    if isinstance(val, (dict, list)):
+        return _walk(val, set())
+    return isinstance(val, Unknown)  # what the SDK's walk answers for anything else, without its set
 
 
 def _walk(val: Any, seen_ids: set[int]) -> bool:
-    if known_types.is_unknown(val):
+    if isinstance(val, Unknown):  # `known_types.is_unknown`: an instance of `pulumi.output.Unknown`
         return True
     val_id = id(val)
     if val_id in seen_ids:
