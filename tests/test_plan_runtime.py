@@ -120,9 +120,8 @@ def test_a_stack_plans_as_under_the_sdks_own_helpers(stack: str, upto: Tier | No
     """The plan of a committed stack under `mock_runtime` (from the session's store, shared with the tests
     that read it) equals, record for record, the plan made now with the SDK's own `contains_unknowns`.
     Prod whole (its outputs and lookups too) and dev up to its edge: the two stacks differ only in settings,
-    and dev declares no resource type prod does not; dev's observability tier repeats prod's component
-    with other numbers. The mocks' preview holds no unknown value in either stack, so these plans alone
-    could not tell a `contains_unknowns` that always says no: the tests above can."""
+    and dev declares no resource type prod does not. No record of prod's plan holds an unknown value, so these
+    plans alone could not tell a `contains_unknowns` that always says no: the tests above can."""
     config = with_changes(stack)
     tuned = planned(config, upto=upto)
     monkeypatch.setattr(planner, "acyclic_unknowns", nullcontext)
