@@ -5,7 +5,6 @@ imports are reused), and `ops diff`, which reads the project's own files, in a s
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from ops.stackfile import ROOT
@@ -32,7 +31,8 @@ def commands(stack_dir: Path) -> dict[str, list[str]]:
 
 
 DIFF = ["diff", STACK, "--base", "HEAD"]
-"""`ops diff` reads the project's own stack files (its base from git): run in `scratch_repository`."""
+"""`ops diff` reads the project's own stack files (its base from git): run in a scratch copy of the project
+(`tests.scratch_repos.project_history`)."""
 BASELINE_COMMANDS = {"plan --project baseline"}
 """Commands that validate the file as a baseline stack (`floyo-baseline:`); the others as the app's."""
 PLANNING = {"plan", "plan --project baseline", "check", "deploy --dry-run", "diff"}
@@ -42,19 +42,4 @@ PLANNING = {"plan", "plan --project baseline", "check", "deploy --dry-run", "dif
 def stack_dir_with_dev(path: Path) -> Path:
     """A stack directory holding a copy of the dev stack file (promote's other side)."""
     shutil.copy(ROOT / "Pulumi.dev.yaml", path / "Pulumi.dev.yaml")
-    return path
-
-
-def scratch_repository(path: Path) -> Path:
-    """A git repository at `path` holding the app project as one commit (for `ops diff`)."""
-    for name in ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "ops", "stacks", "components",
-                 "policy"]:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, path / name)
-    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-qm", "base"]):
-        subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], cwd=path,
-                       capture_output=True, check=True)
     return path

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ops.stackfile import ROOT
-from tests.bad_input import DIFF, STACK, commands, scratch_repository, stack_dir_with_dev
+from tests.bad_input import DIFF, STACK, commands, stack_dir_with_dev
 from tests.ops_cli import run_ops, run_ops_here
+from tests.scratch_repos import project_history
 
 DEV = (ROOT / "Pulumi.dev.yaml").read_text().replace("stack: dev", f"stack: {STACK}").replace(
     "zone: floyo.dev", "zone: bad.floyo.dev")
@@ -37,7 +38,8 @@ SHAPE = {"yaml syntax", "duplicate key", "tab", "binary junk", "config a list", 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return scratch_repository(tmp_path_factory.mktemp("bad-input-repo"))
+    """A git repository of the project, shared with tests/test_diff.py (each case adds its file, then removes it)."""
+    return project_history(tmp_path_factory)
 
 
 def assert_refused(result: object, where: str, expected: str | None) -> None:

@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from ops.stackfile import ROOT
+from ops.diff.forked import FORK_ENV
+from ops.plan.cache import CACHE_ENV, plan_key
+from ops.plan.planner import Plan
+from ops.stackfile import ROOT, read_stack_config
+from stacks.base import PROJECT
 from tests.ops_cli import planning_env, run_ops
+from tests.scratch_repos import changed_repo, dev_json_diff
 from tests.test_secret_flow import CIPHERTEXT, documented_secret_keys, with_secure_values
 
 
@@ -20,18 +25,43 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return run_ops(*args)
 
 
-def run_interpreter(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m ops` in a new interpreter, as an operator starts it."""
-    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env=env)
+def by_urn(plan: dict) -> tuple[dict[str, dict], dict]:
+    """A plan's JSON (`python -m ops plan --json`) as its resources by URN, and its outputs."""
+    return {r["urn"]: r for r in plan["resources"]}, plan["outputs"]
 
 
-def test_plan_json_holds_the_foundation() -> None:
-    """Also the entry point as an operator starts it (a new `python -m ops` interpreter), and the evidence
-    that `run_ops`, which the other CLI tests use, stands in for it: the same exit code, resources and outputs."""
-    env = planning_env()  # both plan for real, not from the session's plan store
-    result, fresh = run_ops("plan", "prod", "--json", env=env), run_interpreter("plan", "prod", "--json", env=env)
-    assert result.returncode == fresh.returncode == 0, result.stderr + fresh.stderr
+def test_plan_json_holds_the_foundation(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """Also the entry point as an operator starts it (a new `python -m ops` interpreter), and the evidence that
+    `run_ops`, which the other CLI tests use, stands in for it: the same exit code, resources and outputs. One
+    fresh interpreter (~4 s of CPU: its imports and a first plan) carries this and a second claim:
+
+    * `ops diff` plans its base in a forked child (`dev_json_diff`); with FLOYO_NO_FORK=1 it starts a fresh
+      `python -m ops plan dev --json` instead, and the two diffs are the same, change for change and in order.
+    * That fresh interpreter's plan is a `run_ops` child's plan of the same code (the project's, byte for byte),
+      resource for resource, field for field, and output for output.
+
+    The FLOYO_NO_FORK diff runs with a plan store of its own, empty: both of its sides are planned for real, and the
+    fresh interpreter files the plan it prints in it, where this test reads it; the `run_ops` child plans without a
+    store. (Until the test-speed round of docs/test-speed-cli-tests.md, this test ran `python -m ops plan prod
+    --json` in a second fresh interpreter, and tests/test_diff.py the diff: dev here carries the same foundation
+    types, and a `run_ops` child plans prod after the fork server's dev as every test process plans one stack
+    after another.)"""
+    repo = changed_repo(tmp_path_factory)
+    store = tmp_path / "plans"
+    store.mkdir(mode=0o700)
+    env = planning_env(**{FORK_ENV: "1", CACHE_ENV: str(store)})
+    fresh_diff = run_ops("diff", "dev", "--base", "HEAD~1", "--format", "json", cwd=repo, env=env)
+    assert fresh_diff.returncode == 0, fresh_diff.stderr
+    diff = json.loads(fresh_diff.stdout)
+    assert diff["base_error"] == ""  # the fresh `python -m ops plan dev --json` exited 0 and printed a plan
+    assert diff == dev_json_diff(tmp_path_factory)
+    assert len(diff["changes"]) >= 3
+
+    key = plan_key(read_stack_config("dev"), ROOT / "__main__.py", PROJECT, env)  # the base is this code
+    fresh: Plan = pickle.loads((store / f"{key}.pickle").read_bytes())
+    assert len(list(store.glob("*.pickle"))) == 2  # the base's, and the changed head's
+    result = run_ops("plan", "dev", "--json", env=planning_env())
+    assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert set(doc) == {"project", "stack", "resources", "outputs"}
     assert {"urn", "type", "name", "parent", "inputs", "dependencies", "protect"} <= set(doc["resources"][0])
@@ -40,12 +70,7 @@ def test_plan_json_holds_the_foundation() -> None:
             "aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition", "aws:lb/loadBalancer:LoadBalancer",
             "aws:lb/listener:Listener", "aws:lb/targetGroup:TargetGroup", "aws:appautoscaling/target:Target",
             "aws:appautoscaling/policy:Policy"} <= types
-
-    def by_urn(out: str) -> tuple[dict[str, dict], dict]:
-        plan = json.loads(out)
-        return {r["urn"]: r for r in plan["resources"]}, plan["outputs"]
-
-    assert by_urn(fresh.stdout) == by_urn(result.stdout)
+    assert by_urn(json.loads(json.dumps(fresh.as_json()))) == by_urn(doc)
 
 
 def test_plan_tree_prints_components_and_counts() -> None:

@@ -1,9 +1,12 @@
-"""`python -m ops diff`: two commits in a temporary repository, compared offline."""
+"""`python -m ops diff`: two commits in a temporary repository, compared offline.
+
+The scratch repositories (`tests.scratch_repos`) are made once per process and only read here. The diff whose
+base is planned by a fresh interpreter (`FLOYO_NO_FORK=1`) is in tests/test_cli.py: one fresh interpreter
+carries that check and the entry point's."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,66 +15,31 @@ import pytest
 from ops.diff.compare import compare
 from ops.diff.plans import diff_plans
 from ops.diff.render import GITHUB_COMMENT_LIMIT, MARKER, render_markdown, render_text
-from ops.stackfile import ROOT
-from tests.ops_cli import planning_env, run_ops
+from tests.scratch_repos import changed_repo, dev_json_diff, git, ops_in, project_history
 
-PROJECT_FILES = ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "ops", "stacks", "components"]
 BUCKET = "aws:s3/bucket:Bucket"
-
-
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], cwd=repo,
-                            capture_output=True, text=True, check=True)
-    return result.stdout
-
-
-def ops(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m ops *args` run in `repo` (its own copy of the code), in a child process."""
-    return run_ops(*args, cwd=repo)
-
-
-def project_repo(path: Path) -> Path:
-    """A git repo at `path` holding the project as one commit."""
-    for name in PROJECT_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(src, path / name)
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", ".")
-    git(path, "commit", "-qm", "base")
-    return path
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repo with two commits: the project as is, then a change with a cpu bump and a bucket rename."""
-    path = project_repo(tmp_path_factory.mktemp("repo"))
-    dev = path / "Pulumi.dev.yaml"
-    bigger = "  floyo-infra:backend:\n    cpu: 1024\n    memory: 2048\n"
-    dev.write_text(dev.read_text().replace("  floyo-infra:backend:\n", bigger))
-    lb = path / "components" / "load_balancer.py"
-    text = lb.read_text()
-    # a rename of a stateful resource (new URN) and a new resource: delete + create of the log bucket
-    old = 'f"{name}-access-logs", bucket_prefix='
-    assert text.count(old) == 1
-    lb.write_text(text.replace(old, 'f"{name}-alb-logs", bucket_prefix='))
-    (path / "__main__.py").write_text((path / "__main__.py").read_text() + "\npulumi.export(\"diff_probe\", 1)\n")
-    git(path, "commit", "-qam", "change")
-    return path
+    return changed_repo(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project at HEAD; HEAD~1 the same without Pulumi.dev.yaml (`tests.scratch_repos.project_history`)."""
+    return project_history(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def text_diff(repo: Path) -> subprocess.CompletedProcess[str]:
-    return ops(repo, "diff", "dev", "--base", "HEAD~1", "--fail-on-danger")
+    return ops_in(repo, "diff", "dev", "--base", "HEAD~1", "--fail-on-danger")
 
 
 @pytest.fixture(scope="module")
-def json_diff(repo: Path) -> dict:
-    result = ops(repo, "diff", "dev", "--base", "HEAD~1", "--format", "json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+def json_diff(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return dev_json_diff(tmp_path_factory)
 
 
 def test_changed_property_has_before_and_after(json_diff: dict) -> None:
@@ -103,7 +71,7 @@ def test_text_output_lists_dangerous_first_and_fails_on_danger(text_diff: subpro
 
 
 def test_markdown_is_a_marked_comment_with_summary(repo: Path) -> None:
-    result = ops(repo, "diff", "dev", "--base", "HEAD~1", "--format", "markdown")
+    result = ops_in(repo, "diff", "dev", "--base", "HEAD~1", "--format", "markdown")
     assert result.returncode == 0, result.stderr
     body = result.stdout
     assert body.splitlines()[0] == "<!-- floyo-diff:dev -->"
@@ -111,43 +79,30 @@ def test_markdown_is_a_marked_comment_with_summary(repo: Path) -> None:
     assert body.index("to add") < body.index("<details>")
 
 
-def test_a_fresh_interpreter_plans_the_base_as_the_forked_child_does(repo: Path, json_diff: dict) -> None:
-    """`ops diff` plans the base in a forked child (`json_diff`); FLOYO_NO_FORK=1 makes it start a fresh
-    `python -m ops` instead. The two diffs are the same, change for change and in the same order. Here
-    both sides are planned for real (no plan store), `json_diff` may have had them from the store."""
-    result = run_ops("diff", "dev", "--base", "HEAD~1", "--format", "json", cwd=repo,
-                     env=planning_env(FLOYO_NO_FORK="1"))
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == json_diff
-    assert len(json_diff["changes"]) >= 3
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_no_change_and_unchanged_stack(repo: Path, json_diff: dict, stack: str) -> None:
-    # the working tree is HEAD, so both sides are one plan: dev's is `json_diff`'s head; prod's is planned here
-    # once (this repository's HEAD changes the program), and both sides share it through the store
-    result = ops(repo, "diff", stack, "--base", "HEAD")
+def test_no_change_and_unchanged_stack(history: Path, stack: str) -> None:
+    # the working tree is HEAD, so both sides are one plan: the committed stack's, which the session's store holds
+    # (this repository's code is the project's, byte for byte)
+    result = ops_in(history, "diff", stack, "--base", "HEAD")
     assert result.returncode == 0, result.stderr
     assert "no changes" in result.stdout
 
 
-def test_base_without_the_stack_is_empty(repo: Path) -> None:
-    # A new stack copied from dev, with its own zone (no two stack files may share one).
-    (repo / "Pulumi.qa.yaml").write_text((repo / "Pulumi.dev.yaml").read_text().replace("zone: floyo.dev", "zone: qa.floyo.dev")
-                                      .replace("stack: dev", "stack: qa"))
-    try:
-        result = ops(repo, "diff", "qa", "--base", "HEAD")
-    finally:
-        (repo / "Pulumi.qa.yaml").unlink()
+def test_base_without_the_stack_is_empty(history: Path) -> None:
+    """A stack that is new since the base: HEAD~1 has no Pulumi.dev.yaml. (This used a new stack `qa`, copied from
+    dev with its own zone, against HEAD: the same path of `ops.diff.plans.base_planning`, and one more plan of a
+    config nothing else plans; the committed dev stack's plan is the session's.)"""
+    assert "Pulumi.dev.yaml" not in git(history, "ls-tree", "--name-only", "HEAD~1")
+    result = ops_in(history, "diff", "dev", "--base", "HEAD~1")
     assert result.returncode == 0, result.stderr
-    assert "has no Pulumi.qa.yaml" in result.stdout
+    assert "has no Pulumi.dev.yaml" in result.stdout
     assert "0 to change, 0 to remove" in result.stdout
 
 
 def test_bad_revision_is_one_message_and_leaves_no_worktree(repo: Path) -> None:
     # A revision git cannot resolve is an operator's typo: exit 2 with one message (issue 11, item 4).
     # A revision that resolves but does not plan is reported with the head's summary (test_diff_prod).
-    result = ops(repo, "diff", "dev", "--base", "no-such-rev")
+    result = ops_in(repo, "diff", "dev", "--base", "no-such-rev")
     assert result.returncode == 2, result.stdout
     assert "unknown git revision 'no-such-rev'" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr

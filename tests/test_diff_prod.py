@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.test_diff import ops, project_repo
+from tests.scratch_repos import git, ops_in, project_repo
 from tests.variants import with_new_cidr
 
 PROD = "Pulumi.prod.yaml"
@@ -20,14 +19,13 @@ def prod_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     stack = path / PROD
     good = stack.read_text()
     stack.write_text(good.replace("config:\n", "config:\n  floyo-infra:tier: [unclosed\n", 1))
-    subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qam", "broken"],
-                   cwd=path, check=True)
+    git(path, "commit", "-qam", "broken")
     stack.write_text(with_new_cidr(good))  # the head test_diff_cascade plans: the child finds it in the store
     return path
 
 
 def test_cidr_change_fails_on_danger_and_lists_the_cascade(prod_repo: Path) -> None:
-    result = ops(prod_repo, "diff", "prod", "--base", "HEAD~1", "--fail-on-danger")
+    result = ops_in(prod_repo, "diff", "prod", "--base", "HEAD~1", "--fail-on-danger")
     assert result.returncode == 3, result.stdout + result.stderr
     out = result.stdout
     assert "aws:ec2/vpc:Vpc  net-vpc" in out and "`cidrBlock` changed" in out
@@ -39,7 +37,7 @@ def test_cidr_change_fails_on_danger_and_lists_the_cascade(prod_repo: Path) -> N
 
 
 def test_unplannable_base_reports_why_and_shows_the_head_plan(prod_repo: Path) -> None:
-    result = ops(prod_repo, "diff", "prod", "--base", "HEAD", "--format", "markdown")
+    result = ops_in(prod_repo, "diff", "prod", "--base", "HEAD", "--format", "markdown")
     assert result.returncode == 0, result.stderr
     body = result.stdout
     assert "base could not be planned: planning Pulumi.prod.yaml at `HEAD` failed:" in body
