@@ -42,10 +42,11 @@ def test_plan_json_holds_the_foundation(tmp_path_factory: pytest.TempPathFactory
 
     The FLOYO_NO_FORK diff runs with a plan store of its own, empty: both of its sides are planned for real, and the
     fresh interpreter files the plan it prints in it, where this test reads it; the `run_ops` child plans without a
-    store. (Until the test-speed round of docs/test-speed-cli-tests.md, this test ran `python -m ops plan prod
-    --json` in a second fresh interpreter, and tests/test_diff.py the diff: dev here carries the same foundation
-    types, and a `run_ops` child plans prod after the fork server's dev as every test process plans one stack
-    after another.)"""
+    store. Until docs/test-speed-cli-tests.md, this test compared its own fresh `python -m ops plan prod --json`
+    with a `run_ops` child's, and tests/test_diff.py started the second fresh interpreter for the diff. The
+    comparison is now made on dev: dev's plan holds every foundation type asserted here, and a `run_ops` child
+    planning prod right after the fork server's dev plan does what every test process does (plan one stack after
+    another in one process), which the rest of the suite relies on."""
     repo = changed_repo(tmp_path_factory)
     store = tmp_path / "plans"
     store.mkdir(mode=0o700)
