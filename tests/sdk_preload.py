@@ -1,6 +1,7 @@
-"""Imported by the tests' fork server (`tests.ops_cli`): plans the dev stack once (which loads the SDKs
-and every provider submodule the program uses) and imports what other `ops` commands need, so that each
-`python -m ops` child forked from the server starts where a second plan in one process would.
+"""Imported by the session's fork server (`tests/fork_server.py`) on its first request: plans the dev
+stack once (which loads the SDKs and every provider submodule the program uses) and imports what other
+`ops` commands need, so that each `python -m ops` child forked from the server starts where a second plan
+in one process would.
 """
 
 from __future__ import annotations
