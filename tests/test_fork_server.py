@@ -61,6 +61,8 @@ def test_inner():
         {"directory": str(server.parent), "server": int((server.parent / "server.pid").read_text())}))
     assert call(str(server), "runpy:run_path", [os.environ["INNER_CHILD"]], 600) == 7
 '''
+INNER_SESSION = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); import pytest; "
+                 "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'tests.fork_session', sys.argv[1]]))")
 INNER_CHILD = '''
 import os, sys, time
 with open(os.environ["PROBE_PIDFILE"] + ".tmp", "w") as f:
@@ -190,8 +192,8 @@ def test_the_session_stops_its_server_and_leaves_nothing_behind(tmp_path: Path, 
     env = {**os.environ, PRELOAD_ENV: "", "INNER_INFO": str(info), "INNER_CHILD": str(tmp_path / "child.py"),
            "INNER_ACTION": "7" if ending == "finished" else "sleep", "PROBE_PIDFILE": str(pidfile)}
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only what the session needs: quicker to start
-    inner = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.fork_session",
-                              str(tmp_path / "inner")],
+    # Ctrl-C as a terminal gives it: Python's own SIGINT handler (an xdist worker's children inherit SIGINT ignored)
+    inner = subprocess.Popen([sys.executable, "-c", INNER_SESSION, str(tmp_path / "inner")],
                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         if ending == "interrupted":
