@@ -28,6 +28,7 @@ on stderr when it raises).
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -115,6 +116,7 @@ def _wait_for(pid: int, conn: socket.socket) -> int:
 def _handle(conn: socket.socket, listener: socket.socket) -> NoReturn:
     """In the handler (a fork of the server): run one request in a child, report its pid and exit code."""
     code = 1
+    gc.disable()  # one request, few allocations: no collection walking (so copying) objects shared with the server
     try:
         listener.close()  # only the server accepts: a handler must not keep the socket alive after it
         request = _read_request(conn)
