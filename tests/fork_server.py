@@ -125,6 +125,7 @@ def _handle(conn: socket.socket, listener: socket.socket) -> NoReturn:
         pid = os.fork()
         if pid == 0:
             conn.close()
+            gc.enable()  # the child runs as the server would: with the collector the handler turned off
             _run_target(request)
         conn.sendall(f"{pid}\n".encode())
         exit_code = _wait_for(pid, conn)
