@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ops.plan.cache import CACHE_ENV, private_directory
+from tests import fork_session
 
 if TYPE_CHECKING:  # the xdist controller runs no test: it imports neither the SDK nor the settings (~0.45 s)
     from ops.plan.planner import Plan
@@ -25,9 +26,11 @@ def pytest_configure(config: pytest.Config) -> None:
         directory = tempfile.mkdtemp(prefix="floyo-plans-")
         os.environ[CACHE_ENV] = directory
         config.stash[_CACHE_KEY] = directory
+    fork_session.pytest_configure(config)  # the session's fork server for `python -m ops` children
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    fork_session.pytest_unconfigure(config)
     directory = config.stash.get(_CACHE_KEY, None)
     if directory:
         shutil.rmtree(directory, ignore_errors=True)

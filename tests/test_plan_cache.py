@@ -17,7 +17,7 @@ import ops.plan.cache
 from ops.diff.forked import _installed_prefixes, _project_module
 from ops.plan.cache import CACHE_ENV, PROGRAM_PACKAGES, plan_key, private_directory, serving, stored
 from ops.stackfile import ROOT, read_stack_config
-from tests.ops_cli import _context, _server_failed, planning_env, run_ops
+from tests.ops_cli import planning_env, run_forked, run_ops
 from tests.planning import stack_plan
 
 MARK = "served-from-the-store"
@@ -103,12 +103,7 @@ def _loaded_outside_the_packages(out: str) -> None:
 def test_a_plan_loads_project_code_only_from_the_hashed_packages(tmp_path: Path) -> None:
     """The key hashes `PROGRAM_PACKAGES`: a program importing project code from elsewhere would make it stale."""
     out = tmp_path / "loaded.json"
-    run_ops("plan", "--help")  # starts this worker's fork server (it plans dev first) if it is not running yet
-    assert not _server_failed, _server_failed
-    child = _context().Process(target=_loaded_outside_the_packages, args=(str(out),))
-    child.start()
-    child.join(120)
-    assert child.exitcode == 0
+    assert run_forked(f"{__name__}:_loaded_outside_the_packages", str(out), timeout=120) == 0
     assert json.loads(out.read_text()) == []
 
 

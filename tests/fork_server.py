@@ -1,0 +1,240 @@
+"""One fork server for the whole test session: `python -m ops` children without a fresh interpreter's imports.
+
+The session's first process (the xdist controller, or the only process without xdist) starts it
+(`SessionServer.start`, from `tests/fork_session.py`); every worker sends it requests over an AF_UNIX
+socket in a private (0700) directory (`tests/fork_client.py`). The server is a bare interpreter until
+the first request comes: it then imports its preload modules (`tests.sdk_preload`, which imports the
+SDKs and plans dev once; see docs/test-speed-fork-server.md for what that buys) and serves. Before, each
+pytest process started its own server (multiprocessing's forkserver), and each paid those imports and
+that plan again.
+
+For each request the server forks a handler, which forks the child that runs the request's target (for
+`run_ops`, `ops.diff.forked.become_ops_in`), sends the client the child's pid, waits for the child and
+sends its exit code. The server itself stays single-threaded and never runs a request, so every fork
+copies a process with one thread and the same warm state. The handler kills the child when the client
+hangs up (it gave up on a timeout, or its worker was interrupted), so no child outlives its request.
+
+The server runs in its own session (process group): `SessionServer.stop` kills the group, reaps the
+server and removes the directory at the end of the test session (pytest calls it on Ctrl-C too). If the
+process that started it dies without stopping it, the server notices within a second (its parent
+changes), removes its directory and kills its group itself.
+
+Protocol: the client sends one JSON line `{"target": "module:function", "args": [...]}`; the handler
+answers with two lines, the child's pid and then its exit code (as `subprocess` gives one: negative for
+a signal). The child's exit code is the target's `SystemExit` code (0 when it returns, 1 and a traceback
+on stderr when it raises).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+SERVER_ENV = "TESTS_FORK_SERVER"
+"""The session server's socket path, set by the process that started it and inherited by the workers.
+(Not a `FLOYO_*` name: those are plan inputs, `ops.plan.cache.plan_key`.)"""
+PRELOAD_ENV = "TESTS_FORK_PRELOAD"
+"""Comma-separated modules the server imports instead of `PRELOAD` (a test's own small session sets it)."""
+PRELOAD = ("tests.sdk_preload", "tests.ops_cli")
+"""What the server imports on its first request, before it forks anything."""
+_MAIN = "import sys; from tests.fork_server import main; main(sys.argv[1:])"
+"""The server's command (with `-c`, its `__main__` is no project module, which a child would count as one)."""
+WAKE_SECONDS = 1.0
+"""How often the idle server looks for finished handlers and checks that its starter is still alive."""
+
+
+def _run_target(request: dict[str, object]) -> NoReturn:
+    """In the child: call the request's target with its arguments, then exit as an interpreter would."""
+    code = 1
+    try:
+        module, _, name = str(request["target"]).partition(":")
+        args = request.get("args") or []
+        assert isinstance(args, list)
+        getattr(importlib.import_module(module), name)(*args)
+        code = 0
+    except SystemExit as exc:  # as the interpreter turns it into an exit code
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        if not isinstance(exc.code, int | None):
+            print(exc.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _read_request(conn: socket.socket) -> dict[str, object]:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise EOFError("the client hung up before its request was complete")
+        data += chunk
+    request = json.loads(data)
+    assert isinstance(request, dict)
+    return request
+
+
+def _wait_for(pid: int, conn: socket.socket) -> int:
+    """Wait for the child `pid`; kill it if the client hangs up first. Its exit code, as subprocess gives one."""
+    watched: list[socket.socket] = [conn]
+    pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None  # Linux 5.3+: readable when it exits
+    try:
+        while True:
+            ready, _, _ = select.select([*watched, *([pidfd] if pidfd is not None else [])], [], [],
+                                        None if pidfd is not None else 0.05)
+            if conn in ready and not conn.recv(1):  # the client gave up (timeout) or died: end the child
+                watched.clear()
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            done, status = os.waitpid(pid, 0 if pidfd is not None and pidfd in ready else os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _handle(conn: socket.socket, listener: socket.socket) -> NoReturn:
+    """In the handler (a fork of the server): run one request in a child, report its pid and exit code."""
+    code = 1
+    gc.disable()  # one request, few allocations: no collection walking (so copying) objects shared with the server
+    try:
+        listener.close()  # only the server accepts: a handler must not keep the socket alive after it
+        request = _read_request(conn)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            conn.close()
+            gc.enable()  # the child runs as the server would: with the collector the handler turned off
+            _run_target(request)
+        conn.sendall(f"{pid}\n".encode())
+        exit_code = _wait_for(pid, conn)
+        with contextlib.suppress(OSError):  # a client that gave up is gone
+            conn.sendall(f"{exit_code}\n".encode())
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _reap_handlers() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _preload(modules: Sequence[str]) -> None:
+    for name in modules:
+        importlib.import_module(name)
+    if threading.active_count() != 1:  # a fork would copy a process whose other threads are gone
+        raise RuntimeError(f"{threading.active_count()} threads run after the preload: forking is unsafe")
+
+
+def serve(listener: socket.socket, owner: int, preload: Sequence[str]) -> NoReturn:
+    """Accept requests on `listener` until killed, or until `owner` (the starter, this process's parent)
+    is gone. Preloads on the first request; when that fails, closes the socket (so waiting and later
+    clients see the server gone and start interpreters instead) and exits 3."""
+    listener.settimeout(WAKE_SECONDS)
+    warm = False
+    while True:
+        _reap_handlers()
+        if os.getppid() != owner:  # the session died without stopping us: clean up as `stop` would have
+            shutil.rmtree(os.path.dirname(listener.getsockname()), ignore_errors=True)
+            os.killpg(0, signal.SIGKILL)  # with our handlers and their children
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        if not warm:
+            try:
+                _preload(preload)
+            except BaseException:
+                traceback.print_exc()
+                listener.close()
+                conn.close()
+                os._exit(3)
+            warm = True
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if os.fork() == 0:
+            _handle(conn, listener)
+        conn.close()
+
+
+@dataclass
+class SessionServer:
+    """A running session fork server: its private directory (socket and log) and its process."""
+
+    directory: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def socket(self) -> Path:
+        return self.directory / "socket"
+
+    @property
+    def pid_file(self) -> Path:
+        """The server's pid (for a look from outside: `ps`, or a test that it is gone)."""
+        return self.directory / "server.pid"
+
+    @property
+    def log(self) -> Path:
+        """The server's stdout and stderr (a failed preload's traceback, a request's escaping error)."""
+        return self.directory / "server.log"
+
+    @classmethod
+    def start(cls, root: Path, preload: Sequence[str] = PRELOAD) -> SessionServer:
+        """Start a server in a new private directory, importing from `root` (the repository). Returns at
+        once: the socket accepts connections already, the server preloads when the first one comes.
+        Raises OSError when it cannot (a temporary directory whose socket path is too long, say)."""
+        directory = Path(tempfile.mkdtemp(prefix="floyo-fork-"))  # mode 0700: nobody else may connect
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener, \
+                    open(directory / "server.log", "wb") as log:
+                listener.bind(str(directory / "socket"))
+                listener.listen(64)
+                process = subprocess.Popen(
+                    [sys.executable, "-c", _MAIN, str(listener.fileno()), str(os.getpid()), *preload],
+                    cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(listener.fileno(),),
+                    start_new_session=True)
+            # our copy of the socket is closed here: once the server is gone, connecting fails at once
+            (directory / "server.pid").write_text(f"{process.pid}\n")
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        return cls(directory, process)
+
+    def stop(self) -> None:
+        """Kill the server with any handler and child still running (its process group), reap it, and
+        remove its directory."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def main(argv: Sequence[str]) -> NoReturn:
+    """The server process: `main([LISTENING_FD, OWNER_PID, *PRELOAD_MODULES])`."""
+    fd, owner, *preload = argv
+    serve(socket.socket(fileno=int(fd)), int(owner), preload)

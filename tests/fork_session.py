@@ -1,0 +1,45 @@
+"""pytest hooks that give the whole test session one fork server (`tests/fork_server.py`).
+
+The session's first process (the xdist controller; without xdist, the only process) starts the server
+at configure time, before the workers exist, and puts its socket path in the environment they inherit
+(`TESTS_FORK_SERVER`); it stops the server, and removes its directory, at unconfigure (also after a
+Ctrl-C or a failed session). `tests/conftest.py` calls these two hooks; a test can also load this
+module as a plugin (`pytest -p tests.fork_session`) for a session of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fork_server import PRELOAD, PRELOAD_ENV, SERVER_ENV, SessionServer
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository the server imports from (`ops.stackfile.ROOT`, without importing the program's packages)."""
+_SERVER = pytest.StashKey[SessionServer]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start this session's server (not in a worker: it uses the controller's)."""
+    if hasattr(config, "workerinput"):
+        return
+    os.environ.pop(SERVER_ENV, None)  # an enclosing session's server is not ours to use
+    try:
+        preload = os.environ.get(PRELOAD_ENV)
+        server = SessionServer.start(ROOT, PRELOAD if preload is None else [m for m in preload.split(",") if m])
+    except OSError as exc:  # `tests.ops_cli.run_ops` then starts fresh interpreters
+        print(f"fork server not started, CLI tests start interpreters: {exc!r}", file=sys.stderr)
+        return
+    config.stash[_SERVER] = server
+    os.environ[SERVER_ENV] = str(server.socket)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the server this process started, with anything it still runs."""
+    server = config.stash.get(_SERVER, None)
+    if server is not None:
+        server.stop()
+        os.environ.pop(SERVER_ENV, None)
