@@ -2,9 +2,12 @@
 
 The session's first process (the xdist controller, or the only process without xdist) starts it
 (`SessionServer.start`, from `tests/fork_session.py`); every worker sends it requests over an AF_UNIX
-socket in a private (0700) directory (`tests/fork_client.py`). The server is a bare interpreter until
-the first request comes: it then imports its preload modules (`tests.sdk_preload`, which imports the
-SDKs and plans dev once; see docs/test-speed-fork-server.md for what that buys) and serves. Before, each
+socket in a private (0700) directory (`tests/fork_client.py`). The server imports its preload modules
+(`tests.sdk_preload`, which imports the SDKs and plans dev once; see docs/test-speed-fork-server.md for what
+that buys) before it serves: at once when started `eager` (a session with xdist workers, whose whole run
+has CLI tests: the preload then runs beside the workers' collection and first plans, on the core one of
+them leaves idle while it waits for the other's plan of the same stack), else on the first request (a
+single-process session, perhaps of one file that starts no child, pays it only when it needs it). Before, each
 pytest process started its own server (multiprocessing's forkserver), and each paid those imports and
 that plan again.
 
@@ -151,12 +154,26 @@ def _preload(modules: Sequence[str]) -> None:
         raise RuntimeError(f"{threading.active_count()} threads run after the preload: forking is unsafe")
 
 
-def serve(listener: socket.socket, owner: int, preload: Sequence[str]) -> NoReturn:
+def _preload_or_exit(preload: Sequence[str], listener: socket.socket, conn: socket.socket | None = None) -> None:
+    """Preload; when that fails, close the socket (so waiting and later clients see the server gone and start
+    interpreters instead) and exit 3."""
+    try:
+        _preload(preload)
+    except BaseException:
+        traceback.print_exc()
+        listener.close()
+        if conn is not None:
+            conn.close()
+        os._exit(3)
+
+
+def serve(listener: socket.socket, owner: int, preload: Sequence[str], eager: bool = False) -> NoReturn:
     """Accept requests on `listener` until killed, or until `owner` (the starter, this process's parent)
-    is gone. Preloads on the first request; when that fails, closes the socket (so waiting and later
-    clients see the server gone and start interpreters instead) and exits 3."""
+    is gone. Preloads first when `eager`, else on the first request (`_preload_or_exit`)."""
     listener.settimeout(WAKE_SECONDS)
-    warm = False
+    if eager:
+        _preload_or_exit(preload, listener)
+    warm = eager
     while True:
         _reap_handlers()
         if os.getppid() != owner:  # the session died without stopping us: clean up as `stop` would have
@@ -167,13 +184,7 @@ def serve(listener: socket.socket, owner: int, preload: Sequence[str]) -> NoRetu
         except TimeoutError:
             continue
         if not warm:
-            try:
-                _preload(preload)
-            except BaseException:
-                traceback.print_exc()
-                listener.close()
-                conn.close()
-                os._exit(3)
+            _preload_or_exit(preload, listener, conn)
             warm = True
         sys.stdout.flush()
         sys.stderr.flush()
@@ -204,9 +215,10 @@ class SessionServer:
         return self.directory / "server.log"
 
     @classmethod
-    def start(cls, root: Path, preload: Sequence[str] = PRELOAD) -> SessionServer:
+    def start(cls, root: Path, preload: Sequence[str] = PRELOAD, eager: bool = False) -> SessionServer:
         """Start a server in a new private directory, importing from `root` (the repository). Returns at
-        once: the socket accepts connections already, the server preloads when the first one comes.
+        once: the socket accepts connections already; the server preloads at once when `eager` (default
+        False), else when the first one comes (a client that connects meanwhile waits for it).
         Raises OSError when it cannot (a temporary directory whose socket path is too long, say)."""
         directory = Path(tempfile.mkdtemp(prefix="floyo-fork-"))  # mode 0700: nobody else may connect
         try:
@@ -215,7 +227,8 @@ class SessionServer:
                 listener.bind(str(directory / "socket"))
                 listener.listen(64)
                 process = subprocess.Popen(
-                    [sys.executable, "-c", _MAIN, str(listener.fileno()), str(os.getpid()), *preload],
+                    [sys.executable, "-c", _MAIN, str(listener.fileno()), str(os.getpid()), str(int(eager)),
+                     *preload],
                     cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=log, pass_fds=(listener.fileno(),),
                     start_new_session=True)
             # our copy of the socket is closed here: once the server is gone, connecting fails at once
@@ -235,6 +248,6 @@ class SessionServer:
 
 
 def main(argv: Sequence[str]) -> NoReturn:
-    """The server process: `main([LISTENING_FD, OWNER_PID, *PRELOAD_MODULES])`."""
-    fd, owner, *preload = argv
-    serve(socket.socket(fileno=int(fd)), int(owner), preload)
+    """The server process: `main([LISTENING_FD, OWNER_PID, EAGER ("1" or "0"), *PRELOAD_MODULES])`."""
+    fd, owner, eager, *preload = argv
+    serve(socket.socket(fileno=int(fd)), int(owner), preload, eager=eager == "1")

@@ -29,12 +29,20 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop(SERVER_ENV, None)  # an enclosing session's server is not ours to use
     try:
         preload = os.environ.get(PRELOAD_ENV)
-        server = SessionServer.start(ROOT, PRELOAD if preload is None else [m for m in preload.split(",") if m])
+        server = SessionServer.start(ROOT, PRELOAD if preload is None else [m for m in preload.split(",") if m],
+                                     eager=_with_workers(config))
     except OSError as exc:  # `tests.ops_cli.run_ops` then starts fresh interpreters
         print(f"fork server not started, CLI tests start interpreters: {exc!r}", file=sys.stderr)
         return
     config.stash[_SERVER] = server
     os.environ[SERVER_ENV] = str(server.socket)
+
+
+def _with_workers(config: pytest.Config) -> bool:
+    """Whether this session runs xdist workers (`-n N`, `-n auto` resolved by xdist before configure): the
+    server then preloads at once (`tests.fork_server`), beside their collection."""
+    workers = getattr(config.option, "numprocesses", None)
+    return isinstance(workers, int) and workers > 0 and getattr(config.option, "dist", "no") != "no"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

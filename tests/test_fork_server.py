@@ -161,6 +161,29 @@ def test_a_caller_that_hangs_up_takes_its_child_along(server: Path, project: Pat
     assert_gone(pid)
 
 
+def test_an_eager_server_preloads_before_any_request() -> None:
+    """Started eager (a session with workers), the server imports its preload at once, unasked: a failing
+    preload ends it with no request made."""
+    broken = SessionServer.start(ROOT, ["tests.no_such_module"], eager=True)
+    try:
+        assert broken.process.wait(60) == 3
+        assert "ModuleNotFoundError: No module named 'tests.no_such_module'" in broken.log.read_text()
+    finally:
+        broken.stop()
+
+
+@pytest.mark.parametrize(("workers", "dist", "eager"), [(2, "worksteal", True), (0, "no", False),
+                                                        (None, "no", False)])
+def test_only_a_session_with_workers_starts_its_server_eager(workers: int | None, dist: str, eager: bool) -> None:
+    """xdist has turned `-n auto` into a number by configure time; without xdist the option is absent."""
+    from types import SimpleNamespace
+
+    from tests.fork_session import _with_workers
+
+    option = SimpleNamespace(dist=dist) if workers is None else SimpleNamespace(numprocesses=workers, dist=dist)
+    assert _with_workers(SimpleNamespace(option=option)) is eager  # type: ignore[arg-type]
+
+
 def test_without_a_working_server_run_ops_starts_an_interpreter(monkeypatch: pytest.MonkeyPatch,
                                                                 project: Path) -> None:
     broken = SessionServer.start(ROOT, ["tests.no_such_module"])
