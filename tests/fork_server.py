@@ -130,7 +130,13 @@ def _handle(conn: socket.socket, listener: socket.socket) -> NoReturn:
             conn.close()
             gc.enable()  # the child runs as the server would: with the collector the handler turned off
             _run_target(request)
-        conn.sendall(f"{pid}\n".encode())
+        try:
+            conn.sendall(f"{pid}\n".encode())
+        except OSError:  # the client hung up before it learned the pid (a timeout): the child goes with it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
         exit_code = _wait_for(pid, conn)
         with contextlib.suppress(OSError):  # a client that gave up is gone
             conn.sendall(f"{exit_code}\n".encode())

@@ -8,6 +8,7 @@ nothing, or a module that does not exist) and a small pytest session in a subpro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -159,6 +160,36 @@ def test_a_caller_that_hangs_up_takes_its_child_along(server: Path, project: Pat
             time.sleep(0.02)
         assert int(pidfile.read_text()) == pid
     assert_gone(pid)
+
+
+def _group(pgid: int) -> set[int]:
+    """The processes of process group `pgid` (from /proc: field 5 of each `stat`)."""
+    members = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.add(int(stat.parent.name))
+    return members
+
+
+def test_a_caller_gone_before_it_learns_the_pid_takes_its_child_along(tmp_path: Path) -> None:
+    """A client that hangs up right after its request (its timeout ran out while the server was busy, say): the
+    handler cannot send it the pid, and kills the child instead of leaving it to run on its own."""
+    own = SessionServer.start(ROOT, [], eager=True)  # a server of this test's own: its group is only its own work
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.connect(str(own.socket))
+            conn.sendall(json.dumps({"target": "time:sleep", "args": [600]}).encode() + b"\n")
+        deadline = time.monotonic() + 30
+        while "BrokenPipeError" not in own.log.read_text():  # the handler found the client gone
+            assert time.monotonic() < deadline, own.log.read_text()
+            time.sleep(0.05)
+        while _group(own.process.pid) != {own.process.pid}:  # then it and its child end
+            assert time.monotonic() < deadline, f"still running: {_group(own.process.pid)}"
+            time.sleep(0.05)
+    finally:
+        own.stop()
 
 
 def test_an_eager_server_preloads_before_any_request() -> None:

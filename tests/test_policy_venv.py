@@ -8,15 +8,17 @@ import importlib.util
 import subprocess
 import sys
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from ops.deployed.shell import SubprocessRunner
+from ops.deployed.shell import Completed, SubprocessRunner
 from ops.plan.planner import Plan
 from ops.release.deploy import deploy_phases
-from ops.release.policy_venv import POLICY_DIR, PolicyVenvError, ensure, install_commands, virtualenv_dir
+from ops.release.policy_venv import POLICY_DIR, PolicyVenvError, ensure, install_commands, pip_takes_python, virtualenv_dir
 from ops.stackfile import ROOT
 from tests.fake_runner import FakeRunner
 from tests.planning import stack_plan
@@ -29,8 +31,44 @@ def test_the_pack_names_the_venv_the_commands_create() -> None:
     named = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())["runtime"]["options"]["virtualenv"]
     venv = POLICY_DIR / named
     create, install = install_commands()
-    assert create[-1] == str(venv) and install[3:5] == ("--python", str(venv / "bin" / "python"))
+    assert create[-2:] == ("--without-pip", str(venv)) and install[3:5] == ("--python", str(venv / "bin" / "python"))
     assert install[-1] == str(POLICY_DIR / "requirements.txt")
+    create, install = install_commands(pip_takes_python=False)  # an older pip: the venv's own installs
+    assert create == (sys.executable, "-m", "venv", str(venv))
+    assert install[:3] == (str(venv / "bin" / "python"), "-m", "pip") and "--python" not in install
+    assert install[-1] == str(POLICY_DIR / "requirements.txt")
+
+
+class _Pip(FakeRunner):
+    """A FakeRunner whose `python -m pip --version` prints `version`'s line."""
+
+    def __init__(self, version: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.version = version
+
+    def run(self, argv: Sequence[str], capture: bool = True) -> Completed:
+        if tuple(argv[1:4]) == ("-m", "pip", "--version"):
+            self.log.append(("run", tuple(argv)))
+            return Completed(0, f"pip {self.version} from /somewhere/pip (python 3.11)\n")
+        return super().run(argv, capture)
+
+
+@pytest.mark.parametrize(("version", "takes"), [("23.2.1", True), ("22.3", True), ("22.2.2", False),
+                                                ("9.0.1", False)])
+def test_the_pack_is_installed_by_our_pip_only_when_it_has_the_python_option(tmp_path: Path, version: str,
+                                                                            takes: bool) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: .venv\n")
+    (tmp_path / "requirements.txt").write_text("# nothing\n")
+    runner = _Pip(version)
+    assert pip_takes_python(runner) is takes
+    ensure(runner, tmp_path)
+    commands = [entry[1] for entry in runner.log]
+    assert commands[2:] == install_commands(tmp_path, sys.executable, takes)
+
+
+def test_no_pip_or_no_version_means_the_venv_s_own_pip() -> None:
+    assert pip_takes_python(FakeRunner(codes={f"{sys.executable} -m pip --version": 1})) is False
+    assert pip_takes_python(FakeRunner()) is False  # exit 0, but no `pip X.Y` printed
 
 
 def test_the_tools_action_creates_it_with_the_one_command() -> None:
@@ -70,7 +108,7 @@ def test_a_pack_without_a_virtualenv_is_refused(tmp_path: Path) -> None:
 def test_an_up_to_date_venv_is_kept_and_a_failed_install_stops(tmp_path: Path) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: .venv\n")
     (tmp_path / "requirements.txt").write_text("# nothing\n")
-    runner = FakeRunner(codes={f"{sys.executable} -m pip --python": 1})
+    runner = _Pip("23.2.1", codes={f"{sys.executable} -m pip --python": 1})
     with pytest.raises(PolicyVenvError, match="failed"):
         ensure(runner, tmp_path)
     assert not (tmp_path / ".venv" / ".requirements.sha").exists()
