@@ -26,6 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
         directory = tempfile.mkdtemp(prefix="floyo-plans-")
         os.environ[CACHE_ENV] = directory
         config.stash[_CACHE_KEY] = directory
+    config.addinivalue_line("markers", "waits: a module whose tests mostly wait, not compute: run first")
     fork_session.pytest_configure(config)  # the session's fork server for `python -m ops` children
 
 
@@ -37,18 +38,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         os.environ.pop(CACHE_ENV, None)
 
 
-WAITING_FIRST = ("test_fork_server.py", "test_tenants_postgres.py", "test_master_lockout_postgres.py")
-"""Test files that spend much of their time waiting, not computing (a child left to overrun its timeout, a
-server noticing its starter is gone, PostgreSQL servers starting and stopping: about 6 s of a serial run's
-wall time with the CPU idle). They run first: in `./run test` that is while pyright runs beside pytest and
-takes up the core they leave idle. Run last, as their names sort, their waits left a core idle at the end
-(docs/test-speed.md)."""
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The `WAITING_FIRST` files' tests first, each group in its collected order (every xdist worker collects
-    the same order, as xdist requires)."""
-    items.sort(key=lambda item: item.path.name not in WAITING_FIRST)
+    """The tests marked `waits` first (a module marks itself: `pytestmark = pytest.mark.waits`), each group in
+    its collected order, which every xdist worker collects alike, as xdist requires. Those tests spend much of
+    their time waiting, not computing (a child left to overrun its timeout, a server noticing its starter is
+    gone, PostgreSQL servers starting and stopping: about 6 s of a serial run's wall time with the CPU idle).
+    In `./run test` they then run while pyright runs beside pytest and takes up the core they leave idle; run
+    last, as their names sort, their waits left a core idle at the end (docs/test-speed.md)."""
+    items.sort(key=lambda item: item.get_closest_marker("waits") is None)
 
 
 @pytest.fixture(params=STACKS)

@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
+from ops.diff.forked import exit_as_interpreter
+
 SERVER_ENV = "TESTS_FORK_SERVER"
 """The session server's socket path, set by the process that started it and inherited by the workers.
 (Not a `FLOYO_*` name: those are plan inputs, `ops.plan.cache.plan_key`.)"""
@@ -64,24 +66,10 @@ WAKE_SECONDS = 1.0
 
 def _run_target(request: dict[str, object]) -> NoReturn:
     """In the child: call the request's target with its arguments, then exit as an interpreter would."""
-    code = 1
-    try:
-        module, _, name = str(request["target"]).partition(":")
-        args = request.get("args") or []
-        assert isinstance(args, list)
-        getattr(importlib.import_module(module), name)(*args)
-        code = 0
-    except SystemExit as exc:  # as the interpreter turns it into an exit code
-        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
-        if not isinstance(exc.code, int | None):
-            print(exc.code, file=sys.stderr)
-    except BaseException:
-        traceback.print_exc()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(code)
+    module, _, name = str(request["target"]).partition(":")
+    args = request.get("args") or []
+    assert isinstance(args, list)
+    exit_as_interpreter(lambda: getattr(importlib.import_module(module), name)(*args))
 
 
 def _read_request(conn: socket.socket) -> dict[str, object]:

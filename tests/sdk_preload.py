@@ -1,4 +1,4 @@
-"""Imported by the session's fork server (`tests/fork_server.py`) on its first request: plans the dev
+"""Imported by the session's fork server (`tests/fork_server.py`) when it preloads: plans the dev
 stack once (which loads the SDKs and every provider submodule the program uses) and imports what other
 `ops` commands need, so that each `python -m ops` child forked from the server starts where a second plan
 in one process would.

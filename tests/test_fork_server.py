@@ -26,6 +26,8 @@ from ops.stackfile import ROOT
 from tests.fork_server import PRELOAD_ENV, SERVER_ENV, SessionServer
 from tests.ops_cli import run_ops
 
+pytestmark = pytest.mark.waits  # run first, beside pyright (tests/conftest.py)
+
 FAKE_MAIN = '''
 import json, os, sys, time
 import ops

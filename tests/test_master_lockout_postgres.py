@@ -25,6 +25,8 @@ import pytest
 
 from tests.pg_server import running_server
 
+pytestmark = pytest.mark.waits  # run first, beside pyright (tests/conftest.py)
+
 ADMIN, ADMIN_PASSWORD, LOGIN = "floyo_admin", "not-a-secret", "tenant_acme"
 
 

@@ -15,13 +15,9 @@ from ops.plan.planner import Plan
 from ops.release.promote import release_keys
 from ops.stackfile import ROOT
 from tests.ops_cli import run_ops, run_ops_here
+from tests.scratch_repos import git
 
 DEV_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/floyo-backend@sha256:" + "ab" * 32
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], cwd=repo,
-                          capture_output=True, text=True, check=True).stdout
 
 
 def promote(stacks: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,13 +6,13 @@ stacks, in a scratch copy of the project under git."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 from ops.stackfile import ROOT
 from stacks.loader import secret_paths
 from tests.ops_cli import run_ops
+from tests.scratch_repos import git, project_repo
 
 CIPHERTEXT = "v1:AAAAbm90LWEtcmVhbC1jaXBoZXJ0ZXh0LW9mLXRoZS1zZWNyZXQ="
 DOCUMENTED = re.compile(r"pulumi config set --secret (?:--path )?'?([a-z-]+:[A-Za-z_.]+)'?")
@@ -45,25 +45,12 @@ def ops(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_ops(*args, cwd=project, timeout=600)
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args], cwd=repo,
-                   capture_output=True, text=True, check=True)
-
-
 def test_documented_secrets_plan_diff_and_promote_on_both_stacks(tmp_path: Path) -> None:
     keys = documented_secret_keys()
     assert {f"floyo-infra:{p}" for p in secret_paths()} <= set(keys), keys
     assert "cloudflare:apiToken" in keys
-    project = tmp_path / "project"
-    project.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__")
-    for name in ("stacks", "components", "ops"):
-        shutil.copytree(ROOT / name, project / name, ignore=ignore)
-    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"):
-        shutil.copy(ROOT / name, project / name)
-    git(project, "init", "-q")
-    git(project, "add", ".")
-    git(project, "commit", "-qm", "base: no secrets")
+    (tmp_path / "project").mkdir()
+    project = project_repo(tmp_path / "project")  # the base: the committed stacks, no secrets
     for stack in ("dev", "prod"):
         path = project / f"Pulumi.{stack}.yaml"
         path.write_text(with_secure_values(path.read_text(), keys))

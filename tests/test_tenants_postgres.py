@@ -27,6 +27,8 @@ from tests.doc_examples import load_example
 from tests.pg_server import SUPERUSER, Server, running_server
 from tests.planning import plan_with
 
+pytestmark = pytest.mark.waits  # run first, beside pyright (tests/conftest.py)
+
 TENANTS = TENANTS_BEFORE  # acme with its own limits, globex, initech with drop_schema armed
 SLUGS = [t["slug"] for t in TENANTS]
 APP_LOGINS = ("migrator", "app_backend_rw", "app_backend_ro")

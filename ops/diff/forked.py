@@ -79,8 +79,7 @@ def become_ops_in(project: Path, argv: Sequence[str], stdout: Path | str, stderr
     """In a freshly forked child: run `python -m ops *argv` as if started in `project`, then exit.
 
     stdout and stderr go to the two files; the exit code is the command's, as the interpreter would
-    give it (SystemExit's code; 1 and a traceback on an uncaught exception)."""
-    code = 1
+    give it (`exit_as_interpreter`)."""
     try:
         for fd, path, flags in ((0, os.devnull, os.O_RDONLY), (1, stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
                                 (2, stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
@@ -103,21 +102,34 @@ def become_ops_in(project: Path, argv: Sequence[str], stdout: Path | str, stderr
         # alone (closing it would unregister them in the parent too) and give the child its own.
         asyncio.set_event_loop(asyncio.new_event_loop())
         sys.argv = [str(project / "ops" / "__main__.py"), *argv]
-        try:
-            runpy.run_module("ops", run_name="__main__", alter_sys=True)
-            code = 0
-        except SystemExit as exc:
-            if exc.code is None or isinstance(exc.code, int):
-                code = exc.code or 0
-            else:
-                print(exc.code, file=sys.stderr)
-        except BaseException:  # as the interpreter would: the traceback, then exit 1
-            traceback.print_exc()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
-                stream.flush()
-        os._exit(code)
+    except BaseException:  # the child could not be set up: exit 1 (its streams may not be the files yet)
+        _exit(1)
+    exit_as_interpreter(lambda: runpy.run_module("ops", run_name="__main__", alter_sys=True))
+
+
+def _exit(code: int) -> NoReturn:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
+            stream.flush()
+    os._exit(code)
+
+
+def exit_as_interpreter(main: Callable[[], object]) -> NoReturn:
+    """Call `main`, then end this (forked) process with the exit code an interpreter would give: SystemExit's
+    code (a message that is not an int printed, then 1), 1 and the traceback on an uncaught exception, else 0.
+    `os._exit`: nothing of the parent's state (atexit handlers, buffered files) runs or flushes twice."""
+    code = 1
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+    except BaseException:  # as the interpreter would: the traceback, then exit 1
+        traceback.print_exc()
+    _exit(code)
 
 
 def can_fork() -> bool:
