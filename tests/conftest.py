@@ -59,3 +59,13 @@ def plan(stack: str) -> Plan:
     from tests.planning import stack_plan
 
     return stack_plan(stack)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Moves what collection left alive (pytest's machinery, the test modules, the SDKs and the program) to
+    the collector's permanent generation, once per process: each later plan starts with a full collection
+    (ops.plan.planner.mock_runtime) that then skips them. A worker forked from the fork server inherits a
+    heap frozen before pytest and the tests were imported (tests/fork_worker.py)."""
+    import gc
+
+    gc.freeze()

@@ -22,7 +22,8 @@ server and removes the directory at the end of the test session (pytest calls it
 process that started it dies without stopping it, the server notices within a second (its parent
 changes), removes its directory and kills its group itself.
 
-Protocol: the client sends one JSON line `{"target": "module:function", "args": [...]}`; the handler
+Protocol: the client sends one JSON line `{"target": "module:function", "args": [...]}`, optionally with
+three file descriptors (SCM_RIGHTS) that become the child's stdin, stdout and stderr; the handler
 answers with two lines, the child's pid and then its exit code (as `subprocess` gives one: negative for
 a signal). The child's exit code is the target's `SystemExit` code (0 when it returns, 1 and a traceback
 on stderr when it raises).
@@ -60,6 +61,8 @@ PRELOAD = ("tests.sdk_preload", "tests.ops_cli")
 """What the server imports on its first request, before it forks anything."""
 _MAIN = "import sys; from tests.fork_server import main; main(sys.argv[1:])"
 """The server's command (with `-c`, its `__main__` is no project module, which a child would count as one)."""
+MAX_FDS = 3
+"""A request may pass the child its stdin, stdout and stderr (SCM_RIGHTS), and nothing else."""
 WAKE_SECONDS = 1.0
 """How often the idle server looks for finished handlers and checks that its starter is still alive."""
 
@@ -72,16 +75,23 @@ def _run_target(request: dict[str, object]) -> NoReturn:
     exit_as_interpreter(lambda: getattr(importlib.import_module(module), name)(*args))
 
 
-def _read_request(conn: socket.socket) -> dict[str, object]:
-    data = b""
+def _read_request(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
+    """The request, and the file descriptors that came with it (a worker's stdin, stdout and stderr;
+    `tests/worker_shim.py`), which the child gets as its 0, 1 and 2."""
+    data, fds = b"", []
     while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
+        chunk, received, _, _ = socket.recv_fds(conn, 65536, MAX_FDS)
+        fds += received
         if not chunk:
+            for fd in fds:
+                os.close(fd)
             raise EOFError("the client hung up before its request was complete")
         data += chunk
     request = json.loads(data)
     assert isinstance(request, dict)
-    return request
+    if len(fds) not in (0, MAX_FDS):
+        raise ValueError(f"a request passes no file descriptor or {MAX_FDS}, not {len(fds)}")
+    return request, fds
 
 
 def _wait_for(pid: int, conn: socket.socket) -> int:
@@ -110,14 +120,21 @@ def _handle(conn: socket.socket, listener: socket.socket) -> NoReturn:
     gc.disable()  # one request, few allocations: no collection walking (so copying) objects shared with the server
     try:
         listener.close()  # only the server accepts: a handler must not keep the socket alive after it
-        request = _read_request(conn)
+        request, fds = _read_request(conn)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
             conn.close()
+            for target_fd, fd in enumerate(fds):  # the client's streams become the child's 0, 1 and 2
+                os.dup2(fd, target_fd)
+            for fd in fds:
+                if fd > 2:
+                    os.close(fd)
             gc.enable()  # the child runs as the server would: with the collector the handler turned off
             _run_target(request)
+        for fd in fds:  # the child has them: the handler keeps no end of the client's pipes open
+            os.close(fd)
         try:
             conn.sendall(f"{pid}\n".encode())
         except OSError:  # the client hung up before it learned the pid (a timeout): the child goes with it

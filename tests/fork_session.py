@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.fork_server import PRELOAD, PRELOAD_ENV, SERVER_ENV, SessionServer
+from tests.fork_worker import FRESH_ENV, worker_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository the server imports from (`ops.stackfile.ROOT`, without importing the program's packages)."""
@@ -36,6 +37,16 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     config.stash[_SERVER] = server
     os.environ[SERVER_ENV] = str(server.socket)
+    _fork_workers(config, server)
+
+
+def _fork_workers(config: pytest.Config, server: SessionServer) -> None:
+    """Have xdist start its workers through the server (`tests/fork_worker.py`) when they are the plain local
+    ones `-n N` makes (`--tx popen` each), unless TESTS_FRESH_WORKERS=1. Other `--tx` specs are left alone."""
+    specs = getattr(config.option, "tx", None) or []
+    if not _with_workers(config) or os.environ.get(FRESH_ENV) == "1" or any(spec != "popen" for spec in specs):
+        return
+    config.option.tx = [worker_spec(server.socket)] * len(specs)
 
 
 def _with_workers(config: pytest.Config) -> bool:

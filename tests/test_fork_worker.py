@@ -1,0 +1,118 @@
+"""xdist workers forked from the session's fork server (`tests/fork_worker.py`, `tests/worker_shim.py`).
+
+Each check runs a small pytest session of its own with two workers (`-n 2`), whose server preloads only
+`colorsys` (a module neither pytest nor xdist imports): a worker that has it was forked from the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from ops.stackfile import ROOT
+from tests.fork_server import PRELOAD_ENV
+from tests.fork_session import _fork_workers
+from tests.fork_worker import FRESH_ENV, SHIM, worker_spec
+from tests.test_fork_server import assert_gone
+
+pytestmark = pytest.mark.waits  # run first, beside pyright (tests/conftest.py)
+
+INNER_TEST = '''
+import json, os, sys, time
+from pathlib import Path
+import pytest
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_report(n):
+    info = {"pid": os.getpid(), "ppid": os.getppid(), "pgid": os.getpgid(0), "cwd": os.getcwd(),
+            "probe": os.environ.get("WORKER_PROBE"), "argv": sys.argv, "preloaded": "colorsys" in sys.modules,
+            "main_is_fresh": not hasattr(sys.modules["__main__"], "main"),
+            "worker": os.environ.get("PYTEST_XDIST_WORKER")}
+    out = Path(os.environ["INFO_DIR"]) / f"{n}.json"
+    out.with_suffix(".tmp").write_text(json.dumps(info))
+    out.with_suffix(".tmp").rename(out)
+    if os.environ.get("INNER_SLEEP"):
+        time.sleep(600)
+'''
+INNER_SESSION = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); import pytest; "
+                 "sys.exit(pytest.main(['-q', '-n', '2', '-p', 'xdist.plugin', '-p', 'no:cacheprovider', "
+                 "'-p', 'tests.fork_session', sys.argv[1]]))")
+
+
+def inner_session(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[str], Path]:
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "inner" / "test_inner.py").write_text(INNER_TEST)
+    (tmp_path / "info").mkdir()
+    full = {**os.environ, PRELOAD_ENV: "colorsys", "INFO_DIR": str(tmp_path / "info"), "WORKER_PROBE": "from the controller",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **env}
+    full.pop(FRESH_ENV, None)
+    # Ctrl-C as a terminal gives it: Python's own SIGINT handler (an xdist worker's children inherit SIGINT ignored)
+    inner = subprocess.Popen([sys.executable, "-c", INNER_SESSION, str(tmp_path / "inner")], cwd=ROOT, env=full,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return inner, tmp_path / "info"
+
+
+def reports(info: Path, inner: subprocess.Popen[str]) -> list[dict[str, object]]:
+    deadline = time.monotonic() + 120
+    while len(list(info.glob("*.json"))) < 2 and inner.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [json.loads((info / f"{n}.json").read_text()) for n in (1, 2)]
+
+
+def test_workers_are_forks_of_the_server_and_an_interrupt_leaves_none_behind(tmp_path: Path) -> None:
+    inner, info = inner_session(tmp_path, INNER_SLEEP="1")
+    try:
+        found = reports(info, inner)
+        server = found[0]["pgid"]  # the server leads its own process group, which its children stay in
+        inner.send_signal(signal.SIGINT)
+        output, _ = inner.communicate(timeout=120)
+    finally:
+        inner.kill()
+    assert inner.returncode == 2, output  # interrupted
+    assert {r["worker"] for r in found} == {"gw0", "gw1"}  # one test on each worker, both running at once
+    for report in found:
+        assert report["preloaded"] and report["pgid"] == server != inner.pid, report
+        assert report["ppid"] != inner.pid  # a child of the server's handler, not of the controller
+        assert report["cwd"] == str(ROOT) and report["probe"] == "from the controller"
+        assert report["argv"] == ["-c"] and report["main_is_fresh"]
+    assert_gone(*(int(str(r["pid"])) for r in found), int(str(server)))
+
+
+def test_without_a_working_server_the_workers_are_fresh_interpreters(tmp_path: Path) -> None:
+    """The server's preload fails (it closes its socket and exits 3): the shim becomes the interpreter xdist asked for."""
+    inner, info = inner_session(tmp_path, **{PRELOAD_ENV: "tests.no_such_module"})
+    try:
+        output, _ = inner.communicate(timeout=120)
+    finally:
+        inner.kill()
+    assert inner.returncode == 0 and "2 passed" in output, output
+    for report in reports(info, inner):
+        assert not report["preloaded"] and report["ppid"] == inner.pid, report
+        assert report["cwd"] == str(ROOT) and report["probe"] == "from the controller"
+
+
+def _config(tx: list[str], workers: int = 2) -> SimpleNamespace:
+    return SimpleNamespace(option=SimpleNamespace(numprocesses=workers, dist="load", tx=tx))
+
+
+def test_only_the_plain_local_workers_of_n_are_forked(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = SimpleNamespace(socket=Path("/tmp/floyo-fork-x/socket"))
+    monkeypatch.delenv(FRESH_ENV, raising=False)
+    for tx, forked in ((["popen", "popen"], True), (["popen", "ssh=host"], False), (["popen//python=python3.12"], False)):
+        config = _config(list(tx))
+        _fork_workers(config, server)  # type: ignore[arg-type]
+        assert config.option.tx == ([worker_spec(server.socket)] * len(tx) if forked else tx)
+    assert worker_spec(server.socket) == f"popen//python={sys.executable} -I -S {SHIM} /tmp/floyo-fork-x/socket"
+    monkeypatch.setenv(FRESH_ENV, "1")
+    config = _config(["popen", "popen"])
+    _fork_workers(config, server)  # type: ignore[arg-type]
+    assert config.option.tx == ["popen", "popen"]
