@@ -60,7 +60,7 @@ def _promote(args: argparse.Namespace) -> int:
     from ops.release.promote import promote
 
     return promote(args.source, args.target, stack_dir=args.stack_dir, dry_run=args.dry_run,
-                   check_deployed=args.check_deployed)
+                   check_deployed=args.check_deployed, show_diff=not args.no_diff)
 
 
 def _tenants(args: argparse.Namespace) -> int:
@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("--dry-run", action="store_true", help="print the change and its diff, write nothing")
     promote.add_argument("--check-deployed", action="store_true",
                          help="also check (pulumi CLI) that the source stack's deployed outputs match its config")
+    promote.add_argument("--no-diff", action="store_true",
+                         help="skip planning the target's offline diff (the pull request's `ops diff` shows it)")
     promote.add_argument("--stack-dir", type=Path, default=None,
                          help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
     promote.set_defaults(run=_promote)

@@ -223,3 +223,19 @@ def test_markdown_cuts_inside_a_block_and_states_its_budget() -> None:
     assert "dashboardBody.w0: 0 -> 1" in body  # the one block is cut short, not dropped
     assert "more line(s) cut to fit" in body and "budget of 8000 characters" in body
     assert "`aws:cloudwatch/dashboard:Dashboard: ~1`" in body  # counts per type
+
+
+def test_a_refused_working_tree_file_starts_no_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ops diff` reads and validates the working tree's stack file before it adds the base's git worktree and
+    forks the child that plans it: a file the one loader refuses costs neither."""
+    import ops.diff.plans
+    from ops.stackfile import ROOT, StackFileError
+
+    def base_planning(*args: object) -> None:
+        raise AssertionError(f"the base was prepared for a refused file: {args}")
+
+    monkeypatch.setattr(ops.diff.plans, "base_planning", base_planning)
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.bad.yaml").write_text("config: [not, a, mapping]\n")
+    with pytest.raises(StackFileError, match=r"Pulumi\.bad\.yaml"):
+        ops.diff.plans.diff_against("bad", "HEAD", tmp_path)

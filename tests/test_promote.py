@@ -238,7 +238,7 @@ def test_the_target_changes_only_on_the_promoted_lines(stacks: Path) -> None:
     git(stacks, "commit", "-qam", "odd but valid indentation")
     set_dev(stacks, "      new_editor: true\n", "      new_editor: true\n      fast_upload: true\n")
     git(stacks, "commit", "-qam", "new flag")
-    result = promote(stacks)
+    result = promote(stacks, "--no-diff")  # the edited lines only: the tests above check the diff
     assert result.returncode == 0, result.stderr
     before, after = odd.splitlines(keepends=True), prod.read_text().splitlines(keepends=True)
     removed = [line for line in before if line not in after]
@@ -257,8 +257,9 @@ def test_a_held_flag_stays_off_in_the_target(stacks: Path) -> None:
     git(stacks, "commit", "-qam", "hold new_editor")
     set_dev(stacks, "      new_editor: true\n", "      new_editor: true\n      fast_upload: true\n")
     git(stacks, "commit", "-qam", "new flag")
-    result = promote(stacks)
+    result = promote(stacks, "--no-diff")
     assert result.returncode == 0, result.stderr
+    assert "(offline diff skipped: --no-diff)" in result.stdout and "offline diff of stack" not in result.stdout
     flags = load(prod)["floyo-infra:backend"]["feature_flags"]
     assert flags == {"new_editor": False, "fast_upload": True}
     assert "held: floyo-infra:backend.feature_flags.new_editor stays false (source: true" in result.stdout
@@ -270,7 +271,7 @@ def test_a_held_flag_stays_off_in_the_target(stacks: Path) -> None:
 def test_a_flag_dropped_in_the_source_is_dropped_in_the_target(stacks: Path) -> None:
     set_dev(stacks, "    feature_flags:\n      new_editor: true\n", "")
     git(stacks, "commit", "-qam", "no flags")
-    result = promote(stacks)
+    result = promote(stacks, "--no-diff")
     assert result.returncode == 0, result.stderr
     backend = load(stacks / "Pulumi.prod.yaml")["floyo-infra:backend"]
     assert "feature_flags" not in backend and backend["cpu"] == 2048

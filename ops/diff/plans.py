@@ -277,15 +277,21 @@ def diff_against(stack: str, rev: str, repo: Path = ROOT) -> Diff:
     Raises what planning the working tree raises, and `UnknownRevisionError` when git cannot resolve
     `rev` (nothing to compare with: exit 2); a base that resolves but cannot be planned gives a
     `Diff` with `base_error` set and the working tree's plan summarised. The base is planned in a
-    child process while this one plans the working tree."""
-    from ops.plan.planner import plan_stack  # the SDKs, imported before the base's child starts: it inherits them
+    child process while this one plans the working tree. The working tree's stack file is read and
+    validated first (`load_stack`, the one loader): a file it refuses is refused before any git work
+    or child process."""
+    # the SDKs, imported before the base's child starts: it inherits them
+    from ops.plan.planner import plan_config, project_name
+    from ops.stackfile import load_stack
 
+    project = project_name(repo)
+    config, _ = load_stack(stack, repo, project)
     with ExitStack() as scope:
         try:
             result = scope.enter_context(base_planning(stack, rev, repo))
         except DiffError as exc:  # raised again below, once the working tree's own errors had their turn
             result = partial(_raise, exc)
-        head = as_written(plan_stack(stack, root=repo).as_json())
+        head = as_written(plan_config(config, repo / "__main__.py", project).as_json())
         try:
             base, note = result()
         except UnknownRevisionError:

@@ -12,8 +12,9 @@ touched.
 The target file is edited in place as text (`ops/release/yaml_edit.py`): only the promoted lines
 change; comments, key order, quoting and indentation stay as they were.
 
-It prints the config change and the offline diff of the target stack it causes. When the
-release keys already match, it prints "nothing to promote" and exits 0.
+It prints the config change and the offline diff of the target stack it causes (`--no-diff` skips
+planning it: the promotion's pull request shows the same diff). When the release keys already match, it
+prints "nothing to promote" and exits 0.
 
 Bad input (exit 2, one message naming the file(s), nothing written), as in every command: a missing,
 malformed or invalid stack file, source or target (both go through the one loader,
@@ -177,11 +178,12 @@ def verify_deployed(stack: str, config: Any, cwd: Path = ROOT) -> str:
 
 
 def promote(source: str, target: str, stack_dir: Path | None = None, dry_run: bool = False,
-            check_deployed: bool = False) -> int:
+            check_deployed: bool = False, show_diff: bool = True) -> int:
     """The CLI command; returns the exit code (0 done, 1 refused, 2 bad input: a missing or invalid stack file, or
-    stack files git cannot vouch for)."""
+    stack files git cannot vouch for). `show_diff` (default True; `--no-diff` turns it off) plans and prints the
+    target's offline diff."""
     try:
-        for line in _promote(source, target, stack_dir or ROOT, dry_run, check_deployed):
+        for line in _promote(source, target, stack_dir or ROOT, dry_run, check_deployed, show_diff):
             print(line)
     except RefusalError as exc:
         print(f"refused: {exc}", file=sys.stderr)
@@ -237,7 +239,8 @@ def _apply(text: str, edits: list[Edit], name: str) -> str:
     return doc.text
 
 
-def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed: bool) -> Iterator[str]:
+def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed: bool,
+             show_diff: bool) -> Iterator[str]:
     if source == target:
         raise RefusalError("--from and --to name the same stack")
     paths = {s: stack_dir / f"Pulumi.{s}.yaml" for s in (source, target)}
@@ -268,7 +271,10 @@ def _promote(source: str, target: str, stack_dir: Path, dry_run: bool, deployed:
         yield f"  {dotted(path)}: {_shown(_get(dst, path))} -> {_shown(value)}"
     yield from held
     yield ""
-    yield from _offline_diff(target, stack_dir, text)
+    if show_diff:
+        yield from _offline_diff(target, stack_dir, text)
+    else:
+        yield "(offline diff skipped: --no-diff)"
     if dry_run:
         yield ""
         yield f"dry run: {paths[target].name} not written"
