@@ -46,7 +46,12 @@ def _fork_workers(config: pytest.Config, server: SessionServer) -> None:
     specs = getattr(config.option, "tx", None) or []
     if not _with_workers(config) or os.environ.get(FRESH_ENV) == "1" or any(spec != "popen" for spec in specs):
         return
-    config.option.tx = [worker_spec(server.socket)] * len(specs)
+    try:
+        spec = worker_spec(server.socket)
+    except ValueError as exc:  # a path execnet's spec syntax cannot hold: xdist's own fresh workers
+        print(f"xdist workers start as fresh interpreters: {exc}", file=sys.stderr)
+        return
+    config.option.tx = [spec] * len(specs)
 
 
 def _with_workers(config: pytest.Config) -> bool:

@@ -112,6 +112,11 @@ def test_only_the_plain_local_workers_of_n_are_forked(monkeypatch: pytest.Monkey
         _fork_workers(config, server)  # type: ignore[arg-type]
         assert config.option.tx == ([worker_spec(server.socket)] * len(tx) if forked else tx)
     assert worker_spec(server.socket) == f"popen//python={sys.executable} -I -S {SHIM} /tmp/floyo-fork-x/socket"
+    with monkeypatch.context() as patched:  # execnet's spec separator in the interpreter's path: xdist's own workers
+        patched.setattr(sys, "executable", "/opt//python/bin/python3")
+        config = _config(["popen", "popen"])
+        _fork_workers(config, server)  # type: ignore[arg-type]
+    assert config.option.tx == ["popen", "popen"]
     monkeypatch.setenv(FRESH_ENV, "1")
     config = _config(["popen", "popen"])
     _fork_workers(config, server)  # type: ignore[arg-type]
