@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     promote.add_argument("--check-deployed", action="store_true",
                          help="also check (pulumi CLI) that the source stack's deployed outputs match its config")
     promote.add_argument("--no-diff", action="store_true",
-                         help="skip planning the target's offline diff (the pull request's `ops diff` shows it)")
+                         help="skip planning the target's offline diff (a quicker local check; promote.yml keeps it)")
     promote.add_argument("--stack-dir", type=Path, default=None,
                          help="read and write Pulumi.<stack>.yaml in this directory (default: the project)")
     promote.set_defaults(run=_promote)

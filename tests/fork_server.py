@@ -4,12 +4,11 @@ The session's first process (the xdist controller, or the only process without x
 (`SessionServer.start`, from `tests/fork_session.py`); every worker sends it requests over an AF_UNIX
 socket in a private (0700) directory (`tests/fork_client.py`). The server imports its preload modules
 (`tests.sdk_preload`, which imports the SDKs and plans dev once; see docs/test-speed-fork-server.md for what
-that buys) before it serves: at once when started `eager` (a session with xdist workers, whose whole run
-has CLI tests: the preload then runs beside the workers' collection and first plans, on the core one of
-them leaves idle while it waits for the other's plan of the same stack), else on the first request (a
-single-process session, perhaps of one file that starts no child, pays it only when it needs it). Before, each
-pytest process started its own server (multiprocessing's forkserver), and each paid those imports and
-that plan again.
+that buys) before it serves: at once when started `eager` (a session with xdist workers: they are forks
+of this server too, `tests/fork_worker.py`, and wait for the preload, which runs beside pyright in
+`./run test`), else on the first request (a single-process session, perhaps of one file that starts no child,
+pays it only when it needs it). Before, each pytest process started its own server (multiprocessing's
+forkserver), and each paid those imports and that plan again.
 
 For each request the server forks a handler, which forks the child that runs the request's target (for
 `run_ops`, `ops.diff.forked.become_ops_in`), sends the client the child's pid, waits for the child and
@@ -20,7 +19,10 @@ hangs up (it gave up on a timeout, or its worker was interrupted), so no child o
 The server runs in its own session (process group): `SessionServer.stop` kills the group, reaps the
 server and removes the directory at the end of the test session (pytest calls it on Ctrl-C too). If the
 process that started it dies without stopping it, the server notices within a second (its parent
-changes), removes its directory and kills its group itself.
+changes), removes its directory, stops accepting, and waits up to `ORPHAN_GRACE_SECONDS` for the handlers
+still running to end on their own (an xdist worker forked from it sees the dead controller's pipe end and
+tears its session down, as a fresh worker would; a CLI child's handler kills it when its client is gone);
+then it kills its group.
 
 Protocol: the client sends one JSON line `{"target": "module:function", "args": [...]}`, optionally with
 three file descriptors (SCM_RIGHTS) that become the child's stdin, stdout and stderr; the handler
@@ -44,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +66,9 @@ _MAIN = "import sys; from tests.fork_server import main; main(sys.argv[1:])"
 """The server's command (with `-c`, its `__main__` is no project module, which a child would count as one)."""
 MAX_FDS = 3
 """A request may pass the child its stdin, stdout and stderr (SCM_RIGHTS), and nothing else."""
+ORPHAN_GRACE_SECONDS = 30.0
+"""How long an orphaned server (its starter died without stopping it) waits for its handlers before it kills
+its group."""
 WAKE_SECONDS = 1.0
 """How often the idle server looks for finished handlers and checks that its starter is still alive."""
 
@@ -158,6 +164,17 @@ def _reap_handlers() -> None:
             pass
 
 
+def _drain(seconds: float) -> None:
+    """Reap handlers as they end, until none is left or `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # no child left
+            return
+        time.sleep(0.05)
+
+
 def _preload(modules: Sequence[str]) -> None:
     for name in modules:
         importlib.import_module(name)
@@ -189,7 +206,9 @@ def serve(listener: socket.socket, owner: int, preload: Sequence[str], eager: bo
         _reap_handlers()
         if os.getppid() != owner:  # the session died without stopping us: clean up as `stop` would have
             shutil.rmtree(os.path.dirname(listener.getsockname()), ignore_errors=True)
-            os.killpg(0, signal.SIGKILL)  # with our handlers and their children
+            listener.close()
+            _drain(ORPHAN_GRACE_SECONDS)
+            os.killpg(0, signal.SIGKILL)  # with what is left of our handlers and their children
         try:
             conn, _ = listener.accept()
         except TimeoutError:

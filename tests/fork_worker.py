@@ -10,9 +10,21 @@ output as `-u` gives, no bytecode written with `-B`, `sys.argv == ["-c"]`, a `__
 of its own; then it runs the same bootstrap line. Everything else is the server's warm state: the modules it
 imported and what its dev plan left in the SDKs' caches, as every `run_ops` child has.
 
-What a fresh worker has that this one does not: the server's `atexit` handlers are not run (the worker ends
-with `os._exit`, as every child of the server does), and its parent is the server's handler, not the
-controller. xdist needs neither: it talks to the worker over the pipes and ends it through them.
+What differs from a fresh worker (compared side by side in one session):
+
+* its parent is the server's handler, and it stays in the server's session and process group: a signal sent
+  to the controller's group reaches the shim, which passes SIGINT, SIGTERM and SIGHUP on to it
+  (`tests/worker_shim.py`); when the controller dies, the worker sees its stdin end, as a fresh one does, and
+  the orphaned server waits for it before it stops (`tests/fork_server.py`);
+* it ends with `os._exit`, as every child of the server does: the server's `atexit` handlers do not run;
+* it shares the server's hash seed (both workers alike), so a collection that depended on the seed would no
+  longer differ between workers for xdist to notice (today's does not: the same order with seeds 1, 2, 3);
+* it holds what the server had: some 2,700 imported modules (a fresh worker has ~400 before collection), the
+  frozen heap of the warm-up plan, `sys.orig_argv`, and the file descriptors of the server's unused event
+  loop (left open: closing that loop would unregister its descriptors from the epoll set it shares with the
+  server).
+
+xdist talks to the worker over the pipes, ends it through them, and needs none of the rest.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from ops.diff.forked import exit_as_interpreter
+from tests.worker_shim import execnets
 
 SHIM = Path(__file__).with_name("worker_shim.py")
 FRESH_ENV = "TESTS_FRESH_WORKERS"
@@ -52,9 +65,9 @@ def _stream(fd: int, mode: str) -> io.TextIOWrapper:
 def become_worker(cwd: str, env: dict[str, str], python_args: list[str]) -> NoReturn:
     """In a child of the fork server, on the shim's stdin, stdout and stderr: run the interpreter arguments
     execnet gave the shim (`-u [-B] -c CODE`) as that interpreter would, then exit with its exit code."""
-    *flags, dash_c, code = python_args
-    if dash_c != "-c" or not set(flags) <= {"-u", "-B"}:
+    if not execnets(python_args):  # the shim checked before it asked: not reached
         raise SystemExit(f"tests.fork_worker: expected execnet's `-u [-B] -c CODE`, got {python_args!r}")
+    *flags, _, code = python_args
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)

@@ -23,6 +23,7 @@ import pytest
 
 import tests.ops_cli
 from ops.stackfile import ROOT
+from tests.fork_client import call
 from tests.fork_server import PRELOAD_ENV, SERVER_ENV, SessionServer
 from tests.ops_cli import run_ops
 
@@ -268,17 +269,32 @@ def test_the_session_stops_its_server_and_leaves_nothing_behind(tmp_path: Path, 
     assert_gone(started["server"], int(pidfile.read_text()))
 
 
-def test_a_server_whose_starter_died_stops_itself(tmp_path: Path) -> None:
-    """No server outlives a session killed before it could stop it (SIGKILL: no unconfigure ran)."""
+def test_a_server_whose_starter_died_lets_running_work_end_then_stops_itself(tmp_path: Path) -> None:
+    """No server outlives a session killed before it could stop it (SIGKILL: no unconfigure ran), and it does
+    not cut short what still runs for a live client (an xdist worker tearing its session down): it stops
+    accepting, waits for its handlers (up to ORPHAN_GRACE_SECONDS), then stops."""
     starter = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; from tests.fork_server import SessionServer;"
          " s = SessionServer.start(Path.cwd(), []); print(s.process.pid, s.directory, flush=True); time.sleep(600)"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    (tmp_path / "child.py").write_text("import time\nfrom pathlib import Path\nPath(started).write_text('')\n"
+                                       "time.sleep(1.5)\nPath(finished).write_text('')\n")
+    started, finished = tmp_path / "started", tmp_path / "finished"
     try:
         assert starter.stdout is not None
         pid, directory = starter.stdout.readline().split()
+        with ThreadPoolExecutor(1) as pool:
+            request = pool.submit(call, str(Path(directory) / "socket"), "runpy:run_path",
+                                  [str(tmp_path / "child.py"), {"started": str(started), "finished": str(finished)}], 60)
+            deadline = time.monotonic() + 60
+            while not started.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            starter.kill()
+            starter.wait()
+            assert request.result(timeout=60) == 0  # the running child was let finish
     finally:
         starter.kill()
         starter.wait()
+    assert finished.exists()
     assert_gone(int(pid))
     assert not Path(directory).exists()

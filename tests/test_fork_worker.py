@@ -6,6 +6,7 @@ Each check runs a small pytest session of its own with two workers (`-n 2`), who
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -26,16 +27,25 @@ from tests.test_fork_server import assert_gone
 pytestmark = pytest.mark.waits  # run first, beside pyright (tests/conftest.py)
 
 INNER_TEST = '''
-import json, os, sys, time
+import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 
+@pytest.fixture
+def own_session_child(n):
+    """A process in a session of its own (as `pg_ctl start` leaves a postmaster): only this teardown stops it."""
+    child = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    yield child.pid
+    child.kill()
+    child.wait()
+    (Path(os.environ["INFO_DIR"]) / f"{n}.torn-down").write_text("")
+
 @pytest.mark.parametrize("n", [1, 2])
-def test_report(n):
+def test_report(n, own_session_child):
     info = {"pid": os.getpid(), "ppid": os.getppid(), "pgid": os.getpgid(0), "cwd": os.getcwd(),
             "probe": os.environ.get("WORKER_PROBE"), "argv": sys.argv, "preloaded": "colorsys" in sys.modules,
             "main_is_fresh": not hasattr(sys.modules["__main__"], "main"),
-            "worker": os.environ.get("PYTEST_XDIST_WORKER")}
+            "worker": os.environ.get("PYTEST_XDIST_WORKER"), "child": own_session_child}
     out = Path(os.environ["INFO_DIR"]) / f"{n}.json"
     out.with_suffix(".tmp").write_text(json.dumps(info))
     out.with_suffix(".tmp").rename(out)
@@ -56,8 +66,9 @@ def inner_session(tmp_path: Path, **env: str) -> tuple[subprocess.Popen[str], Pa
             "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **env}
     full.pop(FRESH_ENV, None)
     # Ctrl-C as a terminal gives it: Python's own SIGINT handler (an xdist worker's children inherit SIGINT ignored)
+    # in a process group of its own, as a terminal's foreground job: a Ctrl-C goes to the whole group
     inner = subprocess.Popen([sys.executable, "-c", INNER_SESSION, str(tmp_path / "inner")], cwd=ROOT, env=full,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     return inner, tmp_path / "info"
 
 
@@ -68,23 +79,30 @@ def reports(info: Path, inner: subprocess.Popen[str]) -> list[dict[str, object]]
     return [json.loads((info / f"{n}.json").read_text()) for n in (1, 2)]
 
 
-def test_workers_are_forks_of_the_server_and_an_interrupt_leaves_none_behind(tmp_path: Path) -> None:
+def test_workers_are_forks_of_the_server_and_a_ctrl_c_tears_them_down(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C (SIGINT to the session's process group, which the forked workers are not in): the
+    shims pass it on, each worker tears its test down as a fresh worker would (its fixture stops a process it
+    had started in a session of its own), and no worker, server or such process is left."""
     inner, info = inner_session(tmp_path, INNER_SLEEP="1")
     try:
         found = reports(info, inner)
         server = found[0]["pgid"]  # the server leads its own process group, which its children stay in
-        inner.send_signal(signal.SIGINT)
+        os.killpg(inner.pid, signal.SIGINT)
         output, _ = inner.communicate(timeout=120)
     finally:
-        inner.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(inner.pid, signal.SIGKILL)
+        inner.wait()
     assert inner.returncode == 2, output  # interrupted
+    assert "Traceback" not in output and "worker_shim" not in output, output
     assert {r["worker"] for r in found} == {"gw0", "gw1"}  # one test on each worker, both running at once
     for report in found:
         assert report["preloaded"] and report["pgid"] == server != inner.pid, report
         assert report["ppid"] != inner.pid  # a child of the server's handler, not of the controller
         assert report["cwd"] == str(ROOT) and report["probe"] == "from the controller"
         assert report["argv"] == ["-c"] and report["main_is_fresh"]
-    assert_gone(*(int(str(r["pid"])) for r in found), int(str(server)))
+    assert sorted(p.name for p in info.glob("*.torn-down")) == ["1.torn-down", "2.torn-down"], output
+    assert_gone(*(int(str(r["pid"])) for r in found), *(int(str(r["child"])) for r in found), int(str(server)))
 
 
 def test_without_a_working_server_the_workers_are_fresh_interpreters(tmp_path: Path) -> None:

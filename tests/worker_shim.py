@@ -10,21 +10,56 @@ interpreter arguments to the fork server (`tests/fork_server.py`), whose child b
 only waits: it exits with the worker's exit code, and when the controller kills it (execnet does, when a
 worker will not stop), the server's handler sees the connection close and kills the worker.
 
-When the server cannot be reached, or hangs up before it started the worker, nothing has read stdin yet:
-this process then becomes the fresh interpreter xdist asked for (`os.execv`), as if it had never been here.
+The worker lives in the server's process group, so a signal sent to the controller's group (a terminal's
+Ctrl-C, a job runner stopping the run) reaches this process, not the worker: SIGINT, SIGTERM and SIGHUP are
+passed on to the worker, which then ends as a fresh worker would (its fixtures torn down). A signal this
+process was started with ignored stays ignored, as it would be in a fresh worker.
+
+When the arguments are not execnet's `-u [-B] -c CODE`, or the server cannot be reached, or hangs up before it
+started the worker, nothing has read stdin yet: this process then becomes the fresh interpreter xdist asked
+for (`os.execv`), as if it had never been here.
 """
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import sys
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _kill(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it has ended already: its exit code is on its way
+        os.kill(pid, signum)
 
 
 def _fresh(python_args: list[str]) -> None:
     os.execv(sys.executable, [sys.executable, *python_args])
 
 
+def execnets(python_args: list[str]) -> bool:
+    """Whether `python_args` is the command line execnet's popen gateway gives: `-u [-B] -c CODE`."""
+    *flags, dash_c, _ = python_args if len(python_args) >= 3 else ["", "", ""]
+    return dash_c == "-c" and "-u" in flags and set(flags) <= {"-u", "-B"}
+
+
 def main(server: str, python_args: list[str]) -> None:
+    if not execnets(python_args):  # another execnet: leave it its own interpreter
+        _fresh(python_args)
+    worker: list[int] = []
+    pending: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        if worker:
+            _kill(worker[0], signum)
+        else:  # before the pid is known: passed on as soon as it is
+            pending.append(signum)
+
+    for signum in FORWARDED:
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, forward)
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     reader = conn.makefile("rb")
     request = {"target": "tests.fork_worker:become_worker", "args": [os.getcwd(), dict(os.environ), python_args]}
@@ -37,7 +72,13 @@ def main(server: str, python_args: list[str]) -> None:
     if not pid_line.strip():  # no worker was started: be the fresh interpreter
         reader.close()
         conn.close()
+        for signum in pending:  # one that came meanwhile ends this process, as it would have ended that one
+            signal.signal(signum, signal.SIG_DFL)
+            signal.raise_signal(signum)
         _fresh(python_args)
+    worker.append(int(pid_line))
+    for signum in pending:
+        _kill(worker[0], signum)
     for fd in (0, 1):  # the worker has execnet's pipes: the controller sees their end when the worker's ends
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, fd)

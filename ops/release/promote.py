@@ -12,9 +12,10 @@ touched.
 The target file is edited in place as text (`ops/release/yaml_edit.py`): only the promoted lines
 change; comments, key order, quoting and indentation stay as they were.
 
-It prints the config change and the offline diff of the target stack it causes (`--no-diff` skips
-planning it: the promotion's pull request shows the same diff). When the release keys already match, it
-prints "nothing to promote" and exits 0.
+It prints the config change and the offline diff of the target stack it causes. `--no-diff` skips planning
+the diff, for a quicker local check: `promote.yml` must not pass it, because the pull request it opens (with
+the workflow's `GITHUB_TOKEN`, which starts no `pr.yml` run) carries promote's own output as its only diff. When
+the release keys already match, it prints "nothing to promote" and exits 0.
 
 Bad input (exit 2, one message naming the file(s), nothing written), as in every command: a missing,
 malformed or invalid stack file, source or target (both go through the one loader,
