@@ -21,8 +21,8 @@ server and removes the directory at the end of the test session (pytest calls it
 process that started it dies without stopping it, the server notices within a second (its parent
 changes), removes its directory, stops accepting, and waits up to `ORPHAN_GRACE_SECONDS` for the handlers
 still running to end on their own (an xdist worker forked from it sees the dead controller's pipe end and
-tears its session down, as a fresh worker would; a CLI child's handler kills it when its client is gone);
-then it kills its group.
+acts on it as a fresh worker would: execnet's 5 s, then a SIGINT to itself, then its exit; a CLI child's
+handler kills it when its client is gone); then it kills its group.
 
 Protocol: the client sends one JSON line `{"target": "module:function", "args": [...]}`, optionally with
 three file descriptors (SCM_RIGHTS) that become the child's stdin, stdout and stderr; the handler

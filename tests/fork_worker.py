@@ -13,9 +13,9 @@ imported and what its dev plan left in the SDKs' caches, as every `run_ops` chil
 What differs from a fresh worker (compared side by side in one session):
 
 * its parent is the server's handler, and it stays in the server's session and process group: a signal sent
-  to the controller's group reaches the shim, which passes SIGINT, SIGTERM and SIGHUP on to it
-  (`tests/worker_shim.py`); when the controller dies, the worker sees its stdin end, as a fresh one does, and
-  the orphaned server waits for it before it stops (`tests/fork_server.py`);
+  to the controller's group reaches the shim, which passes SIGINT, SIGTERM, SIGHUP and SIGCONT on to it and
+  stops it on SIGTSTP (`tests/worker_shim.py`); when the controller dies, the worker sees its stdin end, as a
+  fresh one does, and the orphaned server waits for it before it stops (`tests/fork_server.py`);
 * it ends with `os._exit`, as every child of the server does: the server's `atexit` handlers do not run;
 * it shares the server's hash seed (both workers alike), so a collection that depended on the seed would no
   longer differ between workers for xdist to notice (today's does not: the same order with seeds 1, 2, 3);

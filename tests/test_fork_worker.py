@@ -9,9 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -139,3 +142,91 @@ def test_only_the_plain_local_workers_of_n_are_forked(monkeypatch: pytest.Monkey
     config = _config(["popen", "popen"])
     _fork_workers(config, server)  # type: ignore[arg-type]
     assert config.option.tx == ["popen", "popen"]
+
+
+def test_the_shim_recognises_execnets_command_line_only() -> None:
+    from tests.worker_shim import execnets
+
+    assert execnets(["-u", "-c", "X"]) and execnets(["-u", "-B", "-c", "X"])
+    for other in (["-c", "X"], ["-B", "-c", "X"], ["-u", "-c"], ["-u", "-I", "-c", "X"], ["-u", "-c", "X", "Y"],
+                  ["-u", "x.py"], []):
+        assert not execnets(other), other
+
+
+class FakeServer:
+    """A socket the shim connects to, in place of the fork server: it takes the request and its three file
+    descriptors, and answers only when the test says so (a pid, then an exit code), or hangs up."""
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="floyo-shim-"))  # short: an AF_UNIX path is <= 107 bytes
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(str(self.directory / "socket"))
+        self.listener.listen(1)
+        self.listener.settimeout(60)
+
+    def accept(self) -> tuple[socket.socket, dict[str, object], list[int]]:
+        conn, _ = self.listener.accept()
+        data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+        for fd in fds:
+            os.close(fd)
+        return conn, json.loads(data), fds
+
+    def close(self) -> None:
+        self.listener.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def shim(server: Path, *python_args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-I", "-S", str(SHIM), str(server), *python_args],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_the_shim_passes_a_signal_that_came_before_the_pid_on_to_the_worker() -> None:
+    fake = FakeServer()
+    started = shim(fake.directory / "socket", "-u", "-c", "raise SystemExit('a fresh interpreter ran')")
+    worker = subprocess.Popen(["sleep", "60"])  # stands in for the worker the server would fork
+    try:
+        conn, request, fds = fake.accept()  # the shim has its handlers (set before it connected)
+        assert request["target"] == "tests.fork_worker:become_worker" and len(fds) == 3
+        started.send_signal(signal.SIGTERM)  # no pid yet: kept
+        time.sleep(0.2)
+        conn.sendall(f"{worker.pid}\n".encode())
+        code = worker.wait(timeout=30)  # the kept SIGTERM, passed on
+        conn.sendall(f"{code}\n".encode())
+        _, err = started.communicate(timeout=30)
+        conn.close()
+    finally:
+        for process in (started, worker):
+            process.kill()
+            process.wait()
+        fake.close()
+    assert code == -signal.SIGTERM
+    assert started.returncode == 128 + signal.SIGTERM, err  # the worker's end, as the shim's exit code
+
+
+def test_the_shim_dies_of_a_signal_that_came_before_a_server_that_hung_up() -> None:
+    """No worker was started: the shim would become the fresh interpreter, but the signal it kept ends it first,
+    as it would have ended that interpreter."""
+    fake = FakeServer()
+    started = shim(fake.directory / "socket", "-u", "-c", "raise SystemExit('a fresh interpreter ran')")
+    try:
+        conn, _, _ = fake.accept()
+        started.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        conn.close()
+        _, err = started.communicate(timeout=30)
+    finally:
+        started.kill()
+        started.wait()
+        fake.close()
+    assert started.returncode == -signal.SIGTERM and "fresh interpreter" not in err, err
+
+
+def test_without_a_server_or_with_other_arguments_the_shim_is_the_fresh_interpreter(tmp_path: Path) -> None:
+    """Either way the shim prints what the interpreter xdist asked for prints, run directly."""
+    code = "import sys; print('fresh', sys.flags.isolated, sys.stdout.write_through, sys.argv)"
+    for args in (["-u", "-c", code], ["-c", code]):  # execnet's command line, no server; another, never asks
+        direct = subprocess.run([sys.executable, *args], capture_output=True, text=True, check=True, timeout=60)
+        via = shim(tmp_path / "no-such-socket", *args)
+        assert via.communicate(timeout=60)[0] == direct.stdout and via.returncode == 0, args
+        assert direct.stdout.startswith("fresh 0 ")  # not isolated: the shim's own -I -S are not passed on

@@ -11,9 +11,13 @@ only waits: it exits with the worker's exit code, and when the controller kills 
 worker will not stop), the server's handler sees the connection close and kills the worker.
 
 The worker lives in the server's process group, so a signal sent to the controller's group (a terminal's
-Ctrl-C, a job runner stopping the run) reaches this process, not the worker: SIGINT, SIGTERM and SIGHUP are
-passed on to the worker, which then ends as a fresh worker would (its fixtures torn down). A signal this
-process was started with ignored stays ignored, as it would be in a fresh worker.
+Ctrl-C or Ctrl-Z, a job runner stopping the run) reaches this process, not the worker. SIGINT, SIGTERM and
+SIGHUP are passed on, so the worker gets what a fresh worker would have got and reacts as it would (a SIGINT
+it handles ends its session with its fixtures torn down; SIGTERM and SIGHUP end it at once, as they end a
+fresh one). A terminal's stop (SIGTSTP) stops the worker (SIGSTOP: its group is orphaned, where the kernel
+drops SIGTSTP) and then this process; SIGCONT resumes both. A signal this process was started with ignored
+stays ignored, as it would be in a fresh worker (`./run test` runs pytest as a background job, with SIGINT
+ignored in every process of the run).
 
 When the arguments are not execnet's `-u [-B] -c CODE`, or the server cannot be reached, or hangs up before it
 started the worker, nothing has read stdin yet: this process then becomes the fresh interpreter xdist asked
@@ -27,7 +31,7 @@ import signal
 import socket
 import sys
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP, signal.SIGCONT)
 
 
 def _kill(pid: int, signum: int) -> None:
@@ -52,10 +56,13 @@ def main(server: str, python_args: list[str]) -> None:
     pending: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
-        if worker:
-            _kill(worker[0], signum)
-        else:  # before the pid is known: passed on as soon as it is
+        if not worker:  # before the pid is known: passed on as soon as it is
             pending.append(signum)
+        elif signum == signal.SIGTSTP:  # stop the worker, then this process, as the terminal would have
+            _kill(worker[0], signal.SIGSTOP)
+            os.kill(os.getpid(), signal.SIGSTOP)
+        else:
+            _kill(worker[0], signum)
 
     for signum in FORWARDED:
         if signal.getsignal(signum) is not signal.SIG_IGN:
@@ -72,13 +79,15 @@ def main(server: str, python_args: list[str]) -> None:
     if not pid_line.strip():  # no worker was started: be the fresh interpreter
         reader.close()
         conn.close()
-        for signum in pending:  # one that came meanwhile ends this process, as it would have ended that one
-            signal.signal(signum, signal.SIG_DFL)
+        for signum in FORWARDED:  # from here on a signal does to this process what it would to that one
+            if signal.getsignal(signum) is forward:
+                signal.signal(signum, signal.SIG_DFL)
+        for signum in pending:  # and one that came meanwhile does it now
             signal.raise_signal(signum)
         _fresh(python_args)
     worker.append(int(pid_line))
     for signum in pending:
-        _kill(worker[0], signum)
+        forward(signum, None)
     for fd in (0, 1):  # the worker has execnet's pipes: the controller sees their end when the worker's ends
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, fd)
