@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -230,3 +231,35 @@ def test_without_a_server_or_with_other_arguments_the_shim_is_the_fresh_interpre
         via = shim(tmp_path / "no-such-socket", *args)
         assert via.communicate(timeout=60)[0] == direct.stdout and via.returncode == 0, args
         assert direct.stdout.startswith("fresh 0 ")  # not isolated: the shim's own -I -S are not passed on
+
+
+def _state(pid: int) -> str:
+    """A process's state letter in /proc (T: stopped)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _until(check: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + 10
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return check()
+
+
+def test_a_terminal_stop_stops_the_worker_and_the_shim_and_a_continue_resumes_both() -> None:
+    fake = FakeServer()
+    started = shim(fake.directory / "socket", "-u", "-c", "raise SystemExit('a fresh interpreter ran')")
+    worker = subprocess.Popen(["sleep", "60"])  # stands in for the worker the server would fork
+    try:
+        conn, _, _ = fake.accept()
+        conn.sendall(f"{worker.pid}\n".encode())
+        time.sleep(0.2)  # the shim has read the pid
+        started.send_signal(signal.SIGTSTP)  # what Ctrl-Z sends the foreground group
+        assert _until(lambda: _state(worker.pid) == "T" and _state(started.pid) == "T")
+        started.send_signal(signal.SIGCONT)  # what `fg` sends
+        assert _until(lambda: _state(worker.pid) != "T" and _state(started.pid) != "T")
+        conn.close()
+    finally:
+        for process in (started, worker):
+            process.kill()
+            process.wait()
+        fake.close()
