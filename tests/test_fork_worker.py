@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -182,11 +182,24 @@ def shim(server: Path, *python_args: str) -> subprocess.Popen[str]:
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_the_shim_passes_a_signal_that_came_before_the_pid_on_to_the_worker() -> None:
+@contextlib.contextmanager
+def shim_with_worker() -> Iterator[tuple[FakeServer, subprocess.Popen[str], subprocess.Popen[bytes]]]:
+    """A fake server, a shim asking it for a worker, and a process that stands in for the worker the server would
+    fork; all gone afterwards."""
     fake = FakeServer()
     started = shim(fake.directory / "socket", "-u", "-c", "raise SystemExit('a fresh interpreter ran')")
-    worker = subprocess.Popen(["sleep", "60"])  # stands in for the worker the server would fork
+    worker = subprocess.Popen(["sleep", "60"])
     try:
+        yield fake, started, worker
+    finally:
+        for process in (started, worker):
+            process.kill()
+            process.wait()
+        fake.close()
+
+
+def test_the_shim_passes_a_signal_that_came_before_the_pid_on_to_the_worker() -> None:
+    with shim_with_worker() as (fake, started, worker):
         conn, request, fds = fake.accept()  # the shim has its handlers (set before it connected)
         assert request["target"] == "tests.fork_worker:become_worker" and len(fds) == 3
         started.send_signal(signal.SIGTERM)  # no pid yet: kept
@@ -196,11 +209,6 @@ def test_the_shim_passes_a_signal_that_came_before_the_pid_on_to_the_worker() ->
         conn.sendall(f"{code}\n".encode())
         _, err = started.communicate(timeout=30)
         conn.close()
-    finally:
-        for process in (started, worker):
-            process.kill()
-            process.wait()
-        fake.close()
     assert code == -signal.SIGTERM
     assert started.returncode == 128 + signal.SIGTERM, err  # the worker's end, as the shim's exit code
 
@@ -246,10 +254,7 @@ def _until(check: Callable[[], bool]) -> bool:
 
 
 def test_a_terminal_stop_stops_the_worker_and_the_shim_and_a_continue_resumes_both() -> None:
-    fake = FakeServer()
-    started = shim(fake.directory / "socket", "-u", "-c", "raise SystemExit('a fresh interpreter ran')")
-    worker = subprocess.Popen(["sleep", "60"])  # stands in for the worker the server would fork
-    try:
+    with shim_with_worker() as (fake, started, worker):
         conn, _, _ = fake.accept()
         conn.sendall(f"{worker.pid}\n".encode())
         time.sleep(0.2)  # the shim has read the pid
@@ -258,8 +263,3 @@ def test_a_terminal_stop_stops_the_worker_and_the_shim_and_a_continue_resumes_bo
         started.send_signal(signal.SIGCONT)  # what `fg` sends
         assert _until(lambda: _state(worker.pid) != "T" and _state(started.pid) != "T")
         conn.close()
-    finally:
-        for process in (started, worker):
-            process.kill()
-            process.wait()
-        fake.close()
