@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -66,6 +67,4 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     the collector's permanent generation, once per process: each later plan starts with a full collection
     (ops.plan.planner.mock_runtime) that then skips them. A worker forked from the fork server inherits a
     heap frozen before pytest and the tests were imported (tests/fork_worker.py)."""
-    import gc
-
     gc.freeze()

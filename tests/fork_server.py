@@ -158,20 +158,20 @@ def _handle(conn: socket.socket, listener: socket.socket) -> NoReturn:
         os._exit(code)
 
 
-def _reap_handlers() -> None:
-    with contextlib.suppress(ChildProcessError):
+def _reap_handlers() -> bool:
+    """Reap the handlers that have ended; whether any is still running."""
+    try:
         while os.waitpid(-1, os.WNOHANG)[0]:
             pass
+    except ChildProcessError:  # no child left
+        return False
+    return True
 
 
 def _drain(seconds: float) -> None:
     """Reap handlers as they end, until none is left or `seconds` have passed."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:  # no child left
-            return
+    while _reap_handlers() and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

@@ -56,7 +56,7 @@ def _fork_workers(config: pytest.Config, server: SessionServer) -> None:
 
 def _with_workers(config: pytest.Config) -> bool:
     """Whether this session runs xdist workers (`-n N`, `-n auto` resolved by xdist before configure): the
-    server then preloads at once (`tests.fork_server`), beside their collection."""
+    server then preloads at once (`tests.fork_server`), and the workers, forked from it, wait for the preload."""
     workers = getattr(config.option, "numprocesses", None)
     return isinstance(workers, int) and workers > 0 and getattr(config.option, "dist", "no") != "no"
 

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import NoReturn
 
 from ops.diff.forked import exit_as_interpreter
-from tests.worker_shim import execnets
 
 SHIM = Path(__file__).with_name("worker_shim.py")
 FRESH_ENV = "TESTS_FRESH_WORKERS"
@@ -65,9 +64,7 @@ def _stream(fd: int, mode: str) -> io.TextIOWrapper:
 def become_worker(cwd: str, env: dict[str, str], python_args: list[str]) -> NoReturn:
     """In a child of the fork server, on the shim's stdin, stdout and stderr: run the interpreter arguments
     execnet gave the shim (`-u [-B] -c CODE`) as that interpreter would, then exit with its exit code."""
-    if not execnets(python_args):  # the shim checked before it asked: not reached
-        raise SystemExit(f"tests.fork_worker: expected execnet's `-u [-B] -c CODE`, got {python_args!r}")
-    *flags, _, code = python_args
+    *flags, _, code = python_args  # execnet's, as the shim checked before it asked (`execnets`)
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
