@@ -29,11 +29,13 @@ def warm_up() -> bool:
     interpreters instead."""
     import asyncio
 
+    from ops.plan.cache import installed_versions
     from ops.plan.planner import plan_config
     from ops.stackfile import read_stack_config
 
     try:
         plan_config(read_stack_config("dev"))
+        installed_versions()  # read once here, not in every child that looks up the plan store (~0.01-0.02 s each)
     except Exception as exc:  # only an optimisation: the children then plan cold
         print(f"fork server: warm-up plan failed, children start cold: {exc!r}", file=sys.stderr)
     finally:

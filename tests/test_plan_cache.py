@@ -74,7 +74,7 @@ def test_the_key_changes_with_config_code_environment_and_sdk_versions(tmp_path:
     assert plan_key(config, tmp_path / "__main__.py", "floyo-infra", {}) == key  # the same files elsewhere
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text() + "# changed\n")
     assert plan_key(config, tmp_path / "__main__.py", "floyo-infra", {}) != key
-    monkeypatch.setattr(ops.plan.cache, "_versions", lambda: [sys.version, "pulumi-aws==0.0.1"])
+    monkeypatch.setattr(ops.plan.cache, "installed_versions", lambda: [sys.version, "pulumi-aws==0.0.1"])
     assert plan_key(config, program, "floyo-infra", {}) != key
 
 
@@ -126,7 +126,7 @@ def test_the_store_is_used_only_in_a_directory_private_to_this_user(tmp_path: Pa
 
 def test_the_key_holds_every_installed_distribution_not_only_the_sdks() -> None:
     """pydantic validates the settings, botocore's endpoint data decides the regions, ruamel.yaml reads the file."""
-    versions = ops.plan.cache._versions()
+    versions = ops.plan.cache.installed_versions()
     for name in ("pydantic", "botocore", "ruamel.yaml", "pulumi", "pulumi_aws"):
         assert any(v.startswith(f"{name}==") for v in versions), name
 

@@ -121,7 +121,7 @@ def source_digest(program: Path) -> str:
 
 
 @cache
-def _versions() -> list[str]:
+def installed_versions() -> list[str]:
     """The interpreter and every installed distribution: a plan also depends on pydantic's validation,
     botocore's region data (stacks/aws_facts.py) and ruamel.yaml's reading, not only on the Pulumi SDKs."""
     names = {(d.metadata["Name"] or "").lower(): d.version for d in importlib.metadata.distributions()}
@@ -133,7 +133,7 @@ def plan_key(config: StackConfig, program: Path, project: str, environ: Mapping[
     env = sorted((k, v) for k, v in environ.items()
                  if k.startswith(("FLOYO_", "PULUMI_")) and k not in NOT_PLAN_INPUTS)
     text = json.dumps([config.stack, config.values, sorted(config.secret_keys), sorted(config.secure_paths),
-                       project, source_digest(program), _versions(), env], sort_keys=True)
+                       project, source_digest(program), installed_versions(), env], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
