@@ -10,6 +10,8 @@ import importlib
 import sys
 import threading
 
+from ops.diff.forked import note_installed_modules
+
 OTHER_COMMANDS = ["ruamel.yaml", "boto3"]
 """Imported by `ops` commands besides the plan (promote's YAML edits, migrate and canary-gate)."""
 COMMAND_MODULES = ["ops.plan.render", "ops.diff.render", "ops.cost.cli", "stacks.baseline",
@@ -51,4 +53,5 @@ for _name in [*OTHER_COMMANDS, *COMMAND_MODULES]:
 WARM = warm_up()
 if not WARM:  # a fork would copy a process whose other threads are gone: refuse to serve it
     raise RuntimeError(f"the fork server still runs {threading.active_count()} threads after its warm-up plan")
+note_installed_modules()  # each child then checks only the modules loaded after this (ops.diff.forked.become_ops_in)
 # the warm-up was this process's first plan: it froze the heap (ops.plan.planner.mock_runtime), children inherit that

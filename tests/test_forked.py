@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
+from ops.diff import forked
 from ops.diff.forked import _installed_prefixes, _project_module, cached_realpath, can_fork
+from ops.stackfile import ROOT
 from tests.ops_cli import run_ops
 
 FAKE_MAIN = '''
@@ -73,6 +76,31 @@ def test_only_the_projects_own_modules_are_dropped() -> None:
     assert _project_module(ops.plan.planner, installed)
     assert not _project_module(pulumi, installed) and not _project_module(os, installed)
     assert not _project_module(sys, installed)  # built in: no file at all
+
+
+def test_noting_the_installed_modules_changes_no_child_s_choice(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`note_installed_modules` (the fork server's) only saves children work: for every loaded module, in the
+    repository and in another directory, a child drops exactly what it drops without the record. A module loaded
+    again under a recorded name (another object, here a project's file) is checked afresh and dropped."""
+    installed, resolve = _installed_prefixes(), cached_realpath()
+    elsewhere = str(tmp_path) + os.sep
+
+    def dropped(keep: str) -> set[str]:
+        return {name for name, module in list(sys.modules.items())
+                if forked._dropped(name, module, installed, keep, resolve)}
+
+    monkeypatch.setattr(forked, "_installed_modules", {})
+    before = {keep: dropped(keep) for keep in (str(ROOT) + os.sep, elsewhere)}
+    assert "ops.stackfile" in before[elsewhere] and "pytest" not in before[elsewhere]
+    assert "ops.stackfile" not in before[str(ROOT) + os.sep]  # the child's own directory's: kept
+    assert forked.note_installed_modules() == len(forked._installed_modules)
+    assert "pytest" in forked._installed_modules and "ops.stackfile" not in forked._installed_modules
+    assert {keep: dropped(keep) for keep in before} == before
+    impostor = types.ModuleType("json")
+    impostor.__file__ = str(ROOT / "ops" / "__init__.py")
+    monkeypatch.setitem(sys.modules, "json", impostor)
+    assert forked._dropped("json", impostor, installed, elsewhere, resolve)
 
 
 def test_the_cached_realpath_is_realpath(tmp_path: Path) -> None:
