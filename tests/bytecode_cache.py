@@ -17,6 +17,8 @@ environment's setting and read the caches the session wrote."""
 
 from __future__ import annotations
 
+import fcntl
+import importlib.util
 import sys
 import sysconfig
 import types
@@ -29,6 +31,7 @@ from _pytest.assertion import AssertionState, rewrite
 INSTALLED = tuple(Path(p).resolve() for p in {sys.prefix, sys.base_prefix, *sysconfig.get_paths().values()})
 """The virtualenv and the interpreter's own folders: no rewritten cache is written under them."""
 _write_pyc = rewrite._write_pyc
+_rewrite_test = rewrite._rewrite_test
 
 
 def _keep_inside(state: AssertionState, co: types.CodeType, source_hash: bytes, pyc: Path) -> bool:
@@ -38,6 +41,29 @@ def _keep_inside(state: AssertionState, co: types.CodeType, source_hash: bytes, 
     if any(where.is_relative_to(folder) for folder in INSTALLED):
         return False
     return _write_pyc(state, co, source_hash, pyc)
+
+
+def _rewrite_once(fn: Path, config: pytest.Config) -> tuple[bytes, types.CodeType]:
+    """pytest's `_rewrite_test`, by one process at a time per test module, which also files the result.
+
+    pytest rewrites a test module when it finds no cached rewritten pyc (`AssertionRewritingHook.exec_module`),
+    and files it afterwards. The xdist workers collect the same modules in the same order at the same time, so on
+    a first run (a fresh clone, or a changed test module) every worker rewrote every module: about 2.5 s of CPU
+    each. Here a worker takes an exclusive lock on the module's source (`flock` on the file itself: no lock file
+    left behind) and looks for the pyc again: if another worker has filed it meanwhile, that is read, else this
+    one rewrites and files it before letting go. The lock covers no module's execution, only reading, rewriting
+    and writing one file, so no worker waits on another's imports and none can deadlock. pytest then files the
+    same pyc once more (an atomic replace); it reads a valid one either way, as before."""
+    with open(fn, "rb") as source:
+        fcntl.flock(source.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+        pyc = rewrite.get_cache_dir(fn) / (fn.name[:-3] + rewrite.PYC_TAIL)
+        found = rewrite._read_pyc(fn, pyc)
+        if found is not None:
+            return importlib.util.source_hash(fn.read_bytes()), found
+        source_hash, co = _rewrite_test(fn, config)
+        if not sys.dont_write_bytecode:
+            rewrite._write_pyc(config.stash[rewrite.assertstate_key], co, source_hash, pyc)
+        return source_hash, co
 
 
 def _installed(name: str) -> bool:
@@ -67,9 +93,11 @@ def unmark_installed(hook: rewrite.AssertionRewritingHook) -> set[str]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Let this process write bytecode (the rewritten test modules and the project modules it imports), and
-    rewrite no installed plugin package's modules."""
+    """Let this process write bytecode (the rewritten test modules and the project modules it imports), rewrite
+    each test module only if no other worker has just done so (`_rewrite_once`), and rewrite no installed plugin
+    package's modules."""
     rewrite._write_pyc = _keep_inside
+    rewrite._rewrite_test = _rewrite_once
     sys.dont_write_bytecode = False
     hook = session.config.pluginmanager.rewrite_hook
     if isinstance(hook, rewrite.AssertionRewritingHook):

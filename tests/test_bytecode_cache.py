@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import types
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,47 @@ def test_no_rewritten_cache_is_written_into_the_virtualenv(tmp_path: Path, pytes
     installed = Path(sysconfig.get_paths()["purelib"]) / "__pycache__" / "floyo-probe.cpython-pytest.pyc"
     assert not _keep_inside(state, code, b"", installed) and not installed.exists()
     assert _keep_inside(state, code, b"", tmp_path / "probe.pyc") and (tmp_path / "probe.pyc").is_file()
+
+
+def test_a_module_another_worker_is_rewriting_is_read_not_rewritten_again(tmp_path: Path,
+                                                                          pytestconfig: pytest.Config,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two workers collecting the same new test module: the second waits on the first's lock, then reads the pyc
+    the first filed instead of rewriting it (`tests.bytecode_cache._rewrite_once`); with no pyc it rewrites and
+    files one itself. A rewrite that should not happen fails the test."""
+    import fcntl
+    import threading
+
+    from _pytest.assertion import rewrite
+
+    from tests import bytecode_cache
+
+    module = tmp_path / "test_probe.py"
+    module.write_text("def test_probe() -> None:\n    assert 1 + 1 == 2\n")
+    pyc = rewrite.get_cache_dir(module) / (module.name[:-3] + rewrite.PYC_TAIL)
+    pyc.parent.mkdir()
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    rewritten: list[Path] = []
+    pytests = bytecode_cache._rewrite_test  # pytest's own (this session's `rewrite._rewrite_test` may be the plugin's)
+
+    def counted(fn: Path, config: pytest.Config) -> tuple[bytes, types.CodeType]:
+        rewritten.append(fn)
+        return pytests(fn, config)
+
+    monkeypatch.setattr(bytecode_cache, "_rewrite_test", counted)
+    with open(module, "rb") as other:  # the other worker, rewriting: holds the module's lock
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX)
+        result: list[tuple[bytes, types.CodeType]] = []
+        waiting = threading.Thread(target=lambda: result.append(bytecode_cache._rewrite_once(module, pytestconfig)))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and not result  # it waits for the lock
+        source_hash, code = pytests(module, pytestconfig)
+        assert rewrite._write_pyc(pytestconfig.stash[rewrite.assertstate_key], code, source_hash, pyc)
+    waiting.join(30)
+    assert result and not rewritten  # read what the other filed
+    found_hash, found = result[0]
+    assert found_hash == source_hash and found.co_filename == str(module)
+    pyc.unlink()
+    assert bytecode_cache._rewrite_once(module, pytestconfig)[0] == source_hash and rewritten == [module]
+    assert rewrite._read_pyc(module, pyc) is not None  # and filed it before letting go
