@@ -17,13 +17,15 @@ environment's setting and read the caches the session wrote."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
-import importlib.util
 import sys
 import sysconfig
+import time
 import types
 from importlib.machinery import PathFinder
 from pathlib import Path
+from typing import IO
 
 import pytest
 from _pytest.assertion import AssertionState, rewrite
@@ -43,6 +45,26 @@ def _keep_inside(state: AssertionState, co: types.CodeType, source_hash: bytes, 
     return _write_pyc(state, co, source_hash, pyc)
 
 
+LOCK_SECONDS = 60.0
+"""How long a worker waits for another's rewrite of a module before it rewrites the module itself."""
+
+
+def _lock(source: IO[bytes], seconds: float | None = None) -> bool:
+    """An exclusive `flock` on `source`, waited for up to `seconds` (default `LOCK_SECONDS`); False if it was not
+    had (or the file system has no `flock`): the caller then goes on without it, as pytest alone would."""
+    deadline = time.monotonic() + (LOCK_SECONDS if seconds is None else seconds)
+    while True:
+        try:
+            fcntl.flock(source.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
+        except OSError:
+            return False
+
+
 def _rewrite_once(fn: Path, config: pytest.Config) -> tuple[bytes, types.CodeType]:
     """pytest's `_rewrite_test`, by one process at a time per test module, which also files the result.
 
@@ -50,16 +72,22 @@ def _rewrite_once(fn: Path, config: pytest.Config) -> tuple[bytes, types.CodeTyp
     and files it afterwards. The xdist workers collect the same modules in the same order at the same time, so on
     a first run (a fresh clone, or a changed test module) every worker rewrote every module: about 2.5 s of CPU
     each. Here a worker takes an exclusive lock on the module's source (`flock` on the file itself: no lock file
-    left behind) and looks for the pyc again: if another worker has filed it meanwhile, that is read, else this
-    one rewrites and files it before letting go. The lock covers no module's execution, only reading, rewriting
-    and writing one file, so no worker waits on another's imports and none can deadlock. pytest then files the
-    same pyc once more (an atomic replace); it reads a valid one either way, as before."""
-    with open(fn, "rb") as source:
-        fcntl.flock(source.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+    left behind) and looks for the pyc again: if another worker has filed it meanwhile, that is read (with the
+    source hash its header holds, so the pair pytest files again is the pair that was read), else this one
+    rewrites and files it before letting go. The lock covers no module's execution, only reading, rewriting and
+    writing one file, so no worker waits on another's imports; a lock not had within `LOCK_SECONDS` (or a file
+    system without `flock`) is done without, as pytest alone would. pytest then files the same pyc once more (an
+    atomic replace); it reads a valid one either way, as before."""
+    with open(fn, "rb") as source:  # closing it releases the lock
+        if not _lock(source):
+            return _rewrite_test(fn, config)
         pyc = rewrite.get_cache_dir(fn) / (fn.name[:-3] + rewrite.PYC_TAIL)
         found = rewrite._read_pyc(fn, pyc)
         if found is not None:
-            return importlib.util.source_hash(fn.read_bytes()), found
+            with contextlib.suppress(OSError), open(pyc, "rb") as filed:
+                header = filed.read(16)
+                if len(header) == 16:
+                    return header[8:16], found
         source_hash, co = _rewrite_test(fn, config)
         if not sys.dont_write_bytecode:
             rewrite._write_pyc(config.stash[rewrite.assertstate_key], co, source_hash, pyc)

@@ -10,6 +10,7 @@ import sys
 import sysconfig
 import types
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -88,13 +89,24 @@ def test_a_module_another_worker_is_rewriting_is_read_not_rewritten_again(tmp_pa
         return pytests(fn, config)
 
     monkeypatch.setattr(bytecode_cache, "_rewrite_test", counted)
+    lock, timed_out = bytecode_cache._lock, []
+
+    def recorded(source: IO[bytes], seconds: float | None = None) -> bool:  # a wait that gives up is a failure
+        had = lock(source, 10.0 if seconds is None else seconds)
+        timed_out.extend([] if had else [source.name])
+        return had
+
+    monkeypatch.setattr(bytecode_cache, "_lock", recorded)
     with open(module, "rb") as other:  # the other worker, rewriting: holds the module's lock
         fcntl.flock(other.fileno(), fcntl.LOCK_EX)
         result: list[tuple[bytes, types.CodeType]] = []
-        waiting = threading.Thread(target=lambda: result.append(bytecode_cache._rewrite_once(module, pytestconfig)))
+        waiting = threading.Thread(target=lambda: result.append(bytecode_cache._rewrite_once(module, pytestconfig)),
+                                   daemon=True)  # a broken lock cannot keep the worker from exiting
         waiting.start()
         waiting.join(0.5)
         assert waiting.is_alive() and not result  # it waits for the lock
+        with open(module, "rb") as third:
+            assert not lock(third, 0.05)  # a wait has a deadline, then goes on without
         source_hash, code = pytests(module, pytestconfig)
         assert rewrite._write_pyc(pytestconfig.stash[rewrite.assertstate_key], code, source_hash, pyc)
     waiting.join(30)
@@ -104,3 +116,4 @@ def test_a_module_another_worker_is_rewriting_is_read_not_rewritten_again(tmp_pa
     pyc.unlink()
     assert bytecode_cache._rewrite_once(module, pytestconfig)[0] == source_hash and rewritten == [module]
     assert rewrite._read_pyc(module, pyc) is not None  # and filed it before letting go
+    assert not timed_out  # every lock was had: none was taken twice by one worker

@@ -1,6 +1,7 @@
 """The offline plan's runtime switches (`ops.plan.planner.mock_runtime`): the garbage collector is restored
 after every plan, and only a process's first plan freezes objects (no plan after it grows the
-permanent generation, which is never collected); the SDK's `contains_unknowns` is replaced by one that
+permanent generation, which is never collected; a test worker's own freeze before each plan it makes,
+`tests/planning.py` `_after_freeze`, freezes what the tests hold but never the plan before it); the SDK's `contains_unknowns` is replaced by one that
 answers the same and leaves no garbage cycle (ops/plan/unknowns.py), and a plan is the same with it."""
 
 from __future__ import annotations
@@ -34,6 +35,25 @@ def test_later_plans_freeze_nothing_and_the_collector_comes_back() -> None:
     plan = plan_stack("main-use1", root=BASELINE)  # a later plan: any freeze it made would grow the count
     assert plan.resources and gc.isenabled()
     assert gc.get_freeze_count() <= frozen  # dropped frozen objects are still freed: it may shrink
+
+
+def test_a_plan_made_for_the_tests_leaves_the_plan_before_it_unfrozen() -> None:
+    """A test worker freezes what it holds before each plan it makes (tests/planning.py `_after_freeze`), but
+    not the last plan, which the SDK's globals still held: it is freed then, never frozen for good."""
+    import weakref
+
+    from pulumi.runtime import settings as pulumi_settings
+
+    from tests.planning import _after_freeze
+
+    config = read_stack_config("dev")
+    _after_freeze(lambda: plan_prefix_now(config, "base"))
+    root = pulumi_settings.get_root_resource()
+    assert root is not None
+    last = weakref.ref(root)
+    del root
+    _after_freeze(lambda: plan_prefix_now(config, "base"))
+    assert last() is None
 
 
 def test_a_failing_plan_restores_the_collector(tmp_path: pytest.TempPathFactory) -> None:
