@@ -106,9 +106,10 @@ def _after_freeze(make: Callable[[], Plan]) -> Plan:
     A plan starts with a full collection, and the collector runs during the tests after it
     (`ops.plan.planner.mock_runtime`): with the process's state frozen, both walk only what was made since the
     last plan, not everything the earlier tests still hold. Measured in a whole `pytest -n 2` run, the workers'
-    collections took 2.3-2.5 s of CPU instead of 6.6-6.9 s (docs/test-speed.md, where `./run test` stands). Cyclic garbage among
-    frozen objects is never collected (refcounting still frees the rest): at most a worker's lifetime of it, in a
-    test process only; `ops`'s own commands plan once or twice per process and do not do this.
+    collections took 2.3-2.5 s of CPU instead of 6.6-6.9 s (docs/test-speed.md, where `./run test` stands).
+    Cyclic garbage among frozen objects is never collected (refcounting still frees the rest): at most a
+    worker's lifetime of it, in a test process only; `ops`'s own commands plan once or twice per process and do
+    not do this.
 
     The SDK's globals still hold the last plan (its root stack and monitor, and through them the plan's resources,
     outputs and futures) until the next plan resets them: they are reset first, so that plan is freed by this

@@ -1,8 +1,9 @@
 """The offline plan's runtime switches (`ops.plan.planner.mock_runtime`): the garbage collector is restored
-after every plan, and only a process's first plan freezes objects (no plan after it grows the
-permanent generation, which is never collected; a test worker's own freeze before each plan it makes,
-`tests/planning.py` `_after_freeze`, freezes what the tests hold but never the plan before it); the SDK's `contains_unknowns` is replaced by one that
-answers the same and leaves no garbage cycle (ops/plan/unknowns.py), and a plan is the same with it."""
+after every plan, and only a process's first plan freezes objects (no plan after it grows the permanent
+generation, which is never collected; a test worker's own freeze before each plan it makes, `tests/planning.py`
+`_after_freeze`, freezes what the tests hold but never the plan before it); the SDK's `contains_unknowns` is
+replaced by one that answers the same and leaves no garbage cycle (ops/plan/unknowns.py), and a plan is the same
+with it."""
 
 from __future__ import annotations
 
