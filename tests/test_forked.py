@@ -97,10 +97,13 @@ def test_noting_the_installed_modules_changes_no_child_s_choice(tmp_path: Path,
     assert forked.note_installed_modules() == len(forked._installed_modules)
     assert "pytest" in forked._installed_modules and "ops.stackfile" not in forked._installed_modules
     assert {keep: dropped(keep) for keep in before} == before
-    impostor = types.ModuleType("json")
+    recorded = types.ModuleType("floyo_probe")  # a name nothing imports: no other code sees the impostor
+    recorded.__file__ = str(Path(forked.__file__).parent / "no_such_module.py")
+    monkeypatch.setitem(forked._installed_modules, "floyo_probe", recorded)
+    impostor = types.ModuleType("floyo_probe")
     impostor.__file__ = str(ROOT / "ops" / "__init__.py")
-    monkeypatch.setitem(sys.modules, "json", impostor)
-    assert forked._dropped("json", impostor, installed, elsewhere, resolve)
+    monkeypatch.setitem(sys.modules, "floyo_probe", impostor)
+    assert forked._dropped("floyo_probe", impostor, installed, elsewhere, resolve)
 
 
 def test_the_cached_realpath_is_realpath(tmp_path: Path) -> None:
