@@ -23,7 +23,7 @@ import hashlib
 import json
 import pickle
 from collections.abc import Callable, Mapping
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from types import CodeType
 from typing import Any, Literal, get_args
@@ -92,10 +92,10 @@ def _planned(config: StackConfig, root: Path = ROOT, upto: Tier | None = None) -
         program, project = root / "__main__.py", project_name(root)
         whole = plan_key(config, program, project)
         if upto is None:
-            _plans[key] = stored(whole, lambda: _after_freeze(lambda: plan_config(config, program, project)))
+            filed, make = whole, partial(plan_config, config, program, project)
         else:
-            _plans[key] = stored(hashlib.sha256(f"{whole}:{upto}".encode()).hexdigest(),
-                                 lambda: _after_freeze(lambda: plan_prefix_now(config, upto, root)))
+            filed, make = hashlib.sha256(f"{whole}:{upto}".encode()).hexdigest(), partial(plan_prefix_now, config, upto, root)
+        _plans[key] = stored(filed, partial(_after_freeze, make))
     return _plans[key]
 
 
